@@ -1,0 +1,184 @@
+//! The round's configuration (SPEC §2): township, school year (→ age
+//! window), schools and their villages. Parsed from taizhang.toml, or
+//! defaulted from today's date when there is none.
+
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("无法读取配置文件 {path}：{source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("配置文件 {path} 格式错误：{message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SchoolConfig {
+    pub name: String,
+    #[serde(default)]
+    pub villages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawConfig {
+    township: Option<String>,
+    school_year: Option<i32>,
+    age_from: Option<NaiveDate>,
+    age_to: Option<NaiveDate>,
+    #[serde(default)]
+    schools: Vec<SchoolConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub township: Option<String>,
+    pub school_year: i32,
+    /// Born on or after (inclusive).
+    pub born_from: NaiveDate,
+    /// Born on or before (inclusive).
+    pub born_to: NaiveDate,
+    pub schools: Vec<SchoolConfig>,
+    /// Where it came from, if a file.
+    pub path: Option<PathBuf>,
+}
+
+impl Config {
+    /// The default for a school year: born (Y-16)-09-01 ..= (Y-6)-08-31.
+    pub fn for_school_year(school_year: i32) -> Config {
+        Config {
+            township: None,
+            school_year,
+            born_from: NaiveDate::from_ymd_opt(school_year - 16, 9, 1).expect("valid date"),
+            born_to: NaiveDate::from_ymd_opt(school_year - 6, 8, 31).expect("valid date"),
+            schools: Vec::new(),
+            path: None,
+        }
+    }
+
+    /// No config file: the school year that contains `today` (starts 1 September).
+    pub fn default_for(today: NaiveDate) -> Config {
+        let y = if today.month() >= 9 {
+            today.year()
+        } else {
+            today.year() - 1
+        };
+        Config::for_school_year(y)
+    }
+
+    pub fn from_toml(text: &str, path: &Path, today: NaiveDate) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let mut c = match raw.school_year {
+            Some(y) => Config::for_school_year(y),
+            None => Config::default_for(today),
+        };
+        if let Some(d) = raw.age_from {
+            c.born_from = d;
+        }
+        if let Some(d) = raw.age_to {
+            c.born_to = d;
+        }
+        if c.born_from > c.born_to {
+            return Err(ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: format!("age_from {} 晚于 age_to {}", c.born_from, c.born_to),
+            });
+        }
+        c.township = raw.township.filter(|t| !t.trim().is_empty());
+        c.schools = raw.schools;
+        c.path = Some(path.to_path_buf());
+        Ok(c)
+    }
+
+    pub fn load(path: &Path, today: NaiveDate) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text, path, today)
+    }
+
+    /// All configured villages, in configuration order.
+    pub fn villages(&self) -> Vec<&str> {
+        self.schools
+            .iter()
+            .flat_map(|s| s.villages.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// The school a (canonical) village is assigned to.
+    pub fn school_of(&self, village: &str) -> Option<&str> {
+        self.schools
+            .iter()
+            .find(|s| s.villages.iter().any(|v| v == village))
+            .map(|s| s.name.as_str())
+    }
+
+    /// Age (in whole years) on 31 August of the school year.
+    pub fn age_on_cutoff(&self, birth: NaiveDate) -> i32 {
+        let cutoff = NaiveDate::from_ymd_opt(self.school_year, 8, 31).expect("valid date");
+        let mut age = cutoff.year() - birth.year();
+        if (birth.month(), birth.day()) > (cutoff.month(), cutoff.day()) {
+            age -= 1;
+        }
+        age
+    }
+
+    pub fn in_window(&self, birth: NaiveDate) -> bool {
+        birth >= self.born_from && birth <= self.born_to
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn school_year_2022_window_matches_the_notice() {
+        let c = Config::for_school_year(2022);
+        assert_eq!(c.born_from, NaiveDate::from_ymd_opt(2006, 9, 1).unwrap());
+        assert_eq!(c.born_to, NaiveDate::from_ymd_opt(2016, 8, 31).unwrap());
+        assert_eq!(
+            c.age_on_cutoff(NaiveDate::from_ymd_opt(2016, 8, 31).unwrap()),
+            6
+        );
+        assert_eq!(
+            c.age_on_cutoff(NaiveDate::from_ymd_opt(2006, 9, 1).unwrap()),
+            15
+        );
+    }
+
+    #[test]
+    fn default_school_year_starts_in_september() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(Config::default_for(d(2026, 11, 30)).school_year, 2026);
+        assert_eq!(Config::default_for(d(2026, 8, 31)).school_year, 2025);
+    }
+
+    #[test]
+    fn parses_the_spec_example() {
+        let t = r#"
+township = "熨斗镇"
+school_year = 2022
+[[schools]]
+name = "熨斗初级中学"
+villages = ["金星村", "双坪村"]
+"#;
+        let c = Config::from_toml(
+            t,
+            Path::new("taizhang.toml"),
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(c.township.as_deref(), Some("熨斗镇"));
+        assert_eq!(c.school_of("双坪村"), Some("熨斗初级中学"));
+        assert_eq!(c.villages(), vec!["金星村", "双坪村"]);
+    }
+}

@@ -1,0 +1,893 @@
+//! Plain types exchanged between the pipeline stages.
+//!
+//! `read` produces [`Table`]s of [`RawRow`]s (every value with its absolute
+//! 1-based row and column); `normalize` turns rows into [`Record`]s; `check`,
+//! `link` and `derive` produce [`Finding`]s and [`Link`]s; `annotate` and
+//! `report` consume them. No stage touches the terminal or clap.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// What a workbook is in the round (SPEC §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Roster,
+    Survey,
+    Ledger,
+    Stats,
+}
+
+impl Role {
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Roster => "roster",
+            Role::Survey => "survey",
+            Role::Ledger => "ledger",
+            Role::Stats => "stats",
+        }
+    }
+    /// What a clerk calls it.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Roster => "县局名单",
+            Role::Survey => "摸底调查表(附件1)",
+            Role::Ledger => "学龄人口台账(附件2)",
+            Role::Stats => "台账统计表(附件3)",
+        }
+    }
+}
+
+/// Input container format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Xlsx,
+    Xlsm,
+    Xls,
+    Ods,
+    Csv,
+}
+
+/// A column's meaning, found from its header text by the synonym table (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Seq,
+    Township,
+    Village,
+    Group,
+    HouseholdHead,
+    HouseholdType,
+    Name,
+    Sex,
+    Id,
+    Birthdate,
+    Status,
+    School,
+    Grade,
+    Reason,
+    Evidence,
+    Guardian,
+    Phone,
+    Surveyor,
+    Remark,
+    /// roster: 在校生状况
+    PlatformStatus,
+    /// roster: 是否义务教育阶段适龄儿童少年失学辍学
+    PlatformDropout,
+    /// roster: 义务教育阶段未上学原因 / 失学或辍学原因
+    PlatformReason,
+    HouseholdNo,
+    PersonNo,
+    MonitorType,
+    /// warning list: 预警类型
+    WarningType,
+    /// warning list: 劝返措施
+    Measures,
+    /// warning list: 责任人
+    Responsible,
+    /// warning list: 核查结果
+    CheckResult,
+    // ---- 附件3 statistics count columns ----
+    StatTotal,
+    StatInSchoolLocal,
+    StatInSchoolOut,
+    StatInclusive,
+    StatHomeTeaching,
+    StatDeferred,
+    StatSuspended,
+    StatLongLeave,
+    StatGraduated,
+    StatDead,
+    StatMissing,
+    StatAbroad,
+    StatDropout,
+}
+
+impl Field {
+    /// The field name used in findings.json (`field`).
+    pub fn key(self) -> &'static str {
+        use Field::*;
+        match self {
+            Seq => "seq",
+            Township => "township",
+            Village => "village",
+            Group => "group",
+            HouseholdHead => "household_head",
+            HouseholdType => "household_type",
+            Name => "name",
+            Sex => "sex",
+            Id => "id",
+            Birthdate => "birthdate",
+            Status => "status",
+            School => "school",
+            Grade => "grade",
+            Reason => "reason",
+            Evidence => "evidence",
+            Guardian => "guardian",
+            Phone => "phone",
+            Surveyor => "surveyor",
+            Remark => "remark",
+            PlatformStatus => "platform_status",
+            PlatformDropout => "platform_dropout",
+            PlatformReason => "platform_reason",
+            HouseholdNo => "household_no",
+            PersonNo => "person_no",
+            MonitorType => "monitor_type",
+            WarningType => "warning_type",
+            Measures => "measures",
+            Responsible => "responsible",
+            CheckResult => "check_result",
+            StatTotal => "total",
+            StatInSchoolLocal => "in_school_local",
+            StatInSchoolOut => "in_school_out",
+            StatInclusive => "inclusive",
+            StatHomeTeaching => "home_teaching",
+            StatDeferred => "deferred",
+            StatSuspended => "suspended",
+            StatLongLeave => "long_leave",
+            StatGraduated => "graduated",
+            StatDead => "dead",
+            StatMissing => "missing",
+            StatAbroad => "abroad",
+            StatDropout => "dropout",
+        }
+    }
+
+    /// The canonical header text (what `taizhang template` writes).
+    pub fn label_zh(self) -> &'static str {
+        use Field::*;
+        match self {
+            Seq => "序号",
+            Township => "乡镇",
+            Village => "村（社区）",
+            Group => "组",
+            HouseholdHead => "户主姓名",
+            HouseholdType => "户类型",
+            Name => "姓名",
+            Sex => "性别",
+            Id => "身份证号码",
+            Birthdate => "出生日期",
+            Status => "就读状态",
+            School => "就读学校",
+            Grade => "年级",
+            Reason => "未在校原因",
+            Evidence => "佐证材料",
+            Guardian => "监护人",
+            Phone => "联系电话",
+            Surveyor => "调查人",
+            Remark => "备注",
+            PlatformStatus => "在校生状况",
+            PlatformDropout => "是否义务教育阶段适龄儿童少年失学辍学",
+            PlatformReason => "失学或辍学原因",
+            HouseholdNo => "户编号",
+            PersonNo => "人口编号",
+            MonitorType => "监测对象类别",
+            WarningType => "预警类型",
+            Measures => "劝返措施",
+            Responsible => "责任人",
+            CheckResult => "核查结果",
+            StatTotal => "学龄人口数",
+            StatInSchoolLocal => "在校人数（本县）",
+            StatInSchoolOut => "在校人数（县外）",
+            StatInclusive => "随班就读",
+            StatHomeTeaching => "送教上门",
+            StatDeferred => "延缓入学",
+            StatSuspended => "休学",
+            StatLongLeave => "长期请假",
+            StatGraduated => "初中已毕业",
+            StatDead => "死亡",
+            StatMissing => "失踪失联",
+            StatAbroad => "出国（境）",
+            StatDropout => "失学辍学",
+        }
+    }
+
+    /// The statistics count columns in template order (after 村).
+    pub const STAT_COUNTS: [Field; 13] = [
+        Field::StatTotal,
+        Field::StatInSchoolLocal,
+        Field::StatInSchoolOut,
+        Field::StatInclusive,
+        Field::StatHomeTeaching,
+        Field::StatDeferred,
+        Field::StatSuspended,
+        Field::StatLongLeave,
+        Field::StatGraduated,
+        Field::StatDead,
+        Field::StatMissing,
+        Field::StatAbroad,
+        Field::StatDropout,
+    ];
+}
+
+/// A cell value as the workbook holds it, before any normalising.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    /// A number-typed cell (ints included).
+    Number(f64),
+    /// A date-typed cell, as an Excel serial (1900 system; 1.0 = 1900-01-01).
+    Date(f64),
+    Bool(bool),
+    /// An Excel error such as `#REF!` or `#N/A`.
+    Error(String),
+}
+
+impl Cell {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+    /// The value as a clerk would read it in the cell (numbers without
+    /// a trailing `.0`, large numbers the way Excel's General format shows them
+    /// is the normaliser's business, not this one's).
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) | Cell::Date(n) => {
+                if n.fract() == 0.0 && n.abs() < 1e17 {
+                    format!("{}", *n as i64)
+                } else {
+                    format!("{n}")
+                }
+            }
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Cell::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// One value of a row, with its absolute 1-based column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawValue {
+    pub col: u32,
+    pub cell: Cell,
+}
+
+/// One data row of a sheet: absolute 1-based Excel row, and the value of
+/// every recognised field (forward-filled from merged cells where the merge
+/// covers this row).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawRow {
+    pub row: u32,
+    pub values: BTreeMap<Field, RawValue>,
+}
+
+impl RawRow {
+    pub fn cell(&self, f: Field) -> Option<&Cell> {
+        self.values.get(&f).map(|v| &v.cell)
+    }
+    /// Trimmed display text of a field, or "" when absent.
+    pub fn text(&self, f: Field) -> String {
+        self.cell(f)
+            .map(|c| c.display().trim().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// One data sheet of one input file, with its header found.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// Index of this table in the run's list of tables.
+    pub index: usize,
+    /// Full path as given.
+    pub path: PathBuf,
+    /// The file name shown to users and written to findings.json.
+    pub file: String,
+    pub format: Format,
+    pub sheet: String,
+    pub role: Role,
+    /// Row holding the field names (lower row of a two-row header), 1-based.
+    pub header_row: u32,
+    /// Column (1-based) of every recognised field.
+    pub columns: BTreeMap<Field, u32>,
+    pub rows: Vec<RawRow>,
+    /// Text of the rows above the header (title, 填报单位 line), joined by '\n'.
+    pub preamble: String,
+    /// Rows skipped because their 乡镇 is another township.
+    pub skipped: usize,
+}
+
+impl Table {
+    pub fn cell_ref(&self, row: u32, col: u32) -> CellRef {
+        CellRef {
+            file: self.file.clone(),
+            sheet: self.sheet.clone(),
+            row,
+            col,
+        }
+    }
+}
+
+/// An absolute cell address, printed as `附件1_熨斗初级中学.xlsx:Sheet1!F17`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellRef {
+    pub file: String,
+    pub sheet: String,
+    pub row: u32,
+    /// 1-based column.
+    pub col: u32,
+}
+
+impl fmt::Display for CellRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}!{}{}",
+            self.file,
+            self.sheet,
+            col_letter(self.col),
+            self.row
+        )
+    }
+}
+
+/// 1 → "A", 27 → "AA". Columns are 1-based.
+pub fn col_letter(col: u32) -> String {
+    let mut n = col;
+    let mut out = Vec::new();
+    while n > 0 {
+        let r = (n - 1) % 26;
+        out.push(b'A' + r as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// "AA" → 27; None for anything that is not letters.
+pub fn col_number(letters: &str) -> Option<u32> {
+    if letters.is_empty() {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for b in letters.bytes() {
+        if !b.is_ascii_uppercase() {
+            return None;
+        }
+        n = n.checked_mul(26)?.checked_add((b - b'A' + 1) as u32)?;
+    }
+    Some(n)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    // Order matters: Error sorts first.
+    Error,
+    Warning,
+    Notice,
+}
+
+impl Severity {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Severity::Error => "错误",
+            Severity::Warning => "警告",
+            Severity::Notice => "提示",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($name:ident => $sev:ident, $zh:literal;)*) => {
+        /// Every finding code of SPEC §4.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        pub enum Code { $($name,)* }
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$name => stringify!($name),)* }
+            }
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$name => Severity::$sev,)* }
+            }
+            /// A short plain-Chinese title for tables and legends.
+            pub fn title_zh(self) -> &'static str {
+                match self { $(Code::$name => $zh,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    ID_MISSING => Error, "缺少身份证号";
+    ID_FORMAT => Error, "身份证号格式错误";
+    ID_CHECKSUM => Error, "身份证号校验位错误";
+    ID_BAD_DATE => Error, "身份证号中的出生日期不存在";
+    ID_TRUNCATED => Error, "身份证号被Excel存成数字，后几位已丢失";
+    ID_LEGACY_15 => Warning, "15位旧身份证号";
+    NAME_MISSING => Error, "缺少姓名";
+    NAME_FORMAT => Warning, "姓名含空格、数字、字母或不规范的点";
+    BIRTHDATE_MISMATCH => Error, "出生日期与身份证号不符";
+    SEX_MISMATCH => Error, "性别与身份证号不符";
+    OUT_OF_AGE_RANGE => Warning, "不在义务教育年龄段内";
+    DUPLICATE_ID => Error, "身份证号重复";
+    STATUS_MISSING => Error, "缺少就读状态";
+    STATUS_UNKNOWN => Error, "就读状态无法识别";
+    EVIDENCE_MISSING => Error, "缺少佐证材料";
+    SCHOOL_MISSING => Error, "在校但缺少学校或年级";
+    GRADE_AGE => Warning, "年级与年龄不符";
+    GRADE_UNKNOWN => Warning, "年级无法识别";
+    STATUS_AGE => Warning, "就读状态与年龄不符";
+    VILLAGE_UNKNOWN => Error, "村（社区）不在本镇名单中";
+    VILLAGE_WRONG_SCHOOL => Warning, "该村不属于本校包联范围";
+    DROPOUT => Notice, "失学辍学";
+    NOT_SURVEYED => Error, "县局名单中的儿童未摸底（遗漏）";
+    NOT_IN_ROSTER => Warning, "县局名单中没有此儿童";
+    POSSIBLE_MATCH => Warning, "疑似县局名单中的儿童，需人工确认";
+    NAME_DIFFERS => Warning, "姓名与县局名单不一致";
+    ID_DIFFERS => Error, "身份证号与县局名单不一致";
+    BIRTHDATE_DIFFERS => Warning, "出生日期与县局名单不一致";
+    SEX_DIFFERS => Warning, "性别与县局名单不一致";
+    VILLAGE_DIFFERS => Warning, "村（社区）与县局名单不一致";
+    ROSTER_STATUS_DIFFERS => Warning, "平台在校状况与摸底结果不一致";
+    VILLAGE_NOT_COVERED => Error, "整村未摸底";
+    LEDGER_MISSING_CHILD => Error, "台账缺少县局名单中的儿童";
+    LEDGER_DIFFERS => Error, "台账与摸底结果不一致";
+    STATS_DIFFERS => Error, "统计表数字与台账不符";
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A row elsewhere that a finding or link refers to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Loc {
+    pub file: String,
+    pub sheet: String,
+    pub row: u32,
+}
+
+/// One problem, at one cell (SPEC §5 `findings`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub file: String,
+    pub sheet: String,
+    pub row: u32,
+    /// Excel column letter.
+    pub column: String,
+    /// Field key (see [`Field::key`]); empty when the finding is about the row.
+    pub field: String,
+    /// What the cell holds, as shown.
+    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    /// Plain Chinese: what is wrong.
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Loc>,
+    /// The row's canonical village, for counts by village (not in SPEC's example, extra).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub village: Option<String>,
+}
+
+impl Finding {
+    /// A finding at `table`'s cell (row, col). Severity comes from the code.
+    pub fn at(
+        code: Code,
+        table: &Table,
+        row: u32,
+        col: u32,
+        field: Option<Field>,
+        value: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            code,
+            severity: code.severity(),
+            file: table.file.clone(),
+            sheet: table.sheet.clone(),
+            row,
+            column: col_letter(col),
+            field: field.map(|f| f.key().to_string()).unwrap_or_default(),
+            value: value.into(),
+            suggestion: None,
+            message: message.into(),
+            related: Vec::new(),
+            village: None,
+        }
+    }
+    pub fn with_suggestion(mut self, s: impl Into<String>) -> Finding {
+        self.suggestion = Some(s.into());
+        self
+    }
+    pub fn with_related(mut self, l: Loc) -> Finding {
+        self.related.push(l);
+        self
+    }
+    pub fn loc(&self) -> Loc {
+        Loc {
+            file: self.file.clone(),
+            sheet: self.sheet.clone(),
+            row: self.row,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Linked,
+    Possible,
+}
+
+/// A roster–survey pair (SPEC §5 `links`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Link {
+    pub roster: Loc,
+    pub survey: Loc,
+    pub decision: Decision,
+    pub score: f64,
+    pub reasons: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters_round_trip() {
+        for (n, s) in [
+            (1, "A"),
+            (26, "Z"),
+            (27, "AA"),
+            (52, "AZ"),
+            (703, "AAA"),
+            (16384, "XFD"),
+        ] {
+            assert_eq!(col_letter(n), s);
+            assert_eq!(col_number(s), Some(n));
+        }
+        assert_eq!(col_number("a1"), None);
+    }
+
+    #[test]
+    fn cell_ref_prints_like_a_compiler() {
+        let c = CellRef {
+            file: "附件1.xlsx".into(),
+            sheet: "Sheet1".into(),
+            row: 17,
+            col: 6,
+        };
+        assert_eq!(c.to_string(), "附件1.xlsx:Sheet1!F17");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Normalised values (produced by `normalize`, consumed by check/link/derive).
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+impl Sex {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Sex::Male => "男",
+            Sex::Female => "女",
+        }
+    }
+}
+
+/// A date as stated in a cell.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DateValue {
+    Missing,
+    Day(chrono::NaiveDate),
+    /// Month-only dates (2010.5, 2010年5月): compared on year and month only.
+    Month(i32, u32),
+    /// Text that is no date; kept for the message.
+    Unparsed(String),
+}
+
+impl DateValue {
+    /// The canonical text: 2010-05-03, or 2010-05 for a month-only date.
+    pub fn display(&self) -> String {
+        match self {
+            DateValue::Missing => String::new(),
+            DateValue::Day(d) => d.format("%Y-%m-%d").to_string(),
+            DateValue::Month(y, m) => format!("{y:04}-{m:02}"),
+            DateValue::Unparsed(s) => s.clone(),
+        }
+    }
+    /// Whether two stated dates agree, a month-only date agreeing with any day
+    /// of its month. Missing/unparsed never agree (and never disagree: None).
+    pub fn agrees(&self, other: &DateValue) -> Option<bool> {
+        use chrono::Datelike;
+        match (self, other) {
+            (DateValue::Day(a), DateValue::Day(b)) => Some(a == b),
+            (DateValue::Day(d), DateValue::Month(y, m))
+            | (DateValue::Month(y, m), DateValue::Day(d)) => {
+                Some(d.year() == *y && d.month() == *m)
+            }
+            (DateValue::Month(y1, m1), DateValue::Month(y2, m2)) => Some(y1 == y2 && m1 == m2),
+            _ => None,
+        }
+    }
+}
+
+/// What the ID cell turned out to hold.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum IdKind {
+    Missing,
+    /// 18 characters, valid check digit, real birth date.
+    Valid,
+    /// Stored as a number: Excel kept only 15 significant digits.
+    /// `IdInfo::clean` holds what Excel shows (first 15 digits then 000).
+    Truncated,
+    /// A 15-digit legacy ID (valid only for adults). `IdInfo::clean` is the
+    /// 15 digits; the 18-digit form is in `upgraded`.
+    Legacy15 {
+        upgraded: String,
+    },
+    /// Not 18 characters of digits with a final digit or X.
+    BadFormat,
+    /// Well-formed but the check digit is wrong; `expected` is the right one.
+    BadChecksum {
+        expected: char,
+    },
+    /// The birth date inside the ID is not a real date.
+    BadDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IdInfo {
+    /// The cell text as shown (for messages and `value`).
+    pub raw: String,
+    /// Cleaned: NFKC, no spaces/apostrophes, upper-case X.
+    pub clean: String,
+    pub kind: IdKind,
+}
+
+impl IdInfo {
+    /// Birth date from the ID (valid, bad-checksum or legacy IDs whose date is real).
+    pub fn birth_date(&self) -> Option<chrono::NaiveDate> {
+        let digits = match &self.kind {
+            IdKind::Valid | IdKind::BadChecksum { .. } => self.clean.get(6..14)?.to_string(),
+            IdKind::Legacy15 { upgraded } => upgraded.get(6..14)?.to_string(),
+            _ => return None,
+        };
+        chrono::NaiveDate::parse_from_str(&digits, "%Y%m%d").ok()
+    }
+    /// Sex from the 17th digit (odd = male).
+    pub fn sex(&self) -> Option<Sex> {
+        let s = match &self.kind {
+            IdKind::Valid | IdKind::BadChecksum { .. } => self.clean.as_bytes().get(16).copied()?,
+            IdKind::Legacy15 { upgraded } => upgraded.as_bytes().get(16).copied()?,
+            _ => return None,
+        };
+        let d = (s as char).to_digit(10)?;
+        Some(if d % 2 == 1 { Sex::Male } else { Sex::Female })
+    }
+    pub fn is_valid(&self) -> bool {
+        self.kind == IdKind::Valid
+    }
+}
+
+/// Enrolment status vocabulary (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Status {
+    /// 在校(本县)
+    InSchoolLocal,
+    /// 在校(县外)
+    InSchoolOut,
+    /// 随班就读
+    Inclusive,
+    /// 送教上门
+    HomeTeaching,
+    /// 延缓入学
+    Deferred,
+    /// 休学
+    Suspended,
+    /// 长期请假
+    LongLeave,
+    /// 初中已毕业
+    Graduated,
+    /// 死亡
+    Dead,
+    /// 失踪失联
+    Missing,
+    /// 出国(境)
+    Abroad,
+    /// 失学 (never enrolled)
+    NeverEnrolled,
+    /// 辍学
+    Dropout,
+}
+
+impl Status {
+    pub const ALL: [Status; 13] = [
+        Status::InSchoolLocal,
+        Status::InSchoolOut,
+        Status::Inclusive,
+        Status::HomeTeaching,
+        Status::Deferred,
+        Status::Suspended,
+        Status::LongLeave,
+        Status::Graduated,
+        Status::Dead,
+        Status::Missing,
+        Status::Abroad,
+        Status::NeverEnrolled,
+        Status::Dropout,
+    ];
+    /// The canonical text (SPEC §3), also the dropdown list of the templates.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::InSchoolLocal => "在校(本县)",
+            Status::InSchoolOut => "在校(县外)",
+            Status::Inclusive => "随班就读",
+            Status::HomeTeaching => "送教上门",
+            Status::Deferred => "延缓入学",
+            Status::Suspended => "休学",
+            Status::LongLeave => "长期请假",
+            Status::Graduated => "初中已毕业",
+            Status::Dead => "死亡",
+            Status::Missing => "失踪失联",
+            Status::Abroad => "出国(境)",
+            Status::NeverEnrolled => "失学",
+            Status::Dropout => "辍学",
+        }
+    }
+    /// Needs 佐证材料 (SPEC §4 EVIDENCE_MISSING).
+    pub fn needs_evidence(self) -> bool {
+        !matches!(
+            self,
+            Status::InSchoolLocal | Status::Inclusive | Status::NeverEnrolled | Status::Dropout
+        )
+    }
+    /// Attends a school (needs 就读学校 and 年级).
+    pub fn in_school(self) -> bool {
+        matches!(
+            self,
+            Status::InSchoolLocal | Status::InSchoolOut | Status::Inclusive
+        )
+    }
+    pub fn is_dropout(self) -> bool {
+        matches!(self, Status::NeverEnrolled | Status::Dropout)
+    }
+    /// The 附件3 column this child counts in.
+    pub fn stat_field(self) -> Field {
+        match self {
+            Status::InSchoolLocal => Field::StatInSchoolLocal,
+            Status::InSchoolOut => Field::StatInSchoolOut,
+            Status::Inclusive => Field::StatInclusive,
+            Status::HomeTeaching => Field::StatHomeTeaching,
+            Status::Deferred => Field::StatDeferred,
+            Status::Suspended => Field::StatSuspended,
+            Status::LongLeave => Field::StatLongLeave,
+            Status::Graduated => Field::StatGraduated,
+            Status::Dead => Field::StatDead,
+            Status::Missing => Field::StatMissing,
+            Status::Abroad => Field::StatAbroad,
+            Status::NeverEnrolled | Status::Dropout => Field::StatDropout,
+        }
+    }
+}
+
+/// A status cell after normalising.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatusValue {
+    Missing,
+    Known(Status),
+    Unknown(String),
+}
+
+/// A grade cell after normalising: 1–9 compulsory, 10–12 senior high
+/// (中职/职高 are 10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GradeValue {
+    Missing,
+    Known(u8),
+    Unknown(String),
+}
+
+/// One child's row after normalising. Every field keeps the raw row, so a
+/// finding can name the exact cell.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// Index of the table (see [`Table::index`]).
+    pub table: usize,
+    pub role: Role,
+    /// Absolute 1-based Excel row.
+    pub row: u32,
+    /// Cleaned name: NFKC, trimmed, inner whitespace removed, dots folded to U+00B7.
+    pub name: String,
+    /// Name as the cell holds it.
+    pub name_raw: String,
+    pub id: IdInfo,
+    pub sex: Option<Sex>,
+    pub sex_raw: String,
+    pub birth: DateValue,
+    /// Canonical village (as configured, or as learned from the roster), if known.
+    pub village: Option<String>,
+    pub village_raw: String,
+    pub group: String,
+    pub household_head: String,
+    pub household_type: String,
+    pub township: String,
+    pub status: StatusValue,
+    pub status_raw: String,
+    pub school: String,
+    pub grade: GradeValue,
+    pub grade_raw: String,
+    pub reason: String,
+    pub evidence: String,
+    pub surveyor: String,
+    pub remark: String,
+    /// roster only: 在校生状况 / 失学辍学 flag / reason, as text.
+    pub platform_status: String,
+    pub platform_dropout: String,
+    pub platform_reason: String,
+    pub household_no: String,
+    /// Column (1-based) of each field present in the table.
+    pub cols: BTreeMap<Field, u32>,
+}
+
+impl Record {
+    /// The birth date that decides age: the ID's when the ID is valid, else the stated one.
+    pub fn effective_birth(&self) -> Option<chrono::NaiveDate> {
+        if self.id.is_valid() {
+            return self.id.birth_date();
+        }
+        match self.birth {
+            DateValue::Day(d) => Some(d),
+            DateValue::Month(y, m) => chrono::NaiveDate::from_ymd_opt(y, m, 15),
+            _ => None,
+        }
+    }
+    pub fn col(&self, f: Field) -> Option<u32> {
+        self.cols.get(&f).copied()
+    }
+}
+
+/// A roster–survey pairing between two records of the run (indices into the
+/// run's `Vec<Record>`), as the linker decided it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pair {
+    pub roster: usize,
+    pub survey: usize,
+    pub decision: Decision,
+    pub score: f64,
+    /// Plain-Chinese reasons, one per compared field (e.g. "姓名同音: 张诗鑫 / 张诗欣").
+    pub reasons: Vec<String>,
+}
