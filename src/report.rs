@@ -1,1 +1,362 @@
-//! (stub: being written)
+//! Stage 7: the machine-readable report (findings.json, findings.csv) and the
+//! terminal summary.
+//!
+//! In: the run's inputs, findings and links. Out: files written atomically
+//! into the output folder, and text for the terminal in which every ID is
+//! masked (SPEC §6) unless the caller asks otherwise.
+
+use crate::model::{Code, Finding, Link, Role, Severity};
+use crate::normalize::id::mask_text;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+/// One input table as listed in findings.json `inputs`.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputInfo {
+    pub file: String,
+    pub role: Role,
+    pub sheet: String,
+    pub header_row: u32,
+    pub rows: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub notices: usize,
+    pub linked: usize,
+    pub roster_only: usize,
+    pub survey_only: usize,
+    pub ready: bool,
+}
+
+impl Summary {
+    pub fn count(findings: &[Finding]) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            match f.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Notice => s.notices += 1,
+            }
+        }
+        s.ready = s.errors == 0;
+        s
+    }
+}
+
+/// findings.json (SPEC §5).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub school_year: i32,
+    pub born_from: String,
+    pub born_to: String,
+    pub inputs: Vec<InputInfo>,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub links: Vec<Link>,
+}
+
+/// Sort findings by input order, sheet, row, column, then code.
+pub fn sort_findings(findings: &mut [Finding], file_order: &[String]) {
+    let pos = |f: &str| file_order.iter().position(|x| x == f).unwrap_or(usize::MAX);
+    findings.sort_by(|a, b| {
+        (pos(&a.file), &a.sheet, a.row, a.column.len(), &a.column, a.code)
+            .cmp(&(pos(&b.file), &b.sheet, b.row, b.column.len(), &b.column, b.code))
+    });
+}
+
+/// Write `bytes` to `path` through a temporary file in the same folder, so the
+/// file is either complete or absent.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+pub fn findings_json(report: &Report) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(report).unwrap_or_default();
+    v.push(b'\n');
+    v
+}
+
+/// findings.csv: the same rows as findings.json, UTF-8 with BOM for Excel.
+pub fn findings_csv(findings: &[Finding]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "级别", "代码", "问题", "文件", "工作表", "行", "列", "字段", "当前值", "建议值", "说明", "相关位置",
+    ]);
+    for f in findings {
+        let related = f
+            .related
+            .iter()
+            .map(|l| format!("{}:{}!{}", l.file, l.sheet, l.row))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let _ = w.write_record([
+            f.severity.label_zh(),
+            f.code.as_str(),
+            f.code.title_zh(),
+            &f.file,
+            &f.sheet,
+            &f.row.to_string(),
+            &f.column,
+            &f.field,
+            // A leading apostrophe would show; prefix IDs with a tab so Excel keeps them as text.
+            &excel_text(&f.value),
+            &excel_text(f.suggestion.as_deref().unwrap_or("")),
+            &f.message,
+            &related,
+        ]);
+    }
+    let body = w.into_inner().unwrap_or_default();
+    let mut out = Vec::with_capacity(body.len() + 3);
+    out.extend_from_slice(b"\xEF\xBB\xBF");
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Long digit strings would be turned into numbers by Excel (and lose their
+/// last digits); a leading tab keeps them as text when the csv is opened.
+fn excel_text(s: &str) -> String {
+    if s.len() >= 12 && s.chars().all(|c| c.is_ascii_digit() || c == 'X') {
+        format!("\t{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// How the terminal text is rendered.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+    pub mask: bool,
+    /// At most this many finding lines are printed (all are in findings.csv).
+    pub max_lines: usize,
+}
+
+fn paint(style: Style, sev: Severity, s: &str) -> String {
+    if !style.color {
+        return s.to_string();
+    }
+    let code = match sev {
+        Severity::Error => "31",
+        Severity::Warning => "33",
+        Severity::Notice => "36",
+    };
+    format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+fn shown(style: Style, s: &str) -> String {
+    if style.mask { mask_text(s) } else { s.to_string() }
+}
+
+/// Display width of a string on a terminal (CJK characters take two columns).
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
+}
+
+fn pad(s: &str, w: usize) -> String {
+    let mut out = s.to_string();
+    for _ in width(s)..w {
+        out.push(' ');
+    }
+    out
+}
+
+/// A plain text table with CJK-aware padding.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(width(c));
+            }
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<String>| -> String {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| pad(c, widths[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(out, "  {}", line(header.iter().map(|s| s.to_string()).collect()));
+    let total: usize = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+    let _ = writeln!(out, "  {}", "-".repeat(total));
+    for r in rows {
+        let _ = writeln!(out, "  {}", line(r.clone()));
+    }
+    out
+}
+
+/// The findings, grouped by file: `file:sheet!F17  CODE  说明`.
+pub fn findings_text(findings: &[Finding], style: Style) -> String {
+    let mut out = String::new();
+    let mut current = "";
+    for (n, f) in findings.iter().enumerate() {
+        if n >= style.max_lines {
+            let _ = writeln!(
+                out,
+                "……另有 {} 条，全部见 findings.csv 和各文件的核对副本",
+                findings.len() - n
+            );
+            break;
+        }
+        if f.file != current {
+            current = &f.file;
+            let _ = writeln!(out, "\n{}", f.file);
+        }
+        let at = format!("{}:{}!{}{}", f.file, f.sheet, f.column, f.row);
+        let _ = writeln!(
+            out,
+            "  {}  {}  {}",
+            at,
+            paint(style, f.severity, f.code.as_str()),
+            shown(style, &f.message)
+        );
+    }
+    out
+}
+
+/// Counts by code, in SPEC order.
+pub fn code_counts(findings: &[Finding]) -> Vec<(Code, usize)> {
+    let mut m: BTreeMap<Code, usize> = BTreeMap::new();
+    for f in findings {
+        *m.entry(f.code).or_insert(0) += 1;
+    }
+    m.into_iter().collect()
+}
+
+pub fn code_table(findings: &[Finding], style: Style) -> String {
+    let rows: Vec<Vec<String>> = code_counts(findings)
+        .into_iter()
+        .map(|(c, n)| {
+            vec![
+                c.severity().label_zh().to_string(),
+                c.as_str().to_string(),
+                c.title_zh().to_string(),
+                n.to_string(),
+            ]
+        })
+        .collect();
+    let t = table(&["级别", "代码", "问题", "条数"], &rows);
+    if style.color {
+        t.replace("错误  ", &paint(style, Severity::Error, "错误  "))
+    } else {
+        t
+    }
+}
+
+pub fn inputs_table(inputs: &[InputInfo]) -> String {
+    let rows: Vec<Vec<String>> = inputs
+        .iter()
+        .map(|i| {
+            vec![
+                i.file.clone(),
+                i.sheet.clone(),
+                i.role.label_zh().to_string(),
+                i.header_row.to_string(),
+                i.rows.to_string(),
+                if i.skipped > 0 { format!("跳过外乡镇{}行", i.skipped) } else { String::new() },
+            ]
+        })
+        .collect();
+    table(&["文件", "工作表", "类型", "表头行", "数据行数", "备注"], &rows)
+}
+
+/// The verdict line.
+pub fn verdict(summary: &Summary) -> String {
+    if summary.ready {
+        format!(
+            "结论：可以上报。没有错误（警告 {} 条、提示 {} 条，请过目）。",
+            summary.warnings, summary.notices
+        )
+    } else {
+        format!(
+            "结论：暂不能上报。有 {} 个错误必须改正（另有警告 {} 条、提示 {} 条）。",
+            summary.errors, summary.warnings, summary.notices
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Finding;
+
+    fn finding(code: Code, file: &str, row: u32, col: &str) -> Finding {
+        Finding {
+            code,
+            severity: code.severity(),
+            file: file.into(),
+            sheet: "Sheet1".into(),
+            row,
+            column: col.into(),
+            field: "id".into(),
+            value: "610922201005031234".into(),
+            suggestion: None,
+            message: "身份证号 610922201005031234 有误".into(),
+            related: vec![],
+            village: None,
+        }
+    }
+
+    #[test]
+    fn terminal_text_masks_ids_and_names_the_cell() {
+        let f = vec![finding(Code::ID_CHECKSUM, "a.xlsx", 17, "F")];
+        let t = findings_text(&f, Style { color: false, mask: true, max_lines: 10 });
+        assert!(t.contains("a.xlsx:Sheet1!F17  ID_CHECKSUM"), "{t}");
+        assert!(!t.contains("610922201005031234"), "{t}");
+        let t = findings_text(&f, Style { color: false, mask: false, max_lines: 10 });
+        assert!(t.contains("610922201005031234"));
+    }
+
+    #[test]
+    fn sorting_follows_input_order_then_cells() {
+        let mut f = vec![
+            finding(Code::ID_CHECKSUM, "b.xlsx", 3, "A"),
+            finding(Code::ID_CHECKSUM, "a.xlsx", 10, "AA"),
+            finding(Code::ID_CHECKSUM, "a.xlsx", 10, "B"),
+            finding(Code::ID_CHECKSUM, "a.xlsx", 2, "C"),
+        ];
+        sort_findings(&mut f, &["a.xlsx".into(), "b.xlsx".into()]);
+        let got: Vec<String> = f.iter().map(|f| format!("{}{}{}", f.file, f.column, f.row)).collect();
+        assert_eq!(got, ["a.xlsxC2", "a.xlsxB10", "a.xlsxAA10", "b.xlsxA3"]);
+    }
+
+    #[test]
+    fn csv_has_bom_and_keeps_ids_as_text() {
+        let f = vec![finding(Code::ID_CHECKSUM, "a.xlsx", 17, "F")];
+        let b = findings_csv(&f);
+        assert!(b.starts_with(b"\xEF\xBB\xBF"));
+        let s = String::from_utf8(b).unwrap();
+        assert!(s.contains("\t610922201005031234"));
+    }
+}

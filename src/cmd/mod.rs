@@ -1,1 +1,243 @@
-//! (stub: being written)
+//! The subcommands. Each `run` only orchestrates the pipeline stages and
+//! returns the exit status (0 clean, 1 errors found); failures of the run
+//! itself are `Err` and become exit status 2 in `main`.
+
+pub mod check;
+pub mod reconcile;
+pub mod template;
+
+use crate::annotate::{self, SummaryInfo};
+use crate::config::Config;
+use crate::model::{Finding, Format, Record, Role, Table};
+use crate::normalize::village::VillageIndex;
+use crate::read;
+use crate::report::{self, InputInfo, Style};
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// What the terminal gets: colour, masking, progress.
+#[derive(Clone, Copy, Debug)]
+pub struct Ui {
+    pub quiet: bool,
+    pub mask: bool,
+}
+
+impl Ui {
+    pub fn style(&self) -> Style {
+        Style { color: std::io::stdout().is_terminal(), mask: self.mask, max_lines: 300 }
+    }
+    /// A progress bar on stderr, hidden when stderr is not a terminal or with --quiet.
+    pub fn progress(&self, len: u64, what: &str) -> indicatif::ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let pb = indicatif::ProgressBar::new(len);
+        if let Ok(s) = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}") {
+            pb.set_style(s.progress_chars("=> "));
+        }
+        pb.set_prefix(what.to_string());
+        pb
+    }
+}
+
+/// Workbook extensions taizhang reads.
+pub const INPUT_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xls", "ods", "csv"];
+
+/// The name of the default output folder.
+pub const OUT_DIR_NAME: &str = "核对结果";
+
+/// The workbooks of a folder, sorted by name; skips our own outputs, Office
+/// lock files (~$x.xlsx) and hidden files.
+pub fn folder_inputs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).with_context(|| format!("无法打开文件夹 {}", dir.display()))?;
+    for e in entries {
+        let e = e.with_context(|| format!("无法读取文件夹 {}", dir.display()))?;
+        let path = e.path();
+        if !path.is_file() {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with("~$") || name.starts_with('.') || name.contains(".核对.") {
+            continue;
+        }
+        let ext = path.extension().map(|x| x.to_string_lossy().to_lowercase()).unwrap_or_default();
+        if INPUT_EXTENSIONS.contains(&ext.as_str()) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The round's configuration: the given file, else `folder/taizhang.toml`, else defaults.
+pub fn load_config(config: Option<&Path>, folder: Option<&Path>) -> Result<Config> {
+    let today = chrono::Local::now().date_naive();
+    if let Some(p) = config {
+        return Ok(Config::load(p, today)?);
+    }
+    if let Some(dir) = folder {
+        let p = dir.join("taizhang.toml");
+        if p.is_file() {
+            return Ok(Config::load(&p, today)?);
+        }
+    }
+    Ok(Config::default_for(today))
+}
+
+/// Read every input; stops at the first unreadable one (exit 2).
+pub fn read_all(files: &[(PathBuf, Option<Role>)], cfg: &Config, ui: &Ui) -> Result<Vec<Table>> {
+    let pb = ui.progress(files.len() as u64, "读取");
+    let mut tables: Vec<Table> = Vec::new();
+    for (path, role) in files {
+        pb.set_message(file_name(path));
+        let t = read::read_input(path, *role, cfg.township.as_deref(), tables.len())?;
+        tables.extend(t);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    Ok(tables)
+}
+
+pub fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| p.display().to_string())
+}
+
+/// Village index: the configured villages, or (without a configuration)
+/// every village the roster (else any input) names.
+pub fn village_index(cfg: &Config, tables: &[Table]) -> VillageIndex {
+    let mut idx = VillageIndex::from_config(cfg);
+    if !idx.is_configured() {
+        let has_roster = tables.iter().any(|t| t.role == Role::Roster);
+        for t in tables.iter().filter(|t| !has_roster || t.role == Role::Roster) {
+            for r in &t.rows {
+                let v = r.text(crate::model::Field::Village);
+                if !v.is_empty() {
+                    idx.learn(&v);
+                }
+            }
+        }
+    }
+    idx
+}
+
+/// Normalise every table; returns the records and, per table, the indices of its records.
+pub fn normalize_all(tables: &[Table], villages: &VillageIndex) -> (Vec<Record>, Vec<Vec<usize>>) {
+    let mut records = Vec::new();
+    let mut per_table = Vec::with_capacity(tables.len());
+    for t in tables {
+        let recs = crate::normalize::normalize_table(t, villages);
+        let start = records.len();
+        records.extend(recs);
+        per_table.push((start..records.len()).collect());
+    }
+    (records, per_table)
+}
+
+pub fn input_infos(tables: &[Table]) -> Vec<InputInfo> {
+    tables
+        .iter()
+        .map(|t| InputInfo {
+            file: t.file.clone(),
+            role: t.role,
+            sheet: t.sheet.clone(),
+            header_row: t.header_row,
+            rows: t.rows.len(),
+            skipped: t.skipped,
+        })
+        .collect()
+}
+
+/// Output folder: created if missing; refused when it would overwrite an input.
+pub fn prepare_out_dir(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("无法创建输出文件夹 {}", out.display()))?;
+    let out_abs = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
+    for p in inputs {
+        if let Ok(abs) = p.canonicalize() {
+            if abs.parent() == Some(out_abs.as_path()) && abs.to_string_lossy().contains(".核对.") {
+                bail!("输出文件夹 {} 中的 {} 是一个输入文件，不能被覆盖；请换一个输出文件夹（--out）", out.display(), file_name(p));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `<stem>.核对.xlsx`, or `<name>.核对.xlsx` when two inputs share a stem.
+pub fn annotated_names(inputs: &[PathBuf]) -> Vec<String> {
+    let stem = |p: &PathBuf| p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for p in inputs {
+        *count.entry(stem(p)).or_insert(0) += 1;
+    }
+    inputs
+        .iter()
+        .map(|p| {
+            let s = stem(p);
+            if count.get(&s).copied().unwrap_or(0) > 1 {
+                format!("{}.核对.xlsx", file_name(p))
+            } else {
+                format!("{s}.核对.xlsx")
+            }
+        })
+        .collect()
+}
+
+/// Write the annotated copy of every input into `out`; returns the paths written.
+pub fn write_annotated(
+    inputs: &[PathBuf],
+    tables: &[Table],
+    findings: &[Finding],
+    summary: &report::Summary,
+    out: &Path,
+    ui: &Ui,
+) -> Result<Vec<PathBuf>> {
+    let names = annotated_names(inputs);
+    let pb = ui.progress(inputs.len() as u64, "标注");
+    let mut written = Vec::new();
+    for (path, name) in inputs.iter().zip(names) {
+        let fname = file_name(path);
+        pb.set_message(fname.clone());
+        let own: Vec<Finding> = findings.iter().filter(|f| f.file == fname).cloned().collect();
+        let format = tables
+            .iter()
+            .find(|t| t.path == *path)
+            .map(|t| t.format)
+            .map(Ok)
+            .unwrap_or_else(|| read::detect_format(path))?;
+        let inputs_note = tables
+            .iter()
+            .filter(|t| t.path == *path)
+            .map(|t| format!("{}：{}，表头在第{}行，{}行数据", t.sheet, t.role.label_zh(), t.header_row, t.rows.len()))
+            .collect();
+        let mut info = SummaryInfo {
+            ready: summary.ready,
+            verdict: report::verdict(summary),
+            findings: own.clone(),
+            rebuilt_from: None,
+            inputs_note,
+        };
+        let target = out.join(&name);
+        match format {
+            Format::Xlsx | Format::Xlsm => annotate::annotate_xlsx(path, &target, &own, &info)?,
+            _ => {
+                info.rebuilt_from = Some(format!(
+                    "本文件由 {} 的数据重建为 xlsx（原文件格式无法直接加批注），原文件未改动；格式与公式未保留，只保留数值。",
+                    fname
+                ));
+                let grids = read::read_grids(path)?;
+                annotate::rebuild_xlsx(&grids, &target, &own, &info)?;
+            }
+        }
+        written.push(target);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    Ok(written)
+}
+
+/// Exit status of a finished run.
+pub fn exit_status(summary: &report::Summary) -> i32 {
+    if summary.errors > 0 { 1 } else { 0 }
+}

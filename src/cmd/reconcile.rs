@@ -1,0 +1,394 @@
+//! `taizhang reconcile`: the whole round — roster ↔ surveys, hand-filled
+//! annexes, derived annexes, annotated copies, findings.
+
+use super::{Ui, exit_status, file_name, folder_inputs, input_infos, load_config, normalize_all, prepare_out_dir, read_all, village_index, write_annotated};
+use crate::check;
+use crate::config::Config;
+use crate::derive::{self, Derived};
+use crate::link::{self, LinkParams};
+use crate::model::{Decision, Field, Finding, Link, Loc, Pair, Record, Role, Status, Table};
+use crate::report::{self, Report, Summary};
+use crate::templates::{self, Annex, AnnexData, TCell};
+use anyhow::{Result, bail};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    about = "核对一轮摸底：县局名单 ↔ 各校摸底表，生成附件2/附件3/预警清单和标注副本",
+    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n\n退出码：0 没有错误，可以上报；1 有错误需要改正；2 无法完成核对（文件打不开、配置错误等）"
+)]
+pub struct ReconcileArgs {
+    /// 存放本轮所有表格的文件夹（自动识别县局名单、摸底表、台账、统计表；有 taizhang.toml 时自动使用）
+    pub folder: Option<PathBuf>,
+    /// 配置文件 taizhang.toml（乡镇、学年、学校与包联村）
+    #[arg(long, value_name = "文件")]
+    pub config: Option<PathBuf>,
+    /// 县局（振兴办）提供的名单
+    #[arg(long, value_name = "文件")]
+    pub roster: Option<PathBuf>,
+    /// 摸底调查表（附件1），可多次给出
+    #[arg(long, value_name = "文件")]
+    pub survey: Vec<PathBuf>,
+    /// 手工填写的台账（附件2），可多次给出
+    #[arg(long, value_name = "文件")]
+    pub ledger: Vec<PathBuf>,
+    /// 手工填写的统计表（附件3），可多次给出
+    #[arg(long, value_name = "文件")]
+    pub stats: Vec<PathBuf>,
+    /// 输出文件夹（默认：文件夹下的“核对结果”）
+    #[arg(long, value_name = "文件夹")]
+    pub out: Option<PathBuf>,
+    /// 终端中显示完整身份证号（默认打码）
+    #[arg(long)]
+    pub no_mask: bool,
+}
+
+/// Everything one reconcile run computed (also used by tests and benches).
+pub struct Round {
+    pub config: Config,
+    pub inputs: Vec<PathBuf>,
+    pub tables: Vec<Table>,
+    pub records: Vec<Record>,
+    pub findings: Vec<Finding>,
+    pub pairs: Vec<Pair>,
+    pub links: Vec<Link>,
+    pub derived: Derived,
+    pub summary: Summary,
+    pub roster: Vec<usize>,
+    pub survey: Vec<usize>,
+}
+
+fn files_of(args: &ReconcileArgs) -> Result<Vec<(PathBuf, Option<Role>)>> {
+    let mut files: Vec<(PathBuf, Option<Role>)> = Vec::new();
+    let named: HashSet<PathBuf> = args
+        .roster
+        .iter()
+        .chain(&args.survey)
+        .chain(&args.ledger)
+        .chain(&args.stats)
+        .cloned()
+        .collect();
+    if let Some(dir) = &args.folder {
+        if !dir.is_dir() {
+            bail!("找不到文件夹 {}（请给出存放本轮表格的文件夹，或用 --roster/--survey 指定文件）", dir.display());
+        }
+        for p in folder_inputs(dir)? {
+            if !named.contains(&p) {
+                files.push((p, None));
+            }
+        }
+    }
+    if let Some(r) = &args.roster {
+        files.push((r.clone(), Some(Role::Roster)));
+    }
+    files.extend(args.survey.iter().map(|p| (p.clone(), Some(Role::Survey))));
+    files.extend(args.ledger.iter().map(|p| (p.clone(), Some(Role::Ledger))));
+    files.extend(args.stats.iter().map(|p| (p.clone(), Some(Role::Stats))));
+    if files.is_empty() {
+        bail!("没有要核对的表格：请给出文件夹（taizhang reconcile 文件夹），或用 --roster 和 --survey 指定文件");
+    }
+    Ok(files)
+}
+
+fn loc(tables: &[Table], r: &Record) -> Loc {
+    let t = &tables[r.table];
+    Loc { file: t.file.clone(), sheet: t.sheet.clone(), row: r.row }
+}
+
+/// Run the pipeline up to (not including) writing outputs.
+pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
+    let files = files_of(args)?;
+    let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
+    let tables = read_all(&files, &config, ui)?;
+    let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
+    if roles(Role::Roster) == 0 {
+        bail!("没有找到县局名单：请用 --roster 指定，或确认文件夹中名单的标题/表头（如“证件号码”“在校生状况”）。只检查摸底表请用 taizhang check");
+    }
+    if roles(Role::Survey) == 0 {
+        bail!("没有找到摸底调查表（附件1）：请用 --survey 指定，或确认表头中有“就读状态”列");
+    }
+    let villages = village_index(&config, &tables);
+    let (records, per_table) = normalize_all(&tables, &villages);
+    let of_role = |role: Role| -> Vec<usize> {
+        tables.iter().filter(|t| t.role == role).flat_map(|t| per_table[t.index].iter().copied()).collect()
+    };
+    let roster = of_role(Role::Roster);
+    let survey = of_role(Role::Survey);
+    let ledger = of_role(Role::Ledger);
+
+    let mut findings = Vec::new();
+    for t in &tables {
+        if t.role == Role::Stats {
+            continue;
+        }
+        let recs: Vec<Record> = per_table[t.index].iter().map(|&i| records[i].clone()).collect();
+        let school = if t.role == Role::Survey { check::school_of_survey(t, &config) } else { None };
+        findings.extend(check::check_table(t, &recs, &config, &villages, school.as_deref()));
+    }
+    findings.extend(check::check_duplicates(&tables, &records));
+
+    let pb = ui.progress(1, "匹配");
+    let params = LinkParams::default();
+    let pairs = link::link(&records, &roster, &survey, &params);
+    pb.finish_and_clear();
+    findings.extend(link::link_findings(&tables, &records, &roster, &survey, &pairs));
+
+    let derived = derive::derive(&config, &records, &roster, &survey, &pairs);
+    if !ledger.is_empty() {
+        let ledger_pairs = link::link(&records, &roster, &ledger, &params);
+        findings.extend(derive::check_ledger(&tables, &records, &roster, &ledger, &ledger_pairs, &pairs));
+    }
+    // STATS_DIFFERS: recount from the hand-filled ledger when there is one.
+    let expected = if ledger.is_empty() {
+        derived.stats.clone()
+    } else {
+        let order = derive::village_order(&config, &records, &roster);
+        derive::stats_from(
+            &order,
+            ledger.iter().map(|&i| {
+                let r = &records[i];
+                (
+                    r.village.as_deref().unwrap_or(r.village_raw.as_str()),
+                    match r.status {
+                        crate::model::StatusValue::Known(s) => Some(s),
+                        _ => None,
+                    },
+                )
+            }),
+        )
+    };
+    for t in tables.iter().filter(|t| t.role == Role::Stats) {
+        findings.extend(derive::check_stats(t, Some(&expected), &villages));
+    }
+
+    let inputs: Vec<PathBuf> = dedup_paths(files.iter().map(|(p, _)| p.clone()));
+    report::sort_findings(&mut findings, &inputs.iter().map(|p| file_name(p)).collect::<Vec<_>>());
+    let links: Vec<Link> = pairs
+        .iter()
+        .map(|p| Link {
+            roster: loc(&tables, &records[p.roster]),
+            survey: loc(&tables, &records[p.survey]),
+            decision: p.decision,
+            score: (p.score * 1000.0).round() / 1000.0,
+            reasons: p.reasons.clone(),
+        })
+        .collect();
+    let mut summary = Summary::count(&findings);
+    let in_pair_roster: HashSet<usize> = pairs.iter().map(|p| p.roster).collect();
+    let in_pair_survey: HashSet<usize> = pairs.iter().map(|p| p.survey).collect();
+    summary.linked = pairs.iter().filter(|p| p.decision == Decision::Linked).count();
+    summary.roster_only = roster.iter().filter(|i| !in_pair_roster.contains(i)).count();
+    summary.survey_only = survey.iter().filter(|i| !in_pair_survey.contains(i)).count();
+    Ok(Round { config, inputs, tables, records, findings, pairs, links, derived, summary, roster, survey })
+}
+
+pub fn dedup_paths(it: impl Iterator<Item = PathBuf>) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    it.filter(|p| seen.insert(p.clone())).collect()
+}
+
+pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
+    let round = compute(&args, ui)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.folder.clone().unwrap_or_else(|| PathBuf::from(".")).join(super::OUT_DIR_NAME));
+    prepare_out_dir(&out, &round.inputs)?;
+    write_outputs(&round, &out, ui)?;
+    print_summary(&round, &out, ui);
+    Ok(exit_status(&round.summary))
+}
+
+/// Everything SPEC §5 lists, into `out`.
+pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
+    write_annotated(&round.inputs, &round.tables, &round.findings, &round.summary, out, ui)?;
+    write_annexes(round, out)?;
+    let report = Report {
+        tool: "taizhang",
+        version: env!("CARGO_PKG_VERSION"),
+        school_year: round.config.school_year,
+        born_from: round.config.born_from.to_string(),
+        born_to: round.config.born_to.to_string(),
+        inputs: super::input_infos(&round.tables),
+        summary: round.summary.clone(),
+        findings: round.findings.clone(),
+        links: round.links.clone(),
+    };
+    report::write_atomic(&out.join("findings.json"), &report::findings_json(&report))?;
+    report::write_atomic(&out.join("findings.csv"), &report::findings_csv(&round.findings))?;
+    Ok(())
+}
+
+fn text(s: &str) -> TCell {
+    if s.is_empty() { TCell::Empty } else { TCell::Text(s.to_string()) }
+}
+
+fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
+    let cfg = &round.config;
+    AnnexData {
+        township: cfg.township.clone(),
+        school_year: cfg.school_year,
+        unit: cfg.township.clone().map(|t| format!("{t}人民政府")).unwrap_or_default(),
+        date: String::new(),
+        villages: derive::village_order(cfg, &round.records, &round.roster),
+        rows,
+    }
+}
+
+fn write_annexes(round: &Round, out: &Path) -> Result<()> {
+    let ledger_rows: Vec<Vec<TCell>> = round
+        .derived
+        .ledger
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            vec![
+                TCell::Int(i as i64 + 1),
+                text(&l.township),
+                text(&l.village),
+                text(&l.group),
+                text(&l.household_head),
+                text(&l.household_type),
+                text(&l.name),
+                text(&l.sex),
+                text(&l.id),
+                text(&l.birth),
+                text(l.status_text()),
+                text(&l.school),
+                text(&l.grade),
+                text(&l.reason),
+                text(&l.evidence),
+                text(&l.surveyor),
+                text(&l.remark),
+            ]
+        })
+        .collect();
+    let stats_rows: Vec<Vec<TCell>> = round
+        .derived
+        .stats
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut row = vec![
+                if s.village == derive::TOTAL_ROW { TCell::Empty } else { TCell::Int(i as i64 + 1) },
+                text(&s.village),
+            ];
+            row.extend(Field::STAT_COUNTS.iter().map(|f| TCell::Int(s.get(*f))));
+            row.push(if s.unsurveyed > 0 { TCell::Text(format!("另有{}人未摸底", s.unsurveyed)) } else { TCell::Empty });
+            row
+        })
+        .collect();
+    let warning_rows: Vec<Vec<TCell>> = round
+        .derived
+        .warnings
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            vec![
+                TCell::Int(i as i64 + 1),
+                text(&w.township),
+                text(&w.village),
+                text(&w.name),
+                text(&w.sex),
+                text(&w.id),
+                text(&w.birth),
+                text(&w.household_type),
+                text(&w.warning_type),
+                text(&w.status),
+                text(&w.reason),
+                TCell::Empty,
+                text(&w.responsible),
+                TCell::Empty,
+            ]
+        })
+        .collect();
+    for (annex, rows) in [(Annex::Ledger, ledger_rows), (Annex::Stats, stats_rows), (Annex::Warning, warning_rows)] {
+        let bytes = templates::build_annex(annex, &annex_data(round, rows))
+            .map_err(|e| anyhow::anyhow!("生成{}失败：{e}", annex.file_name()))?;
+        report::write_atomic(&out.join(annex.file_name()), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Per-village rows for the terminal: roster, surveyed, linked, errors, warnings, dropouts.
+pub fn village_rows(round: &Round) -> Vec<Vec<String>> {
+    #[derive(Default)]
+    struct V {
+        roster: usize,
+        surveyed: usize,
+        linked: usize,
+        errors: usize,
+        warnings: usize,
+        dropouts: usize,
+    }
+    let order = derive::village_order(&round.config, &round.records, &round.roster);
+    let mut m: BTreeMap<String, V> = BTreeMap::new();
+    let vname = |r: &Record| r.village.clone().unwrap_or_else(|| if r.village_raw.is_empty() { "（未填村）".into() } else { r.village_raw.clone() });
+    for &i in &round.roster {
+        m.entry(vname(&round.records[i])).or_default().roster += 1;
+    }
+    for &i in &round.survey {
+        let r = &round.records[i];
+        let v = m.entry(vname(r)).or_default();
+        v.surveyed += 1;
+        if matches!(r.status, crate::model::StatusValue::Known(s) if s.is_dropout()) {
+            v.dropouts += 1;
+        }
+    }
+    for p in round.pairs.iter().filter(|p| p.decision == Decision::Linked) {
+        m.entry(vname(&round.records[p.roster])).or_default().linked += 1;
+    }
+    for f in &round.findings {
+        let v = m.entry(f.village.clone().unwrap_or_else(|| "（未填村）".into())).or_default();
+        match f.severity {
+            crate::model::Severity::Error => v.errors += 1,
+            crate::model::Severity::Warning => v.warnings += 1,
+            _ => {}
+        }
+    }
+    let mut keys: Vec<String> = order.into_iter().filter(|k| m.contains_key(k)).collect();
+    for k in m.keys() {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    keys.into_iter()
+        .map(|k| {
+            let v = &m[&k];
+            vec![k.clone(), v.roster.to_string(), v.surveyed.to_string(), v.linked.to_string(), v.errors.to_string(), v.warnings.to_string(), v.dropouts.to_string()]
+        })
+        .collect()
+}
+
+pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
+    let style = ui.style();
+    let mut s = String::new();
+    let _ = writeln!(s, "读取的表格：");
+    s.push_str(&report::inputs_table(&super::input_infos(&round.tables)));
+    s.push_str(&report::findings_text(&round.findings, style));
+    let _ = writeln!(s, "\n各村情况：");
+    s.push_str(&report::table(&["村（社区）", "名单人数", "摸底人数", "已匹配", "错误", "警告", "失学辍学"], &village_rows(round)));
+    if !round.findings.is_empty() {
+        let _ = writeln!(s, "\n问题统计：");
+        s.push_str(&report::code_table(&round.findings, style));
+    }
+    let sm = &round.summary;
+    let _ = writeln!(
+        s,
+        "\n名单 {} 人，摸底 {} 人；已匹配 {} 人，名单中未摸底 {} 人，名单外 {} 人。",
+        round.roster.len(),
+        round.survey.len(),
+        sm.linked,
+        sm.roster_only,
+        sm.survey_only
+    );
+    let dropouts = round.derived.ledger.iter().filter(|l| l.status.is_some_and(Status::is_dropout)).count();
+    if dropouts > 0 {
+        let _ = writeln!(s, "失学辍学 {dropouts} 人，已列入筛查预警清单。");
+    }
+    let _ = writeln!(s, "{}", report::verdict(sm));
+    let _ = writeln!(s, "结果已写入：{}", out.display());
+    print!("{s}");
+}
