@@ -5,6 +5,8 @@
 //! into the output folder, and text for the terminal in which every ID is
 //! masked (SPEC §6) unless the caller asks otherwise.
 
+pub mod html;
+
 use crate::model::{Code, Finding, Link, Role, Severity};
 use crate::normalize::id::mask_text;
 use serde::Serialize;
