@@ -1,1 +1,183 @@
-//! (stub: being written)
+//! Stage 2: [`Table`]s of raw cells → [`Record`]s of normalised values.
+//!
+//! In: the rows the reader found, every value as the workbook holds it.
+//! Out: one [`Record`] per [`RawRow`], in the same order, with cleaned names,
+//! classified IDs, parsed dates, sex, status and grade, and the canonical
+//! village. Nothing here rejects a row or reports a problem: the raw text
+//! stays on the record so `check` can say exactly what the cell held.
+//! Every normaliser is idempotent on its own clean output.
+
+pub mod date;
+pub mod grade;
+pub mod id;
+pub mod name;
+pub mod sex;
+pub mod status;
+pub mod text;
+pub mod village;
+
+pub use village::VillageIndex;
+
+use crate::model::{Cell, Field, RawRow, Record, Table};
+
+/// One [`Record`] per row of `table`, in row order; the role is the table's.
+pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
+    table
+        .rows
+        .iter()
+        .map(|row| normalize_row(table, row, villages))
+        .collect()
+}
+
+fn normalize_row(table: &Table, row: &RawRow, villages: &VillageIndex) -> Record {
+    let t = |f: Field| text::clean_text(&row.text(f));
+    let raw = |f: Field| row.cell(f).map(Cell::display).unwrap_or_default();
+    let empty = Cell::Empty;
+    let cell = |f: Field| row.cell(f).unwrap_or(&empty);
+
+    let name_raw = raw(Field::Name);
+    let village_raw = raw(Field::Village);
+    let status_raw = raw(Field::Status);
+    let grade_raw = raw(Field::Grade);
+    let reason = t(Field::Reason);
+    Record {
+        table: table.index,
+        role: table.role,
+        row: row.row,
+        name: name::clean_name(&name_raw).0,
+        name_raw,
+        id: id::parse_id(cell(Field::Id)),
+        sex: sex::parse_sex(cell(Field::Sex)),
+        sex_raw: raw(Field::Sex),
+        birth: date::parse_date(cell(Field::Birthdate)),
+        village: villages.canonical(&village_raw),
+        village_raw,
+        group: t(Field::Group),
+        household_head: t(Field::HouseholdHead),
+        household_type: t(Field::HouseholdType),
+        township: t(Field::Township),
+        status: status::parse_status(&status_raw, &reason),
+        status_raw,
+        school: t(Field::School),
+        grade: grade::parse_grade(&grade_raw),
+        grade_raw,
+        reason,
+        evidence: t(Field::Evidence),
+        surveyor: t(Field::Surveyor),
+        remark: t(Field::Remark),
+        platform_status: t(Field::PlatformStatus),
+        platform_dropout: t(Field::PlatformDropout),
+        platform_reason: t(Field::PlatformReason),
+        household_no: t(Field::HouseholdNo),
+        cols: table.columns.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, SchoolConfig};
+    use crate::model::{
+        DateValue, Format, GradeValue, IdKind, RawValue, Role, Sex, Status, StatusValue,
+    };
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    pub(crate) fn table(role: Role, fields: &[Field], rows: Vec<Vec<Cell>>) -> Table {
+        let columns: BTreeMap<Field, u32> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (*f, i as u32 + 1))
+            .collect();
+        let rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(r, cells)| RawRow {
+                row: r as u32 + 4,
+                values: fields
+                    .iter()
+                    .zip(cells)
+                    .enumerate()
+                    .map(|(i, (f, cell))| {
+                        (
+                            *f,
+                            RawValue {
+                                col: i as u32 + 1,
+                                cell,
+                            },
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        Table {
+            index: 0,
+            path: PathBuf::from("附件1.xlsx"),
+            file: "附件1.xlsx".into(),
+            format: Format::Xlsx,
+            sheet: "Sheet1".into(),
+            role,
+            header_row: 3,
+            columns,
+            rows,
+            preamble: String::new(),
+            skipped: 0,
+        }
+    }
+
+    #[test]
+    fn fills_every_field() {
+        let mut cfg = Config::for_school_year(2022);
+        cfg.schools = vec![SchoolConfig {
+            name: "熨斗初级中学".into(),
+            villages: vec!["金星村".into()],
+        }];
+        let ix = VillageIndex::from_config(&cfg);
+        let t = |s: &str| Cell::Text(s.into());
+        let tab = table(
+            Role::Survey,
+            &[
+                Field::Village,
+                Field::Name,
+                Field::Sex,
+                Field::Id,
+                Field::Birthdate,
+                Field::Status,
+                Field::School,
+                Field::Grade,
+                Field::Reason,
+                Field::Evidence,
+            ],
+            vec![vec![
+                t("熨斗镇金星"),
+                t(" 李 倩 "),
+                t("女性"),
+                t("'11010519491231002x"),
+                t("2010.5"),
+                t("否"),
+                Cell::Empty,
+                t("五年级2班"),
+                t("辍学在家"),
+                t("\u{3000}"),
+            ]],
+        );
+        let recs = normalize_table(&tab, &ix);
+        assert_eq!(recs.len(), 1);
+        let r = &recs[0];
+        assert_eq!(r.role, Role::Survey);
+        assert_eq!(r.row, 4);
+        assert_eq!(r.name, "李倩");
+        assert_eq!(r.name_raw, " 李 倩 ");
+        assert_eq!(r.id.kind, IdKind::Valid);
+        assert_eq!(r.sex, Some(Sex::Female));
+        assert_eq!(r.birth, DateValue::Month(2010, 5));
+        assert_eq!(r.village.as_deref(), Some("金星村"));
+        assert_eq!(r.village_raw, "熨斗镇金星");
+        assert_eq!(r.status, StatusValue::Known(Status::Dropout));
+        assert_eq!(r.grade, GradeValue::Known(5));
+        assert_eq!(r.school, "");
+        assert_eq!(r.evidence, "");
+        assert_eq!(r.reason, "辍学在家");
+        assert_eq!(r.col(Field::Id), Some(4));
+    }
+}

@@ -1,0 +1,335 @@
+//! Chinese resident ID numbers (GB 11643-1999): cleaning, the ISO 7064
+//! MOD 11-2 check digit, 15→18 digit upgrade, numbers Excel has truncated,
+//! and masking for terminal output.
+
+use super::text::{is_invisible, is_space};
+use crate::model::{Cell, IdInfo, IdKind};
+use chrono::NaiveDate;
+use unicode_normalization::UnicodeNormalization;
+
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK_CHARS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+
+/// The check character for the first 17 digits; None unless `first17` is
+/// exactly 17 ASCII digits.
+pub fn check_digit(first17: &str) -> Option<char> {
+    if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
+    Some(CHECK_CHARS[(sum % 11) as usize])
+}
+
+/// 15-digit legacy ID → 18 digits: "19" inserted after the 6-digit area
+/// code, check digit appended. None unless exactly 15 ASCII digits.
+pub fn upgrade_15(id15: &str) -> Option<String> {
+    if id15.len() != 15 || !id15.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let first17 = format!("{}19{}", &id15[..6], &id15[6..]);
+    let c = check_digit(&first17)?;
+    Some(format!("{first17}{c}"))
+}
+
+/// Birth date of an 18-character ID, when real (year 1900 or later).
+fn date_of(id18: &str) -> Option<NaiveDate> {
+    let d = NaiveDate::parse_from_str(id18.get(6..14)?, "%Y%m%d").ok()?;
+    (chrono::Datelike::year(&d) >= 1900).then_some(d)
+}
+
+/// Text ID cleaned: NFKC, apostrophes/quotes, spaces and invisible
+/// characters removed, lower-case x made upper-case.
+fn clean_id_text(s: &str) -> String {
+    s.nfkc()
+        .filter(|c| {
+            !is_invisible(*c)
+                && !is_space(*c)
+                && !matches!(c, '\'' | '‘' | '’' | '`' | '"' | '“' | '”')
+        })
+        .map(|c| if c == 'x' { 'X' } else { c })
+        .collect()
+}
+
+/// What Excel shows for a number: 15 significant digits, the rest zeros.
+/// None when the number is not a non-negative whole number.
+fn excel_digits(n: f64) -> Option<String> {
+    if !n.is_finite() || n < 0.0 || n.fract() != 0.0 {
+        return None;
+    }
+    if n < 1e15 {
+        return Some(format!("{}", n as u64));
+    }
+    // "6.10922201005031e17": mantissa digits rounded to 15 significant.
+    let sci = format!("{n:.14e}");
+    let (mant, exp) = sci.split_once('e')?;
+    let exp: usize = exp.parse().ok()?;
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut out = digits;
+    while out.len() < exp + 1 {
+        out.push('0');
+    }
+    Some(out)
+}
+
+/// Text such as "6.10922E+17" (a csv written from a number column): the
+/// digits Excel would show, when they are at least 15.
+fn scientific_text(s: &str) -> Option<String> {
+    let (mant, exp) = s.split_once(['E', 'e'])?;
+    let exp: i32 = exp.trim_start_matches('+').parse().ok()?;
+    if !(14..=20).contains(&exp) {
+        return None;
+    }
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.len() != 1
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > exp as usize
+    {
+        return None;
+    }
+    let mut out = format!("{int}{frac}");
+    while out.len() < exp as usize + 1 {
+        out.push('0');
+    }
+    Some(out)
+}
+
+/// Classify an ID cell (SPEC §3, §4).
+///
+/// ```
+/// use taizhang::model::{Cell, IdKind};
+/// use taizhang::normalize::id::parse_id;
+/// let i = parse_id(&Cell::Text("'11010519491231002x ".into()));
+/// assert_eq!(i.kind, IdKind::Valid);
+/// assert_eq!(i.clean, "11010519491231002X");
+/// ```
+pub fn parse_id(cell: &Cell) -> IdInfo {
+    let raw = cell.display();
+    let info = |clean: String, kind: IdKind| IdInfo {
+        raw: raw.clone(),
+        clean,
+        kind,
+    };
+    match cell {
+        Cell::Empty => return info(String::new(), IdKind::Missing),
+        Cell::Number(n) => {
+            return match excel_digits(*n) {
+                Some(d) if d.len() > 15 => info(d, IdKind::Truncated),
+                // 15 digits fit a double exactly: nothing was lost.
+                Some(d) if d.len() == 15 => classify_text(d, &raw),
+                Some(d) => info(d, IdKind::BadFormat),
+                None => info(raw.trim().to_string(), IdKind::BadFormat),
+            };
+        }
+        Cell::Text(_) => {}
+        _ => return info(raw.trim().to_string(), IdKind::BadFormat),
+    }
+    let clean = clean_id_text(&raw);
+    if clean.is_empty() {
+        return info(clean, IdKind::Missing);
+    }
+    if let Some(d) = scientific_text(&clean) {
+        return info(d, IdKind::Truncated);
+    }
+    classify_text(clean, &raw)
+}
+
+fn classify_text(clean: String, raw: &str) -> IdInfo {
+    let kind = classify(&clean);
+    IdInfo {
+        raw: raw.to_string(),
+        clean,
+        kind,
+    }
+}
+
+fn classify(clean: &str) -> IdKind {
+    let b = clean.as_bytes();
+    if b.len() == 15 && b.iter().all(u8::is_ascii_digit) {
+        return match upgrade_15(clean) {
+            Some(up) if date_of(&up).is_some() => IdKind::Legacy15 { upgraded: up },
+            Some(_) => IdKind::BadDate,
+            None => IdKind::BadFormat,
+        };
+    }
+    if b.len() != 18
+        || !b[..17].iter().all(u8::is_ascii_digit)
+        || !(b[17].is_ascii_digit() || b[17] == b'X')
+    {
+        return IdKind::BadFormat;
+    }
+    if date_of(clean).is_none() {
+        return IdKind::BadDate;
+    }
+    match check_digit(&clean[..17]) {
+        Some(c) if c as u8 == b[17] => IdKind::Valid,
+        Some(expected) => IdKind::BadChecksum { expected },
+        None => IdKind::BadFormat,
+    }
+}
+
+/// `610922201005031234` → `610922********1234`. Other lengths keep the
+/// first 6 and last 4 characters when longer than 10, else everything is starred.
+pub fn mask(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    let n = chars.len();
+    if n <= 10 {
+        return "*".repeat(n);
+    }
+    let mut out: String = chars[..6].iter().collect();
+    out.push_str(&"*".repeat(n - 10));
+    out.extend(&chars[n - 4..]);
+    out
+}
+
+/// Mask every ID-looking run in free text: 18 characters (17 digits and a
+/// digit or X) or 15 digits, not part of a longer run of digits.
+pub fn mask_text(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let mut end = i;
+        if end - start == 17 && i < chars.len() && matches!(chars[i], 'X' | 'x') {
+            end += 1;
+            i += 1;
+        }
+        let run: String = chars[start..end].iter().collect();
+        if matches!(end - start, 15 | 18) {
+            out.push_str(&mask(&run));
+        } else {
+            out.push_str(&run);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake child ID for county 610922 with a correct check digit.
+    pub(crate) fn fake(birth: &str, seq: &str) -> String {
+        let first17 = format!("610922{birth}{seq}");
+        format!("{first17}{}", check_digit(&first17).unwrap())
+    }
+
+    #[test]
+    fn published_example_is_valid() {
+        assert_eq!(check_digit("11010519491231002"), Some('X'));
+        let i = parse_id(&Cell::Text("11010519491231002X".into()));
+        assert_eq!(i.kind, IdKind::Valid);
+        assert_eq!(i.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31));
+        assert_eq!(i.sex(), Some(crate::model::Sex::Female));
+    }
+
+    #[test]
+    fn fifteen_to_eighteen() {
+        assert_eq!(
+            upgrade_15("110105491231002").as_deref(),
+            Some("11010519491231002X")
+        );
+        let i = parse_id(&Cell::Text("110105491231002".into()));
+        assert_eq!(
+            i.kind,
+            IdKind::Legacy15 {
+                upgraded: "11010519491231002X".into()
+            }
+        );
+        assert_eq!(upgrade_15("12345"), None);
+    }
+
+    #[test]
+    fn text_variants_are_cleaned() {
+        let id = fake("20100503", "123");
+        let lower = id.replace('X', "x");
+        let full: String = id
+            .chars()
+            .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap_or(c))
+            .collect();
+        for t in [
+            format!("'{id}"),
+            format!(" {id}\u{3000}"),
+            format!("{} {}", &id[..6], &id[6..]),
+            lower,
+            full.replace('X', "Ｘ"),
+        ] {
+            let i = parse_id(&Cell::Text(t.clone()));
+            assert_eq!(i.clean, id, "{t}");
+            assert_eq!(i.kind, IdKind::Valid, "{t}");
+        }
+    }
+
+    #[test]
+    fn wrong_check_digit() {
+        let id = fake("20100503", "123");
+        let last = id.chars().last().unwrap();
+        let wrong = if last == '5' { '6' } else { '5' };
+        let bad = format!("{}{wrong}", &id[..17]);
+        let i = parse_id(&Cell::Text(bad));
+        assert_eq!(i.kind, IdKind::BadChecksum { expected: last });
+    }
+
+    #[test]
+    fn bad_date_and_format() {
+        let first17 = "61092220100230123"; // 30 February
+        let id = format!("{first17}{}", check_digit(first17).unwrap());
+        assert_eq!(parse_id(&Cell::Text(id)).kind, IdKind::BadDate);
+        assert_eq!(
+            parse_id(&Cell::Text("61092220100503123".into())).kind,
+            IdKind::BadFormat
+        );
+        assert_eq!(
+            parse_id(&Cell::Text("6109222010050312AB".into())).kind,
+            IdKind::BadFormat
+        );
+        assert_eq!(parse_id(&Cell::Text("无".into())).kind, IdKind::BadFormat);
+        assert_eq!(parse_id(&Cell::Text("  ".into())).kind, IdKind::Missing);
+        assert_eq!(parse_id(&Cell::Empty).kind, IdKind::Missing);
+    }
+
+    #[test]
+    fn numbers_are_truncated_never_valid() {
+        // A real-looking ID stored as a number, even one whose digits check.
+        let id = (100..200)
+            .map(|s| fake("20100503", &s.to_string()))
+            .find(|id| !id.ends_with('X'))
+            .unwrap();
+        let i = parse_id(&Cell::Number(id.parse::<f64>().unwrap()));
+        assert_eq!(i.kind, IdKind::Truncated);
+        assert_eq!(i.clean, format!("{}000", &id[..15]));
+        let i = parse_id(&Cell::Number(610922201005031234.0));
+        assert_eq!(i.kind, IdKind::Truncated);
+        assert_eq!(i.clean, "610922201005031000");
+        let i = parse_id(&Cell::Text("6.10922E+17".into()));
+        assert_eq!(i.kind, IdKind::Truncated);
+        assert_eq!(i.clean, "610922000000000000");
+        assert_eq!(parse_id(&Cell::Number(12345.0)).kind, IdKind::BadFormat);
+    }
+
+    #[test]
+    fn masking() {
+        assert_eq!(mask("61092220100503123X"), "610922********123X");
+        assert_eq!(mask("110105491231002"), "110105*****1002");
+        assert_eq!(mask("12345"), "*****");
+        assert_eq!(
+            mask_text("身份证号61092220100503123x与110105491231002不符，电话13800001111"),
+            "身份证号610922********123x与110105*****1002不符，电话13800001111"
+        );
+        // 19 digits is not an ID
+        assert_eq!(mask_text("1234567890123456789"), "1234567890123456789");
+    }
+}

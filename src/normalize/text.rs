@@ -1,0 +1,95 @@
+//! Text clean-up shared by every normaliser: NFKC (full-width forms to
+//! ASCII), invisible characters dropped, every kind of whitespace folded.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Characters that take no room on screen and must never make two values differ.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' // zero-width space
+            | '\u{200C}' // zero-width non-joiner
+            | '\u{200D}' // zero-width joiner
+            | '\u{2060}' // word joiner
+            | '\u{FEFF}' // BOM / zero-width no-break space
+            | '\u{00AD}' // soft hyphen
+            | '\u{200E}' // left-to-right mark
+            | '\u{200F}' // right-to-left mark
+            | '\u{202A}'..='\u{202E}' // bidi embeddings
+    )
+}
+
+/// Whitespace in the wide sense: ASCII, NBSP, U+3000, tabs, line breaks.
+pub fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{00A0}' || c == '\u{3000}'
+}
+
+/// NFKC, invisible characters removed, every run of whitespace folded to one
+/// ASCII space, trimmed. `"\u{3000}金星村\u{200B} "` → `"金星村"`.
+pub fn clean_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfkc() {
+        if is_invisible(c) {
+            continue;
+        }
+        if is_space(c) {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// [`clean_text`] with all whitespace removed: the form used for comparing
+/// labels whose spacing carries no meaning (statuses, grades, villages).
+pub fn compact(s: &str) -> String {
+    clean_text(s).chars().filter(|c| !is_space(*c)).collect()
+}
+
+/// True for the placeholder texts clerks type into a cell that has nothing:
+/// 无, 没有, 暂无, /, -, —.
+pub fn is_placeholder(s: &str) -> bool {
+    let c = compact(s);
+    c.is_empty()
+        || matches!(
+            c.as_str(),
+            "无" | "没有"
+                | "暂无"
+                | "/"
+                | "\\"
+                | "-"
+                | "--"
+                | "—"
+                | "——"
+                | "空"
+                | "未提供"
+                | "N/A"
+                | "n/a"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_invisible_and_full_width() {
+        assert_eq!(clean_text("\u{3000}金星村\u{200B} "), "金星村");
+        assert_eq!(clean_text("\u{FEFF}ＡＢ１２"), "AB12");
+        assert_eq!(clean_text("a\u{00A0}\t\r\nb"), "a b");
+        assert_eq!(compact(" 在校 （本县）\n"), "在校(本县)");
+    }
+
+    #[test]
+    fn placeholders() {
+        assert!(is_placeholder(" 无 "));
+        assert!(is_placeholder("／"));
+        assert!(!is_placeholder("毕业证"));
+    }
+}
