@@ -1,0 +1,436 @@
+//! Cross-source findings from the linker's pairs (SPEC §4): NOT_SURVEYED,
+//! NOT_IN_ROSTER, POSSIBLE_MATCH, the *_DIFFERS codes of linked pairs,
+//! ROSTER_STATUS_DIFFERS and VILLAGE_NOT_COVERED. Each sits on the row SPEC
+//! names, `related` pointing at the other side. Messages carry full values;
+//! the terminal masks them.
+
+use super::compare::{birth_of, compare, sex_of};
+use super::id::{IdLevel, compare_ids, segment_zh};
+use super::name::NameLevel;
+use crate::model::{
+    Code, DateValue, Decision, Field, Finding, IdKind, Loc, Pair, Record, Role, Sex, StatusValue,
+    Table,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+fn table_of<'a>(tables: &'a [Table], r: &Record) -> Option<&'a Table> {
+    tables.get(r.table)
+}
+
+fn loc_of(tables: &[Table], r: &Record) -> Option<Loc> {
+    table_of(tables, r).map(|t| Loc {
+        file: t.file.clone(),
+        sheet: t.sheet.clone(),
+        row: r.row,
+    })
+}
+
+/// The column of a field in the record's table, else its name column, else A.
+fn col(r: &Record, f: Field) -> u32 {
+    r.col(f).or_else(|| r.col(Field::Name)).unwrap_or(1)
+}
+
+/// "县局名单第88行" (with the file name when the round has several rosters).
+fn where_zh(tables: &[Table], r: &Record, several: bool) -> String {
+    let role = match r.role {
+        Role::Roster => "县局名单",
+        Role::Survey => "摸底表",
+        Role::Ledger => "台账",
+        Role::Stats => "统计表",
+    };
+    match (several, table_of(tables, r)) {
+        (true, Some(t)) => format!("{role}《{}》第{}行", t.file, r.row),
+        _ => format!("{role}第{}行", r.row),
+    }
+}
+
+fn id_text(r: &Record) -> String {
+    if r.id.clean.is_empty() {
+        r.id.raw.trim().to_string()
+    } else {
+        r.id.clean.clone()
+    }
+}
+
+fn date_text(d: &DateValue) -> String {
+    match d {
+        DateValue::Missing => "空".to_string(),
+        other => other.display(),
+    }
+}
+
+/// A short description of a child: "张诗欣 610922201005031234 2010-05-03 金星村".
+fn describe(r: &Record) -> String {
+    let mut parts = vec![if r.name.is_empty() {
+        r.name_raw.trim().to_string()
+    } else {
+        r.name.clone()
+    }];
+    let id = id_text(r);
+    if !id.is_empty() {
+        parts.push(id);
+    }
+    let b = birth_of(r);
+    if b != DateValue::Missing {
+        parts.push(date_text(&b));
+    }
+    if let Some(v) = &r.village {
+        parts.push(v.clone());
+    } else if !r.village_raw.trim().is_empty() {
+        parts.push(r.village_raw.trim().to_string());
+    }
+    parts.join(" ")
+}
+
+struct Platform {
+    preschool: bool,
+    in_school: bool,
+    dropout_yes: bool,
+    dropout_no: bool,
+}
+
+fn platform(r: &Record) -> Platform {
+    let st = r.platform_status.trim();
+    let d = r.platform_dropout.trim();
+    Platform {
+        preschool: st.contains("学前") || st.contains("学龄前"),
+        in_school: st.contains("小学") || st.contains("初中"),
+        dropout_yes: d.starts_with('是'),
+        dropout_no: d.starts_with('否'),
+    }
+}
+
+/// The platform's view contradicts the survey's status (conservative: only
+/// clear contradictions).
+fn status_contradiction(roster: &Record, survey: &Record) -> Option<String> {
+    let StatusValue::Known(st) = survey.status else {
+        return None;
+    };
+    let p = platform(roster);
+    let mut why = Vec::new();
+    if st.in_school() {
+        if p.preschool {
+            why.push(format!("在校生状况为「{}」", roster.platform_status.trim()));
+        }
+        if p.dropout_yes {
+            why.push("标记为失学辍学".to_string());
+        }
+    }
+    if st.is_dropout() {
+        if p.in_school {
+            why.push(format!("在校生状况为「{}」", roster.platform_status.trim()));
+        }
+        if p.dropout_no {
+            why.push("未标记为失学辍学".to_string());
+        }
+    }
+    if why.is_empty() {
+        None
+    } else {
+        Some(why.join("、"))
+    }
+}
+
+fn status_text(s: &Record) -> String {
+    match &s.status {
+        StatusValue::Known(st) => st.label_zh().to_string(),
+        _ => s.status_raw.trim().to_string(),
+    }
+}
+
+fn name_level_zh(l: NameLevel) -> &'static str {
+    match l {
+        NameLevel::Homophone => "同音字",
+        NameLevel::OneCharDiffers => "一字不同",
+        NameLevel::Swapped => "字序颠倒",
+        _ => "姓名不同",
+    }
+}
+
+fn id_detail_zh(roster: &Record, survey: &Record) -> Option<String> {
+    let (level, pos) = compare_ids(&roster.id, &survey.id);
+    let p = pos.first().copied().unwrap_or(0);
+    Some(match level {
+        IdLevel::Identical | IdLevel::Missing => return None,
+        IdLevel::OneDigit => format!("第{p}位({})不同", segment_zh(p)),
+        IdLevel::AdjacentSwap => format!("第{}、{}位颠倒", p, p + 1),
+        IdLevel::CheckDigitOnly => "校验位(第18位)不同".to_string(),
+        IdLevel::Truncated15 => {
+            if survey.id.kind == IdKind::Truncated {
+                "摸底表中的身份证号被Excel存成数字，后三位已丢失".to_string()
+            } else {
+                "县局名单中的身份证号被Excel存成数字，后三位已丢失".to_string()
+            }
+        }
+        IdLevel::Legacy => "其中一方是15位旧身份证号".to_string(),
+        IdLevel::Different => "号码不同".to_string(),
+    })
+}
+
+/// Emit the cross-source findings of a linked round (SPEC §4).
+pub fn link_findings(
+    tables: &[Table],
+    records: &[Record],
+    roster: &[usize],
+    survey: &[usize],
+    pairs: &[Pair],
+) -> Vec<Finding> {
+    let n = records.len();
+    let roster: BTreeSet<usize> = roster.iter().copied().filter(|&i| i < n).collect();
+    let survey: BTreeSet<usize> = survey.iter().copied().filter(|&i| i < n).collect();
+    let several_rosters = roster
+        .iter()
+        .map(|&i| records[i].table)
+        .collect::<HashSet<_>>()
+        .len()
+        > 1;
+    let mut paired_r: HashSet<usize> = HashSet::new();
+    let mut pair_of_s: HashMap<usize, &Pair> = HashMap::new();
+    for p in pairs {
+        if p.roster < n && p.survey < n {
+            paired_r.insert(p.roster);
+            pair_of_s.entry(p.survey).or_insert(p);
+        }
+    }
+    let mut out = Vec::new();
+
+    // ---- survey side ----
+    for &s in &survey {
+        let sr = &records[s];
+        let Some(st) = table_of(tables, sr) else {
+            continue;
+        };
+        let Some(p) = pair_of_s.get(&s) else {
+            let mut f = Finding::at(
+                Code::NOT_IN_ROSTER,
+                st,
+                sr.row,
+                col(sr, Field::Name),
+                Some(Field::Name),
+                sr.name_raw.clone(),
+                format!(
+                    "县局名单中没有此儿童：{}。请核实是否为本镇农村适龄儿童，或县局名单遗漏",
+                    describe(sr)
+                ),
+            );
+            f.village = sr.village.clone();
+            out.push(f);
+            continue;
+        };
+        let rr = &records[p.roster];
+        let rloc = loc_of(tables, rr);
+        let rwhere = where_zh(tables, rr, several_rosters);
+        let village = sr.village.clone().or_else(|| rr.village.clone());
+        let mut push = |mut f: Finding| {
+            if let Some(l) = &rloc {
+                f = f.with_related(l.clone());
+            }
+            f.village = village.clone();
+            out.push(f);
+        };
+        if p.decision == Decision::Possible {
+            push(Finding::at(
+                Code::POSSIBLE_MATCH,
+                st,
+                sr.row,
+                col(sr, Field::Name),
+                Some(Field::Name),
+                sr.name_raw.clone(),
+                format!(
+                    "疑似{rwhere}的儿童：{}（得分 {:.2}），证据不足以自动关联，请人工确认。依据：{}",
+                    describe(rr),
+                    p.score,
+                    p.reasons.join("；")
+                ),
+            ));
+            continue;
+        }
+        let c = compare(rr, sr);
+        if !matches!(
+            c.name,
+            NameLevel::Identical | NameLevel::SameAfterFolding | NameLevel::Missing
+        ) {
+            push(
+                Finding::at(
+                    Code::NAME_DIFFERS,
+                    st,
+                    sr.row,
+                    col(sr, Field::Name),
+                    Some(Field::Name),
+                    sr.name_raw.clone(),
+                    format!(
+                        "姓名与{rwhere}不一致（{}）：县局名单为 {} {}，摸底表为 {}",
+                        name_level_zh(c.name),
+                        rr.name,
+                        id_text(rr),
+                        sr.name
+                    ),
+                )
+                .with_suggestion(rr.name.clone()),
+            );
+        }
+        if let Some(detail) = id_detail_zh(rr, sr) {
+            let roster_ok = rr.id.kind == IdKind::Valid;
+            let mut msg = format!(
+                "身份证号与{rwhere}不一致（{detail}）：县局名单为 {} {}，摸底表为 {}",
+                rr.name,
+                id_text(rr),
+                id_text(sr)
+            );
+            if !roster_ok {
+                msg.push_str("；县局名单中的身份证号本身也未通过校验，请核实户籍信息");
+            }
+            let mut f = Finding::at(
+                Code::ID_DIFFERS,
+                st,
+                sr.row,
+                col(sr, Field::Id),
+                Some(Field::Id),
+                sr.id.raw.clone(),
+                msg,
+            );
+            if roster_ok {
+                f = f.with_suggestion(rr.id.clean.clone());
+            }
+            push(f);
+        }
+        if matches!(sr.birth, DateValue::Day(_) | DateValue::Month(..)) {
+            let rb = birth_of(rr);
+            if sr.birth.agrees(&rb) == Some(false) {
+                push(
+                    Finding::at(
+                        Code::BIRTHDATE_DIFFERS,
+                        st,
+                        sr.row,
+                        col(sr, Field::Birthdate),
+                        Some(Field::Birthdate),
+                        sr.birth.display(),
+                        format!(
+                            "出生日期与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
+                            rr.name,
+                            date_text(&rb),
+                            sr.birth.display()
+                        ),
+                    )
+                    .with_suggestion(rb.display()),
+                );
+            }
+        }
+        if let (Some(ss), Some(rs)) = (sr.sex, sex_of(rr))
+            && ss != rs
+        {
+            push(
+                Finding::at(
+                    Code::SEX_DIFFERS,
+                    st,
+                    sr.row,
+                    col(sr, Field::Sex),
+                    Some(Field::Sex),
+                    sr.sex_raw.clone(),
+                    format!(
+                        "性别与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
+                        rr.name,
+                        rs.label_zh(),
+                        Sex::label_zh(ss)
+                    ),
+                )
+                .with_suggestion(rs.label_zh()),
+            );
+        }
+        if let (Some(sv), Some(rv)) = (&sr.village, &rr.village)
+            && sv != rv
+        {
+            push(
+                Finding::at(
+                    Code::VILLAGE_DIFFERS,
+                    st,
+                    sr.row,
+                    col(sr, Field::Village),
+                    Some(Field::Village),
+                    sr.village_raw.clone(),
+                    format!(
+                        "村（社区）与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
+                        rr.name, rv, sv
+                    ),
+                )
+                .with_suggestion(rv.clone()),
+            );
+        }
+        if let Some(why) = status_contradiction(rr, sr) {
+            push(Finding::at(
+                Code::ROSTER_STATUS_DIFFERS,
+                st,
+                sr.row,
+                col(sr, Field::Status),
+                Some(Field::Status),
+                sr.status_raw.clone(),
+                format!(
+                    "{rwhere}（{}）的平台信息{why}，摸底结果为「{}」，平台信息需更新",
+                    rr.name,
+                    status_text(sr)
+                ),
+            ));
+        }
+    }
+
+    // ---- roster side ----
+    let covered: HashSet<&str> = survey
+        .iter()
+        .filter_map(|&s| records[s].village.as_deref())
+        .collect();
+    // village → (first roster record by (table,row), count)
+    let mut uncovered: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for &r in &roster {
+        let rr = &records[r];
+        if let Some(v) = rr.village.as_deref()
+            && !covered.contains(v)
+        {
+            let e = uncovered.entry(v).or_insert((r, 0));
+            e.1 += 1;
+            if (rr.table, rr.row) < (records[e.0].table, records[e.0].row) {
+                e.0 = r;
+            }
+        }
+    }
+    for (v, (first, count)) in &uncovered {
+        let rr = &records[*first];
+        let Some(t) = table_of(tables, rr) else {
+            continue;
+        };
+        let mut f = Finding::at(
+            Code::VILLAGE_NOT_COVERED,
+            t,
+            rr.row,
+            col(rr, Field::Village),
+            Some(Field::Village),
+            rr.village_raw.clone(),
+            format!("整村未摸底：{v}在县局名单中有{count}名儿童，但所有摸底表中都没有该村的记录"),
+        );
+        f.village = Some(v.to_string());
+        out.push(f);
+    }
+    for &r in &roster {
+        if paired_r.contains(&r) {
+            continue;
+        }
+        let rr = &records[r];
+        let Some(t) = table_of(tables, rr) else {
+            continue;
+        };
+        let mut f = Finding::at(
+            Code::NOT_SURVEYED,
+            t,
+            rr.row,
+            col(rr, Field::Name),
+            Some(Field::Name),
+            rr.name_raw.clone(),
+            format!(
+                "县局名单中的儿童在摸底表中未找到（遗漏）：{}，请补充入户摸底",
+                describe(rr)
+            ),
+        );
+        f.village = rr.village.clone();
+        out.push(f);
+    }
+    out
+}

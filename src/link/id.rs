@@ -1,0 +1,276 @@
+//! ID comparison by segment (region 1–6, birth date 7–14, sequence 15–17,
+//! check digit 18) and the one-digit repairs that pass the GB 11643-1999
+//! check digit. Never an edit distance on the whole ID: children born on the
+//! same day in the same county share the first 14 digits.
+
+use crate::model::{IdInfo, IdKind};
+
+/// How two IDs compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IdLevel {
+    Identical,
+    /// Exactly one of the first 17 digits differs (the check digit agrees).
+    OneDigit,
+    /// Two adjacent digits swapped, nothing else differs.
+    AdjacentSwap,
+    /// The first 17 digits agree, the check digit differs.
+    CheckDigitOnly,
+    /// One side was stored as a number (first 15 digits + 000); those 15 agree.
+    Truncated15,
+    /// One side is a 15-digit legacy ID whose 18-digit form agrees.
+    Legacy,
+    /// One side has no ID.
+    Missing,
+    Different,
+}
+
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK: [u8; 11] = *b"10X98765432";
+
+/// The check character for 17 ASCII digits, None if they are not digits.
+pub fn check_char(first17: &[u8]) -> Option<u8> {
+    if first17.len() != 17 {
+        return None;
+    }
+    let mut sum = 0u32;
+    for (b, w) in first17.iter().zip(WEIGHTS) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        sum += (*b - b'0') as u32 * w;
+    }
+    Some(CHECK[(sum % 11) as usize])
+}
+
+/// 18 characters, 17 digits and a check character that fits.
+pub fn passes(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 18 && check_char(&b[..17]) == Some(b[17])
+}
+
+/// 18 characters of digits with a final digit or X.
+fn well_formed18(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && (b[17].is_ascii_digit() || b[17] == b'X')
+}
+
+/// The 18-digit form of an ID, when there is one to compare digit by digit.
+pub fn full18(id: &IdInfo) -> Option<String> {
+    match &id.kind {
+        IdKind::Legacy15 { upgraded } => Some(upgraded.clone()),
+        IdKind::Truncated | IdKind::Missing => None,
+        _ => {
+            if well_formed18(&id.clean) {
+                Some(id.clean.clone())
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The digits Excel kept of a number-typed ID (the first 15).
+pub fn truncated15(id: &IdInfo) -> Option<&str> {
+    if id.kind == IdKind::Truncated {
+        let d = id.clean.get(..15)?;
+        if d.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+fn is_missing(id: &IdInfo) -> bool {
+    id.kind == IdKind::Missing || id.clean.trim().is_empty()
+}
+
+/// The level, and the 1-based positions that differ (for the reasons).
+pub fn compare_ids(r: &IdInfo, s: &IdInfo) -> (IdLevel, Vec<usize>) {
+    if is_missing(r) || is_missing(s) {
+        return (IdLevel::Missing, Vec::new());
+    }
+    let rt = truncated15(r);
+    let st = truncated15(s);
+    if r.kind == IdKind::Truncated || s.kind == IdKind::Truncated {
+        let a = rt.map(str::to_string).or_else(|| full18(r));
+        let b = st.map(str::to_string).or_else(|| full18(s));
+        return match (a, b) {
+            (Some(a), Some(b)) if a.get(..15).is_some() && a.get(..15) == b.get(..15) => {
+                (IdLevel::Truncated15, Vec::new())
+            }
+            _ => (IdLevel::Different, Vec::new()),
+        };
+    }
+    let legacy =
+        matches!(r.kind, IdKind::Legacy15 { .. }) || matches!(s.kind, IdKind::Legacy15 { .. });
+    match (full18(r), full18(s)) {
+        (Some(a), Some(b)) => {
+            if legacy {
+                if r.clean == s.clean {
+                    return (IdLevel::Identical, Vec::new());
+                }
+                return if a.get(..17) == b.get(..17) {
+                    (IdLevel::Legacy, Vec::new())
+                } else {
+                    (IdLevel::Different, Vec::new())
+                };
+            }
+            if a == b {
+                return (IdLevel::Identical, Vec::new());
+            }
+            let ab = a.as_bytes();
+            let bb = b.as_bytes();
+            let diffs: Vec<usize> = (0..18).filter(|&i| ab[i] != bb[i]).collect();
+            match diffs.as_slice() {
+                [17] => (IdLevel::CheckDigitOnly, vec![18]),
+                [i] => (IdLevel::OneDigit, vec![i + 1]),
+                [i, j] if *j == i + 1 && *j < 17 && ab[*i] == bb[*j] && ab[*j] == bb[*i] => {
+                    (IdLevel::AdjacentSwap, vec![i + 1, j + 1])
+                }
+                _ => (IdLevel::Different, diffs.iter().map(|i| i + 1).collect()),
+            }
+        }
+        _ => {
+            if r.clean == s.clean {
+                (IdLevel::Identical, Vec::new())
+            } else {
+                (IdLevel::Different, Vec::new())
+            }
+        }
+    }
+}
+
+/// Which segment a 1-based position falls in, for the reasons.
+pub fn segment_zh(pos: usize) -> &'static str {
+    match pos {
+        1..=6 => "地区码",
+        7..=14 => "出生日期段",
+        15..=17 => "顺序码",
+        _ => "校验位",
+    }
+}
+
+/// Every ID one digit (or one adjacent swap) away from `id` that passes the
+/// check digit. An ID with one wrong digit has only 10–17 such repairs.
+pub fn repairs(id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if !well_formed18(id) || passes(id) {
+        return out;
+    }
+    let mut b: Vec<u8> = id.as_bytes().to_vec();
+    for i in 0..17 {
+        let orig = b[i];
+        for d in b'0'..=b'9' {
+            if d == orig {
+                continue;
+            }
+            b[i] = d;
+            if check_char(&b[..17]) == Some(b[17]) {
+                out.push(String::from_utf8_lossy(&b).into_owned());
+            }
+        }
+        b[i] = orig;
+    }
+    for i in 0..16 {
+        if b[i] == b[i + 1] {
+            continue;
+        }
+        b.swap(i, i + 1);
+        if check_char(&b[..17]) == Some(b[17]) {
+            out.push(String::from_utf8_lossy(&b).into_owned());
+        }
+        b.swap(i, i + 1);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::testkit::{id_info, make_id, truncated_info};
+
+    #[test]
+    fn check_digit_follows_gb11643() {
+        // 11010519491231002X is the standard's own example.
+        assert!(passes("11010519491231002X"));
+        assert!(!passes("110105194912310021"));
+        let id = make_id("20100503", 123);
+        assert!(passes(&id));
+        assert_eq!(&id[..6], "610922");
+    }
+
+    #[test]
+    fn id_levels() {
+        let a = make_id("20100503", 123);
+        let ai = id_info(&a);
+        assert_eq!(compare_ids(&ai, &ai).0, IdLevel::Identical);
+
+        // one digit wrong (check digit kept): fails the check
+        let mut one = a.clone().into_bytes();
+        one[11] = if one[11] == b'9' { b'1' } else { one[11] + 1 };
+        let one = String::from_utf8(one).unwrap();
+        assert!(!passes(&one));
+        assert_eq!(
+            compare_ids(&ai, &id_info(&one)),
+            (IdLevel::OneDigit, vec![12])
+        );
+
+        // adjacent swap in the sequence
+        let mut sw = a.clone().into_bytes();
+        sw.swap(14, 15);
+        let sw = String::from_utf8(sw).unwrap();
+        assert_eq!(
+            compare_ids(&ai, &id_info(&sw)),
+            (IdLevel::AdjacentSwap, vec![15, 16])
+        );
+
+        // check digit only
+        let mut cd = a.clone().into_bytes();
+        cd[17] = if cd[17] == b'0' { b'1' } else { b'0' };
+        let cd = String::from_utf8(cd).unwrap();
+        assert_eq!(compare_ids(&ai, &id_info(&cd)).0, IdLevel::CheckDigitOnly);
+
+        // truncated by Excel
+        assert_eq!(
+            compare_ids(&ai, &truncated_info(&a)).0,
+            IdLevel::Truncated15
+        );
+        let other_day = make_id("20100504", 123);
+        assert_eq!(
+            compare_ids(&id_info(&other_day), &truncated_info(&a)).0,
+            IdLevel::Different
+        );
+
+        // legacy 15-digit form of an adult born 1975
+        let adult = make_id("19750101", 456);
+        let legacy = format!("{}{}", &adult[..6], &adult[8..17]);
+        assert_eq!(
+            compare_ids(&id_info(&adult), &id_info(&legacy)).0,
+            IdLevel::Legacy
+        );
+
+        // missing
+        assert_eq!(compare_ids(&ai, &id_info("")).0, IdLevel::Missing);
+
+        // two valid IDs of children born the same day: different, never "one digit"
+        let b = make_id("20100503", 125);
+        assert_eq!(compare_ids(&ai, &id_info(&b)).0, IdLevel::Different);
+    }
+
+    #[test]
+    fn repairs_find_the_true_id_among_few() {
+        let a = make_id("20100503", 123);
+        let mut bad = a.clone().into_bytes();
+        bad[9] = if bad[9] == b'0' { b'7' } else { b'0' };
+        let bad = String::from_utf8(bad).unwrap();
+        let r = repairs(&bad);
+        assert!(r.contains(&a), "{r:?}");
+        assert!(r.len() <= 40, "{}", r.len());
+        assert!(r.iter().all(|x| passes(x)));
+        assert!(repairs(&a).is_empty(), "a valid ID needs no repair");
+    }
+}
