@@ -1,1 +1,720 @@
-//! (stub: being written)
+//! The self-contained HTML report `报告.html` (issue 5).
+//!
+//! In: the findings.json [`Report`](super::Report), one [`VillageLine`] per
+//! village and the counts by 就读状态. Out: one HTML page as a `String`, with
+//! everything inline (CSS, a small vanilla script, SVG charts): no network,
+//! no external scripts, fonts or images, so a clerk can open it from a USB
+//! stick or mail it. Every text is HTML-escaped; IDs are masked
+//! (610922********123X) when asked.
+//!
+//! The numbers are also in `data-*` attributes (`data-errors`, `data-count`,
+//! `data-village`, …) so tests and other tools can read them back. The
+//! findings table can be filtered by village, severity and code; the filter
+//! can be given in the address (`报告.html#code=ID_CHECKSUM&severity=error`).
+
+use super::{Report, code_counts};
+use crate::model::{Finding, Severity};
+use crate::normalize::id::mask_text;
+use std::fmt::Write as _;
+
+/// One village's line in the coverage chart.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VillageLine {
+    pub village: String,
+    /// Children of this village in the county roster.
+    pub roster: usize,
+    /// Children of this village in the survey workbooks.
+    pub surveyed: usize,
+    /// Roster children linked to a survey row.
+    pub linked: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub dropouts: usize,
+}
+
+/// The village filter's value for findings that name no village.
+const NO_VILLAGE: &str = "（未注明村）";
+
+/// Render `报告.html`. `status_counts` are (就读状态, children) in display
+/// order. With `mask`, every 18-digit ID in the page is shown as
+/// 610922********123X.
+pub fn render(
+    report: &Report,
+    villages: &[VillageLine],
+    status_counts: &[(String, usize)],
+    mask: bool,
+) -> String {
+    render_with_township(report, None, villages, status_counts, mask)
+}
+
+/// [`render`], with the township's name in the title (the findings.json
+/// `Report` does not carry it).
+pub fn render_with_township(
+    report: &Report,
+    township: Option<&str>,
+    villages: &[VillageLine],
+    status_counts: &[(String, usize)],
+    mask: bool,
+) -> String {
+    let p = Page { mask };
+    let mut o = String::with_capacity(64 * 1024 + report.findings.len() * 600);
+    let year = report.school_year;
+    let title = match township.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => format!("{t} {year}—{}学年 控辍保学核对报告", year + 1),
+        None => format!("{year}—{}学年 控辍保学核对报告", year + 1),
+    };
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"{tool} {version}\">\n\
+         <title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+        tool = esc(report.tool),
+        version = esc(report.version),
+        title = esc(&title),
+    );
+    let _ = write!(
+        o,
+        "<header><h1 id=\"title\" data-school-year=\"{year}\">{}</h1>\
+         <p class=\"sub\">适龄儿童：出生于 {} 至 {} 之间。本页由 {} {} 生成，只在本机打开，不联网。{}</p></header>\n",
+        esc(&title),
+        esc(&report.born_from),
+        esc(&report.born_to),
+        esc(report.tool),
+        esc(report.version),
+        if mask {
+            "身份证号已部分隐藏。"
+        } else {
+            "身份证号完整显示，请勿外传。"
+        },
+    );
+    verdict(&mut o, report);
+    coverage(&mut o, villages);
+    charts(&mut o, report, status_counts);
+    findings_table(&mut o, &p, report, villages);
+    inputs(&mut o, report);
+    let _ = write!(o, "</main>\n<script>{JS}</script>\n</body>\n</html>\n");
+    o
+}
+
+struct Page {
+    mask: bool,
+}
+
+impl Page {
+    /// Escaped text, IDs masked when asked.
+    fn t(&self, s: &str) -> String {
+        if self.mask {
+            esc(&mask_text(s))
+        } else {
+            esc(s)
+        }
+    }
+}
+
+/// Escape text for HTML element content and double- or single-quoted attributes.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters other than tab/newline are not allowed in HTML text.
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encode for a `#key=value` link (what JS `encodeURIComponent` does).
+fn url_component(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn sev_key(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Notice => "notice",
+    }
+}
+
+fn verdict(o: &mut String, report: &Report) {
+    let s = &report.summary;
+    let (class, head) = if s.ready {
+        ("ok", "可以上报")
+    } else {
+        ("bad", "暂不能上报")
+    };
+    let _ = write!(
+        o,
+        "<section id=\"verdict\" class=\"verdict {class}\" data-ready=\"{ready}\" \
+         data-errors=\"{e}\" data-warnings=\"{w}\" data-notices=\"{n}\" \
+         data-linked=\"{l}\" data-roster-only=\"{ro}\" data-survey-only=\"{so}\">\
+         <div class=\"verdict-head\"><div class=\"big\">{head}</div><p>{line}</p></div>\
+         <div class=\"counts\">\
+         <a class=\"count error\" href=\"#severity=error\"><span class=\"num\" data-count-of=\"errors\">{e}</span><span class=\"lab\">错误（必须改正）</span></a>\
+         <a class=\"count warning\" href=\"#severity=warning\"><span class=\"num\" data-count-of=\"warnings\">{w}</span><span class=\"lab\">警告（请核实）</span></a>\
+         <a class=\"count notice\" href=\"#severity=notice\"><span class=\"num\" data-count-of=\"notices\">{n}</span><span class=\"lab\">提示</span></a>\
+         <div class=\"count plain\"><span class=\"num\" data-count-of=\"linked\">{l}</span><span class=\"lab\">名单与摸底比对成功（人）</span></div>\
+         <div class=\"count plain\"><span class=\"num\" data-count-of=\"roster-only\">{ro}</span><span class=\"lab\">只在县局名单（人）</span></div>\
+         <div class=\"count plain\"><span class=\"num\" data-count-of=\"survey-only\">{so}</span><span class=\"lab\">只在摸底表（人）</span></div>\
+         </div></section>\n",
+        ready = s.ready,
+        e = s.errors,
+        w = s.warnings,
+        n = s.notices,
+        l = s.linked,
+        ro = s.roster_only,
+        so = s.survey_only,
+        line = esc(&super::verdict(s)),
+    );
+}
+
+fn pct(n: usize, max: usize) -> String {
+    if max == 0 {
+        return "0".into();
+    }
+    let p = (n as f64) * 100.0 / (max as f64);
+    format!("{:.1}", p.clamp(0.0, 100.0))
+}
+
+fn coverage(o: &mut String, villages: &[VillageLine]) {
+    o.push_str(
+        "<section id=\"coverage\"><h2>各村摸底覆盖情况</h2>\
+         <p class=\"hint\">每村三条横条：<span class=\"key roster\"></span>县局名单人数，\
+         <span class=\"key surveyed\"></span>摸底表人数，<span class=\"key linked\"></span>\
+         两边对上的人数。三条一样长最好；点村名可只看该村的问题。</p>\n",
+    );
+    if villages.is_empty() {
+        o.push_str("<p class=\"empty\">没有村的数据。</p></section>\n");
+        return;
+    }
+    let max = villages
+        .iter()
+        .map(|v| v.roster.max(v.surveyed).max(v.linked))
+        .max()
+        .unwrap_or(0);
+    o.push_str("<div class=\"villages\">\n");
+    for v in villages {
+        let rate = if v.roster > 0 {
+            format!("对上 {}%", pct(v.linked, v.roster))
+        } else {
+            "名单中无此村".to_string()
+        };
+        let _ = write!(
+            o,
+            "<div class=\"village\" data-village=\"{name}\" data-roster=\"{r}\" data-surveyed=\"{s}\" \
+             data-linked=\"{l}\" data-errors=\"{e}\" data-warnings=\"{w}\" data-dropouts=\"{d}\">\
+             <a class=\"vname\" href=\"#village={href}\">{name}</a><div class=\"bars\">",
+            name = esc(&v.village),
+            href = url_component(&v.village),
+            r = v.roster,
+            s = v.surveyed,
+            l = v.linked,
+            e = v.errors,
+            w = v.warnings,
+            d = v.dropouts,
+        );
+        for (class, label, n) in [
+            ("roster", "名单", v.roster),
+            ("surveyed", "摸底", v.surveyed),
+            ("linked", "对上", v.linked),
+        ] {
+            let _ = write!(
+                o,
+                "<div class=\"brow\"><span class=\"blabel\">{label}</span>\
+                 <span class=\"track\"><span class=\"fill {class}\" style=\"width:{w}%\"></span></span>\
+                 <span class=\"bnum\" data-kind=\"{class}\" data-count=\"{n}\">{n}</span></div>",
+                w = pct(n, max),
+            );
+        }
+        let _ = write!(
+            o,
+            "</div><div class=\"vstats\"><span>{rate}</span>\
+             <span class=\"{ec}\">错误 {e}</span><span class=\"{wc}\">警告 {w}</span>\
+             <span>失学辍学 {d}</span></div></div>\n",
+            ec = if v.errors > 0 { "e" } else { "" },
+            wc = if v.warnings > 0 { "w" } else { "" },
+            e = v.errors,
+            w = v.warnings,
+            d = v.dropouts,
+        );
+    }
+    o.push_str("</div></section>\n");
+}
+
+struct Bar {
+    label: String,
+    tooltip: String,
+    count: usize,
+    class: &'static str,
+    href: Option<String>,
+    attrs: String,
+}
+
+/// A horizontal bar chart as inline SVG.
+fn bar_chart(o: &mut String, id: &str, caption: &str, bars: &[Bar]) {
+    let _ = write!(
+        o,
+        "<figure class=\"chart\" id=\"{id}\"><figcaption>{caption}</figcaption>"
+    );
+    if bars.is_empty() {
+        o.push_str("<p class=\"empty\">无</p></figure>\n");
+        return;
+    }
+    const W: usize = 560;
+    const LABEL: usize = 250;
+    const ROW: usize = 26;
+    const BAR_MAX: usize = W - LABEL - 60;
+    let h = bars.len() * ROW + 8;
+    let max = bars.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+    let _ = write!(
+        o,
+        "<svg viewBox=\"0 0 {W} {h}\" width=\"{W}\" height=\"{h}\" role=\"img\" aria-label=\"{caption}\">"
+    );
+    for (i, b) in bars.iter().enumerate() {
+        let y = 4 + i * ROW;
+        let w = if b.count == 0 {
+            0
+        } else {
+            (b.count * BAR_MAX / max).max(2)
+        };
+        let open = match &b.href {
+            Some(h) => format!("<a href=\"{}\">", esc(h)),
+            None => String::new(),
+        };
+        let close = if b.href.is_some() { "</a>" } else { "" };
+        let _ = write!(
+            o,
+            "{open}<g class=\"bar {class}\" data-label=\"{label}\" data-count=\"{n}\"{attrs}>\
+             <title>{tip}</title>\
+             <text class=\"lab\" x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\">{label}</text>\
+             <rect x=\"{LABEL}\" y=\"{y}\" width=\"{w}\" height=\"18\" rx=\"3\"></rect>\
+             <text class=\"n\" x=\"{nx}\" y=\"{ty}\">{n}</text></g>{close}",
+            class = b.class,
+            label = esc(&b.label),
+            tip = esc(&b.tooltip),
+            n = b.count,
+            attrs = b.attrs,
+            lx = LABEL - 8,
+            ty = y + 14,
+            nx = LABEL + w + 6,
+        );
+    }
+    o.push_str("</svg></figure>\n");
+}
+
+fn charts(o: &mut String, report: &Report, status_counts: &[(String, usize)]) {
+    o.push_str("<section id=\"charts\"><h2>统计</h2><div class=\"charts\">\n");
+    let status: Vec<Bar> = status_counts
+        .iter()
+        .map(|(s, n)| Bar {
+            label: s.clone(),
+            tooltip: format!("{s}：{n} 人"),
+            count: *n,
+            class: "status",
+            href: None,
+            attrs: format!(" data-status=\"{}\"", esc(s)),
+        })
+        .collect();
+    bar_chart(o, "status-chart", "按就读状态（人数）", &status);
+    let codes: Vec<Bar> = code_counts(&report.findings)
+        .into_iter()
+        .map(|(c, n)| Bar {
+            label: c.title_zh().to_string(),
+            tooltip: format!(
+                "{} {}（{}）：{} 条",
+                c.as_str(),
+                c.title_zh(),
+                c.severity().label_zh(),
+                n
+            ),
+            count: n,
+            class: sev_key(c.severity()),
+            href: Some(format!("#code={}", c.as_str())),
+            attrs: format!(" data-code=\"{}\"", c.as_str()),
+        })
+        .collect();
+    bar_chart(o, "code-chart", "按问题类型（条数，点击可筛选）", &codes);
+    o.push_str("</div></section>\n");
+}
+
+fn location(f: &Finding) -> String {
+    match (f.row, f.column.is_empty()) {
+        (0, _) => f.sheet.clone(),
+        (r, true) => format!("{}!第{}行", f.sheet, r),
+        (r, false) => format!("{}!{}{}", f.sheet, f.column, r),
+    }
+}
+
+fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[VillageLine]) {
+    let total = report.findings.len();
+    // Village choices: the village lines' order, then any other village named by a finding.
+    let mut vill: Vec<String> = villages.iter().map(|v| v.village.clone()).collect();
+    let mut no_village = false;
+    for f in &report.findings {
+        match f
+            .village
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            Some(v) => {
+                if !vill.iter().any(|x| x == v) {
+                    vill.push(v.to_string());
+                }
+            }
+            None => no_village = true,
+        }
+    }
+    let _ = write!(
+        o,
+        "<section id=\"findings\"><h2>问题清单</h2>\
+         <div class=\"filters\" id=\"filters\">\
+         <label>村（社区）<select id=\"f-village\" data-key=\"village\"><option value=\"\">全部</option>"
+    );
+    for v in &vill {
+        let _ = write!(o, "<option value=\"{0}\">{0}</option>", esc(v));
+    }
+    if no_village {
+        let _ = write!(o, "<option value=\"{0}\">{0}</option>", NO_VILLAGE);
+    }
+    o.push_str(
+        "</select></label><label>级别<select id=\"f-severity\" data-key=\"severity\">\
+         <option value=\"\">全部</option>",
+    );
+    for s in [Severity::Error, Severity::Warning, Severity::Notice] {
+        let n = report.findings.iter().filter(|f| f.severity == s).count();
+        let _ = write!(
+            o,
+            "<option value=\"{}\">{}（{n}）</option>",
+            sev_key(s),
+            s.label_zh()
+        );
+    }
+    o.push_str(
+        "</select></label><label>问题类型<select id=\"f-code\" data-key=\"code\">\
+         <option value=\"\">全部</option>",
+    );
+    for (c, n) in code_counts(&report.findings) {
+        let _ = write!(
+            o,
+            "<option value=\"{0}\">{0} {1}（{n}）</option>",
+            c.as_str(),
+            esc(c.title_zh())
+        );
+    }
+    let _ = write!(
+        o,
+        "</select></label><button type=\"button\" id=\"f-reset\">全部显示</button>\
+         <span class=\"shown\">显示 <b id=\"shown-count\" data-shown=\"{total}\">{total}</b> 条，\
+         共 <b id=\"total-count\" data-total=\"{total}\">{total}</b> 条</span></div>\n"
+    );
+    if total == 0 {
+        o.push_str("<p class=\"empty\">没有发现问题。</p>");
+    }
+    o.push_str(
+        "<div class=\"tablewrap\"><table id=\"findings-table\"><thead><tr>\
+         <th>级别</th><th>代码</th><th>问题</th><th>文件</th><th>位置</th>\
+         <th>当前值</th><th>建议值</th><th>说明</th></tr></thead><tbody>\n",
+    );
+    for f in &report.findings {
+        let village = f
+            .village
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .unwrap_or("");
+        let sev = sev_key(f.severity);
+        let _ = write!(
+            o,
+            "<tr class=\"{sev}\" data-village=\"{v}\" data-severity=\"{sev}\" data-code=\"{code}\">\
+             <td class=\"sev\">{sevzh}</td><td class=\"code\">{code}</td><td>{title}</td>\
+             <td>{file}</td><td class=\"loc\">{loc}</td><td class=\"val\">{value}</td>\
+             <td class=\"val\">{sugg}</td><td>{msg}",
+            v = esc(village),
+            code = f.code.as_str(),
+            sevzh = f.severity.label_zh(),
+            title = esc(f.code.title_zh()),
+            file = p.t(&f.file),
+            loc = p.t(&location(f)),
+            value = p.t(&f.value),
+            sugg = p.t(f.suggestion.as_deref().unwrap_or("")),
+            msg = p.t(&f.message),
+        );
+        if !f.related.is_empty() {
+            let rel = f
+                .related
+                .iter()
+                .map(|l| format!("{}:{}!第{}行", l.file, l.sheet, l.row))
+                .collect::<Vec<_>>()
+                .join("；");
+            let _ = write!(o, "<div class=\"rel\">相关：{}</div>", p.t(&rel));
+        }
+        o.push_str("</td></tr>\n");
+    }
+    o.push_str("</tbody></table></div></section>\n");
+}
+
+fn inputs(o: &mut String, report: &Report) {
+    if report.inputs.is_empty() {
+        return;
+    }
+    o.push_str(
+        "<section id=\"inputs\"><h2>读取的文件</h2><div class=\"tablewrap\"><table class=\"inputs\">\
+         <thead><tr><th>文件</th><th>工作表</th><th>类型</th><th>表头行</th><th>数据行数</th><th>备注</th></tr></thead><tbody>\n",
+    );
+    for i in &report.inputs {
+        let _ = write!(
+            o,
+            "<tr data-rows=\"{rows}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{rows}</td><td>{}</td></tr>\n",
+            esc(&i.file),
+            esc(&i.sheet),
+            esc(i.role.label_zh()),
+            i.header_row,
+            if i.skipped > 0 {
+                format!("跳过外乡镇 {} 行", i.skipped)
+            } else {
+                String::new()
+            },
+            rows = i.rows,
+        );
+    }
+    o.push_str("</tbody></table></div></section>\n");
+}
+
+const CSS: &str = r#"
+:root{--err:#c62828;--err-bg:#fdecea;--warn:#e65100;--warn-bg:#fff3e0;--note:#1565c0;--note-bg:#e3f2fd;--ok:#2e7d32;--ok-bg:#e8f5e9;--line:#d7dbe0;--muted:#5f6b7a}
+*{box-sizing:border-box}
+body{margin:0;background:#f4f6f8;color:#1f2933;font:15px/1.55 "Microsoft YaHei","PingFang SC","Hiragino Sans GB","Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Zen Hei",sans-serif}
+main{max-width:1200px;margin:0 auto;padding:20px 24px 48px}
+h1{font-size:26px;margin:8px 0 4px}
+h2{font-size:19px;margin:0 0 12px;padding-left:10px;border-left:4px solid #34495e}
+section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:18px 20px;margin:16px 0}
+.sub,.hint{color:var(--muted);margin:0 0 8px}
+.empty{color:var(--muted)}
+.verdict{display:flex;flex-wrap:wrap;gap:18px;align-items:center}
+.verdict.ok{border-left:8px solid var(--ok);background:var(--ok-bg)}
+.verdict.bad{border-left:8px solid var(--err);background:var(--err-bg)}
+.verdict-head{flex:1 1 300px}
+.verdict .big{font-size:34px;font-weight:700}
+.verdict.ok .big{color:var(--ok)}.verdict.bad .big{color:var(--err)}
+.verdict p{margin:4px 0 0}
+.counts{display:flex;flex-wrap:wrap;gap:10px}
+.count{display:flex;flex-direction:column;min-width:108px;padding:8px 12px;border-radius:6px;background:#fff;border:1px solid var(--line);text-decoration:none;color:inherit}
+.count .num{font-size:26px;font-weight:700}
+.count .lab{font-size:13px;color:var(--muted)}
+.count.error .num{color:var(--err)}.count.warning .num{color:var(--warn)}.count.notice .num{color:var(--note)}
+a.count:hover{border-color:#7b8794}
+.key{display:inline-block;width:12px;height:12px;border-radius:2px;margin:0 3px 0 6px;vertical-align:-1px}
+.key.roster,.fill.roster{background:#7b8794}.key.surveyed,.fill.surveyed{background:#4a90d9}.key.linked,.fill.linked{background:#43a047}
+.villages{display:grid;grid-template-columns:repeat(auto-fill,minmax(350px,1fr));gap:10px 24px}
+.village{display:grid;grid-template-columns:96px 1fr;gap:2px 10px;padding:8px 0;border-bottom:1px dashed var(--line)}
+.vname{font-weight:700;color:#1f2933;text-decoration:none;align-self:center}
+.vname:hover{text-decoration:underline}
+.brow{display:flex;align-items:center;gap:6px;height:18px}
+.blabel{width:30px;font-size:12px;color:var(--muted)}
+.track{flex:1;height:11px;background:#eef1f4;border-radius:3px;overflow:hidden}
+.fill{display:block;height:100%;border-radius:3px}
+.bnum{width:44px;text-align:right;font-size:13px;font-variant-numeric:tabular-nums}
+.vstats{grid-column:2;font-size:12px;color:var(--muted);display:flex;gap:12px}
+.vstats .e{color:var(--err);font-weight:700}.vstats .w{color:var(--warn);font-weight:700}
+.charts{display:flex;flex-wrap:wrap;gap:24px}
+figure.chart{margin:0;flex:1 1 540px}
+figure.chart figcaption{font-weight:700;margin-bottom:6px}
+figure.chart svg{max-width:100%;height:auto;font-size:13px}
+.bar text{fill:#1f2933}.bar text.n{fill:var(--muted)}
+.bar rect{fill:#4a90d9}.bar.error rect{fill:var(--err)}.bar.warning rect{fill:var(--warn)}.bar.notice rect{fill:var(--note)}
+a .bar:hover rect{opacity:.75}
+.filters{display:flex;flex-wrap:wrap;gap:10px 16px;align-items:center;margin-bottom:10px}
+.filters select,.filters button{font:inherit;font-size:14px;margin-left:6px;padding:3px 6px}
+.shown{margin-left:auto;color:var(--muted)}
+.shown b{color:#1f2933}
+.tablewrap{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#eef1f4;position:sticky;top:0}
+tr.error td.sev{background:var(--err-bg);color:var(--err);font-weight:700}
+tr.warning td.sev{background:var(--warn-bg);color:var(--warn);font-weight:700}
+tr.notice td.sev{background:var(--note-bg);color:var(--note);font-weight:700}
+td.sev{white-space:nowrap}
+td.code,td.loc{font-family:Consolas,"DejaVu Sans Mono",monospace;white-space:nowrap}
+td.val{font-family:Consolas,"DejaVu Sans Mono",monospace;word-break:break-all}
+.rel{color:var(--muted);font-size:12px}
+tr[hidden]{display:none}
+@media print{body{background:#fff}section{break-inside:avoid;border:none}.filters{display:none}}
+"#;
+
+/// Filters: read the selects (or the address after `#`), hide the rows that
+/// do not match, show how many are left.
+const JS: &str = r#"
+(function(){
+  'use strict';
+  var NONE = '（未注明村）';
+  var sels = Array.prototype.slice.call(document.querySelectorAll('#filters select'));
+  var rows = Array.prototype.slice.call(document.querySelectorAll('#findings-table tbody tr'));
+  var shown = document.getElementById('shown-count');
+  function readHash(){
+    var h = (location.hash || '').replace(/^#/, '') || (location.search || '').replace(/^\?/, '');
+    var want = {};
+    h.split('&').forEach(function(kv){
+      if (!kv) return;
+      var i = kv.indexOf('=');
+      var k = i < 0 ? kv : kv.slice(0, i), v = i < 0 ? '' : kv.slice(i + 1);
+      try { k = decodeURIComponent(k); v = decodeURIComponent(v.replace(/\+/g, ' ')); } catch (e) { return; }
+      want[k] = v;
+    });
+    sels.forEach(function(s){
+      var v = want[s.dataset.key] || '';
+      var ok = Array.prototype.some.call(s.options, function(o){ return o.value === v; });
+      s.value = ok ? v : '';
+    });
+  }
+  function apply(){
+    var f = {};
+    sels.forEach(function(s){ f[s.dataset.key] = s.value; });
+    var n = 0;
+    rows.forEach(function(tr){
+      var v = tr.dataset.village || NONE;
+      var ok = (!f.village || f.village === v) &&
+               (!f.severity || f.severity === tr.dataset.severity) &&
+               (!f.code || f.code === tr.dataset.code);
+      tr.hidden = !ok;
+      if (ok) n++;
+    });
+    shown.textContent = String(n);
+    shown.setAttribute('data-shown', String(n));
+  }
+  function writeHash(){
+    var parts = [];
+    sels.forEach(function(s){ if (s.value) parts.push(s.dataset.key + '=' + encodeURIComponent(s.value)); });
+    var url = parts.length ? '#' + parts.join('&') : location.pathname + location.search;
+    try { history.replaceState(null, '', url); } catch (e) {}
+  }
+  sels.forEach(function(s){ s.addEventListener('change', function(){ apply(); writeHash(); }); });
+  var reset = document.getElementById('f-reset');
+  if (reset) reset.addEventListener('click', function(){ sels.forEach(function(s){ s.value = ''; }); apply(); writeHash(); });
+  window.addEventListener('hashchange', function(){
+    readHash(); apply();
+    var t = document.getElementById('findings');
+    if (t && t.scrollIntoView) t.scrollIntoView();
+  });
+  readHash();
+  apply();
+})();
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Code;
+    use crate::report::Summary;
+
+    fn finding(code: Code, village: Option<&str>, value: &str) -> Finding {
+        Finding {
+            code,
+            severity: code.severity(),
+            file: "附件1_甲小学.xlsx".into(),
+            sheet: "Sheet1".into(),
+            row: 7,
+            column: "F".into(),
+            field: "id".into(),
+            value: value.into(),
+            suggestion: Some("610922201005031234".into()),
+            message: format!("身份证号 {value} 有误"),
+            related: vec![],
+            village: village.map(String::from),
+        }
+    }
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            tool: "taizhang",
+            version: "0.1.0",
+            school_year: 2022,
+            born_from: "2006-09-01".into(),
+            born_to: "2016-08-31".into(),
+            inputs: vec![],
+            summary: Summary::count(&findings),
+            findings,
+            links: vec![],
+        }
+    }
+
+    #[test]
+    fn escapes_cell_text_everywhere() {
+        let f = finding(
+            Code::NAME_FORMAT,
+            Some("<b>村</b>"),
+            "</td><script>alert(1)</script>",
+        );
+        let h = render(&report(vec![f]), &[], &[("在校\"本县\"".into(), 3)], false);
+        assert!(!h.contains("<script>alert"), "raw script in page");
+        assert!(h.contains("&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(h.contains("data-village=\"&lt;b&gt;村&lt;/b&gt;\""));
+        assert!(h.contains("data-status=\"在校&quot;本县&quot;\""));
+        // Exactly one script element: ours.
+        assert_eq!(h.matches("<script").count(), 1);
+    }
+
+    #[test]
+    fn masks_ids_only_when_asked() {
+        let f = finding(Code::ID_CHECKSUM, Some("甲村"), "610922201005031235");
+        let r = report(vec![f]);
+        let masked = render(&r, &[], &[], true);
+        assert!(!masked.contains("610922201005031235"));
+        assert!(!masked.contains("610922201005031234"));
+        assert!(masked.contains("610922********1235"), "masked form shown");
+        let open = render(&r, &[], &[], false);
+        assert!(open.contains("610922201005031235"));
+        assert!(open.contains("610922201005031234"));
+    }
+
+    #[test]
+    fn self_contained_and_counts_in_data_attributes() {
+        let fs = vec![
+            finding(Code::ID_CHECKSUM, Some("甲村"), "x"),
+            finding(Code::ID_CHECKSUM, None, "y"),
+            finding(Code::DROPOUT, Some("乙村"), "z"),
+        ];
+        let h = render_with_township(&report(fs), Some("熨斗镇"), &[], &[], true);
+        assert!(h.starts_with("<!DOCTYPE html>"));
+        assert!(h.contains("<html lang=\"zh-CN\">"));
+        assert!(h.contains("<title>熨斗镇 2022—2023学年 控辍保学核对报告</title>"));
+        for bad in ["http://", "https://", "<link", "src=", "@import", "url("] {
+            assert!(!h.contains(bad), "external reference {bad}");
+        }
+        assert!(h.contains("data-errors=\"2\" data-warnings=\"0\" data-notices=\"1\""));
+        assert!(h.contains("data-ready=\"false\""));
+        assert!(h.contains("data-count=\"2\" data-code=\"ID_CHECKSUM\""));
+        assert!(h.contains("data-count=\"1\" data-code=\"DROPOUT\""));
+        assert_eq!(h.matches("<tr class=").count(), 3);
+        assert!(h.contains("<option value=\"（未注明村）\">"));
+    }
+
+    #[test]
+    fn url_component_matches_encode_uri_component() {
+        assert_eq!(url_component("甲村 1"), "%E7%94%B2%E6%9D%91%201");
+        assert_eq!(url_component("A-b_c.d"), "A-b_c.d");
+    }
+
+    #[test]
+    fn bar_widths_scale_to_the_largest() {
+        assert_eq!(pct(50, 200), "25.0");
+        assert_eq!(pct(3, 0), "0");
+        assert_eq!(pct(7, 7), "100.0");
+    }
+}
