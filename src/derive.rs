@@ -170,7 +170,11 @@ pub fn derive(
         let r = &records[ri];
         let s = linked.get(&ri).map(|&si| &records[si]);
         let row = LedgerRow {
-            township: if r.township.is_empty() { township.clone() } else { r.township.clone() },
+            township: if r.township.is_empty() {
+                township.clone()
+            } else {
+                r.township.clone()
+            },
             village: village_text(r),
             group: r.group.clone(),
             household_head: r.household_head.clone(),
@@ -196,7 +200,10 @@ pub fn derive(
         ledger.push(row);
     }
     let villages = village_order(cfg, records, roster);
-    let stats = stats_from(&villages, ledger.iter().map(|l| (l.village.as_str(), l.status)));
+    let stats = stats_from(
+        &villages,
+        ledger.iter().map(|l| (l.village.as_str(), l.status)),
+    );
     let mut warnings = Vec::new();
     for l in &ledger {
         let r = &records[l.roster];
@@ -244,7 +251,11 @@ pub fn derive(
             });
         }
     }
-    Derived { ledger, stats, warnings }
+    Derived {
+        ledger,
+        stats,
+        warnings,
+    }
 }
 
 /// Count children per village and statistics column; the last row is 合计.
@@ -253,8 +264,11 @@ pub fn stats_from<'a>(
     children: impl Iterator<Item = (&'a str, Option<Status>)>,
 ) -> Vec<StatsRow> {
     let mut rows: Vec<StatsRow> = villages.iter().map(|v| StatsRow::new(v)).collect();
-    let mut index: HashMap<String, usize> =
-        villages.iter().enumerate().map(|(i, v)| (v.clone(), i)).collect();
+    let mut index: HashMap<String, usize> = villages
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.clone(), i))
+        .collect();
     for (village, status) in children {
         let i = match index.get(village) {
             Some(&i) => i,
@@ -338,25 +352,52 @@ pub fn check_ledger(
                 l.col(Field::Name).unwrap_or(1),
                 Some(Field::Name),
                 l.name_raw.clone(),
-                format!("县局名单中找不到台账中的这名儿童：{} {}", l.name, l.id.clean),
+                format!(
+                    "县局名单中找不到台账中的这名儿童：{} {}",
+                    l.name, l.id.clean
+                ),
             );
             f.village = l.village.clone();
             out.push(f);
             continue;
         };
         let r = &records[ri];
-        let rloc = Loc { file: tables[r.table].file.clone(), sheet: tables[r.table].sheet.clone(), row: r.row };
+        let rloc = Loc {
+            file: tables[r.table].file.clone(),
+            sheet: tables[r.table].sheet.clone(),
+            row: r.row,
+        };
         let mut diffs: Vec<(Field, String, String, Loc, &str)> = Vec::new();
         // Identity fields against the roster.
         if !l.name.is_empty() && l.name != r.name {
-            diffs.push((Field::Name, l.name_raw.clone(), r.name.clone(), rloc.clone(), "县局名单"));
+            diffs.push((
+                Field::Name,
+                l.name_raw.clone(),
+                r.name.clone(),
+                rloc.clone(),
+                "县局名单",
+            ));
         }
         if !l.id.clean.is_empty() && l.id.clean != r.id.clean {
-            diffs.push((Field::Id, l.id.raw.clone(), r.id.clean.clone(), rloc.clone(), "县局名单"));
+            diffs.push((
+                Field::Id,
+                l.id.raw.clone(),
+                r.id.clean.clone(),
+                rloc.clone(),
+                "县局名单",
+            ));
         }
-        if let (Some(a), Some(b)) = (l.sex, r.sex.or_else(|| r.id.sex())) {
-            if a != b {
-                diffs.push((Field::Sex, l.sex_raw.clone(), b.label_zh().to_string(), rloc.clone(), "县局名单"));
+        if let (Some(a), Some(b)) = (l.sex, r.sex.or_else(|| r.id.sex()))
+            && a != b
+        {
+            {
+                diffs.push((
+                    Field::Sex,
+                    l.sex_raw.clone(),
+                    b.label_zh().to_string(),
+                    rloc.clone(),
+                    "县局名单",
+                ));
             }
         }
         let rbirth = match r.id.birth_date() {
@@ -364,34 +405,84 @@ pub fn check_ledger(
             _ => r.birth.clone(),
         };
         if l.birth.agrees(&rbirth) == Some(false) {
-            diffs.push((Field::Birthdate, l.birth.display(), rbirth.display(), rloc.clone(), "县局名单"));
+            diffs.push((
+                Field::Birthdate,
+                l.birth.display(),
+                rbirth.display(),
+                rloc.clone(),
+                "县局名单",
+            ));
         }
-        if let (Some(a), Some(b)) = (&l.village, &r.village) {
-            if a != b {
-                diffs.push((Field::Village, l.village_raw.clone(), b.clone(), rloc.clone(), "县局名单"));
+        if let (Some(a), Some(b)) = (&l.village, &r.village)
+            && a != b
+        {
+            {
+                diffs.push((
+                    Field::Village,
+                    l.village_raw.clone(),
+                    b.clone(),
+                    rloc.clone(),
+                    "县局名单",
+                ));
             }
         }
         // Result fields against the linked survey row.
         if let Some(&si) = roster_to_survey.get(&ri) {
             let s = &records[si];
-            let sloc = Loc { file: tables[s.table].file.clone(), sheet: tables[s.table].sheet.clone(), row: s.row };
+            let sloc = Loc {
+                file: tables[s.table].file.clone(),
+                sheet: tables[s.table].sheet.clone(),
+                row: s.row,
+            };
             if let (Some(a), Some(b)) = (status_of(l), status_of(s)) {
                 if a != b {
-                    diffs.push((Field::Status, l.status_raw.clone(), b.label_zh().to_string(), sloc.clone(), "摸底表"));
+                    diffs.push((
+                        Field::Status,
+                        l.status_raw.clone(),
+                        b.label_zh().to_string(),
+                        sloc.clone(),
+                        "摸底表",
+                    ));
                 }
             } else if status_of(l).is_none() && status_of(s).is_some() && l.status_raw.is_empty() {
                 let b = status_of(s).map(Status::label_zh).unwrap_or_default();
-                diffs.push((Field::Status, String::new(), b.to_string(), sloc.clone(), "摸底表"));
+                diffs.push((
+                    Field::Status,
+                    String::new(),
+                    b.to_string(),
+                    sloc.clone(),
+                    "摸底表",
+                ));
             }
             if norm_school(&l.school) != norm_school(&s.school) && !s.school.is_empty() {
-                diffs.push((Field::School, l.school.clone(), s.school.clone(), sloc.clone(), "摸底表"));
+                diffs.push((
+                    Field::School,
+                    l.school.clone(),
+                    s.school.clone(),
+                    sloc.clone(),
+                    "摸底表",
+                ));
             }
             if let (GradeValue::Known(a), GradeValue::Known(b)) = (&l.grade, &s.grade) {
                 if a != b {
-                    diffs.push((Field::Grade, l.grade_raw.clone(), grade_label(*b), sloc.clone(), "摸底表"));
+                    diffs.push((
+                        Field::Grade,
+                        l.grade_raw.clone(),
+                        grade_label(*b),
+                        sloc.clone(),
+                        "摸底表",
+                    ));
                 }
-            } else if matches!(l.grade, GradeValue::Missing) && matches!(s.grade, GradeValue::Known(_)) {
-                diffs.push((Field::Grade, String::new(), grade_text(s), sloc.clone(), "摸底表"));
+            } else if matches!(l.grade, GradeValue::Missing)
+                && matches!(s.grade, GradeValue::Known(_))
+            {
+                diffs.push((
+                    Field::Grade,
+                    String::new(),
+                    grade_text(s),
+                    sloc.clone(),
+                    "摸底表",
+                ));
             }
         }
         for (field, value, expected, loc, side) in diffs {
@@ -451,7 +542,11 @@ fn is_total_label(s: &str) -> bool {
 /// STATS_DIFFERS for a hand-filled 附件3: each count against `expected`
 /// (None: only the table's own identities), the 合计 row against the column
 /// sums, and every row's 学龄人口数 against the sum of its other columns.
-pub fn check_stats(table: &Table, expected: Option<&[StatsRow]>, villages: &VillageIndex) -> Vec<Finding> {
+pub fn check_stats(
+    table: &Table,
+    expected: Option<&[StatsRow]>,
+    villages: &VillageIndex,
+) -> Vec<Finding> {
     debug_assert_eq!(table.role, Role::Stats);
     let mut out = Vec::new();
     let by_village: HashMap<&str, &StatsRow> = expected
@@ -462,9 +557,23 @@ pub fn check_stats(table: &Table, expected: Option<&[StatsRow]>, villages: &Vill
     let mut sums: BTreeMap<Field, i64> = BTreeMap::new();
     let mut seen: Vec<String> = Vec::new();
     let village_col = table.columns.get(&Field::Village).copied().unwrap_or(1);
-    let mut push = |out: &mut Vec<Finding>, row: u32, field: Field, value: String, suggestion: Option<i64>, message: String, village: Option<String>| {
+    let push = |out: &mut Vec<Finding>,
+                row: u32,
+                field: Field,
+                value: String,
+                suggestion: Option<i64>,
+                message: String,
+                village: Option<String>| {
         let col = table.columns.get(&field).copied().unwrap_or(village_col);
-        let mut f = Finding::at(Code::STATS_DIFFERS, table, row, col, Some(field), value, message);
+        let mut f = Finding::at(
+            Code::STATS_DIFFERS,
+            table,
+            row,
+            col,
+            Some(field),
+            value,
+            message,
+        );
         if let Some(s) = suggestion {
             f = f.with_suggestion(s.to_string());
         }
@@ -477,7 +586,11 @@ pub fn check_stats(table: &Table, expected: Option<&[StatsRow]>, villages: &Vill
             continue;
         }
         let total_row = is_total_label(&label);
-        let canonical = if total_row { Some(TOTAL_ROW.to_string()) } else { villages.canonical(&label) };
+        let canonical = if total_row {
+            Some(TOTAL_ROW.to_string())
+        } else {
+            villages.canonical(&label)
+        };
         let mut counts: BTreeMap<Field, i64> = BTreeMap::new();
         for f in Field::STAT_COUNTS {
             if !table.columns.contains_key(&f) {
@@ -500,7 +613,11 @@ pub fn check_stats(table: &Table, expected: Option<&[StatsRow]>, villages: &Vill
         }
         // The row's own identity: 学龄人口数 = sum of the other columns.
         if let Some(&total) = counts.get(&Field::StatTotal) {
-            let parts: i64 = counts.iter().filter(|(f, _)| **f != Field::StatTotal).map(|(_, n)| *n).sum();
+            let parts: i64 = counts
+                .iter()
+                .filter(|(f, _)| **f != Field::StatTotal)
+                .map(|(_, n)| *n)
+                .sum();
             if parts != total {
                 push(
                     &mut out,
@@ -508,7 +625,10 @@ pub fn check_stats(table: &Table, expected: Option<&[StatsRow]>, villages: &Vill
                     Field::StatTotal,
                     total.to_string(),
                     Some(parts),
-                    format!("{}：学龄人口数{}不等于各类人数之和{}（在校+随班就读+送教上门+不属于失学辍学各类+失学辍学）", label, total, parts),
+                    format!(
+                        "{}：学龄人口数{}不等于各类人数之和{}（在校+随班就读+送教上门+不属于失学辍学各类+失学辍学）",
+                        label, total, parts
+                    ),
                     canonical.clone(),
                 );
             }
@@ -569,7 +689,11 @@ pub fn check_stats(table: &Table, expected: Option<&[StatsRow]>, villages: &Vill
                     Field::Village,
                     String::new(),
                     None,
-                    format!("统计表缺少{}这一行（按台账有{}人）", r.village, r.get(Field::StatTotal)),
+                    format!(
+                        "统计表缺少{}这一行（按台账有{}人）",
+                        r.village,
+                        r.get(Field::StatTotal)
+                    ),
                     Some(r.village.clone()),
                 );
             }

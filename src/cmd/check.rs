@@ -1,6 +1,9 @@
 //! `taizhang check`: record-level checks of the given workbooks, no roster needed.
 
-use super::{Ui, exit_status, file_name, input_infos, load_config, normalize_all, prepare_out_dir, read_all, village_index, write_annotated};
+use super::{
+    Ui, exit_status, file_name, input_infos, load_config, normalize_all, prepare_out_dir, read_all,
+    village_index, write_annotated,
+};
 use crate::check;
 use crate::derive;
 use crate::model::{Record, Role};
@@ -42,15 +45,34 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
             findings.extend(derive::check_stats(t, None, &villages));
             continue;
         }
-        let recs: Vec<Record> = per_table[t.index].iter().map(|&i| records[i].clone()).collect();
-        let school = if t.role == Role::Survey { check::school_of_survey(t, &config) } else { None };
-        findings.extend(check::check_table(t, &recs, &config, &villages, school.as_deref()));
+        let recs: Vec<Record> = per_table[t.index]
+            .iter()
+            .map(|&i| records[i].clone())
+            .collect();
+        let school = if t.role == Role::Survey {
+            check::school_of_survey(t, &config)
+        } else {
+            None
+        };
+        findings.extend(check::check_table(
+            t,
+            &recs,
+            &config,
+            &villages,
+            school.as_deref(),
+        ));
     }
     findings.extend(check::check_duplicates(&tables, &records));
-    report::sort_findings(&mut findings, &inputs.iter().map(|p| file_name(p)).collect::<Vec<_>>());
+    report::sort_findings(
+        &mut findings,
+        &inputs.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
+    );
     let summary = Summary::count(&findings);
 
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(super::OUT_DIR_NAME));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(super::OUT_DIR_NAME));
     prepare_out_dir(&out, &inputs)?;
     write_annotated(&inputs, &tables, &findings, &summary, &out, ui)?;
     let rep = Report {

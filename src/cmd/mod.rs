@@ -26,7 +26,11 @@ pub struct Ui {
 
 impl Ui {
     pub fn style(&self) -> Style {
-        Style { color: std::io::stdout().is_terminal(), mask: self.mask, max_lines: 300 }
+        Style {
+            color: std::io::stdout().is_terminal(),
+            mask: self.mask,
+            max_lines: 300,
+        }
     }
     /// A progress bar on stderr, hidden when stderr is not a terminal or with --quiet.
     pub fn progress(&self, len: u64, what: &str) -> indicatif::ProgressBar {
@@ -34,7 +38,9 @@ impl Ui {
             return indicatif::ProgressBar::hidden();
         }
         let pb = indicatif::ProgressBar::new(len);
-        if let Ok(s) = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}") {
+        if let Ok(s) =
+            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
+        {
             pb.set_style(s.progress_chars("=> "));
         }
         pb.set_prefix(what.to_string());
@@ -52,7 +58,8 @@ pub const OUT_DIR_NAME: &str = "核对结果";
 /// lock files (~$x.xlsx) and hidden files.
 pub fn folder_inputs(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).with_context(|| format!("无法打开文件夹 {}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("无法打开文件夹 {}", dir.display()))?;
     for e in entries {
         let e = e.with_context(|| format!("无法读取文件夹 {}", dir.display()))?;
         let path = e.path();
@@ -63,7 +70,10 @@ pub fn folder_inputs(dir: &Path) -> Result<Vec<PathBuf>> {
         if name.starts_with("~$") || name.starts_with('.') || name.contains(".核对.") {
             continue;
         }
-        let ext = path.extension().map(|x| x.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let ext = path
+            .extension()
+            .map(|x| x.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
         if INPUT_EXTENSIONS.contains(&ext.as_str()) {
             out.push(path);
         }
@@ -102,7 +112,9 @@ pub fn read_all(files: &[(PathBuf, Option<Role>)], cfg: &Config, ui: &Ui) -> Res
 }
 
 pub fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| p.display().to_string())
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| p.display().to_string())
 }
 
 /// Village index: the configured villages, or (without a configuration)
@@ -111,7 +123,10 @@ pub fn village_index(cfg: &Config, tables: &[Table]) -> VillageIndex {
     let mut idx = VillageIndex::from_config(cfg);
     if !idx.is_configured() {
         let has_roster = tables.iter().any(|t| t.role == Role::Roster);
-        for t in tables.iter().filter(|t| !has_roster || t.role == Role::Roster) {
+        for t in tables
+            .iter()
+            .filter(|t| !has_roster || t.role == Role::Roster)
+        {
             for r in &t.rows {
                 let v = r.text(crate::model::Field::Village);
                 if !v.is_empty() {
@@ -152,12 +167,20 @@ pub fn input_infos(tables: &[Table]) -> Vec<InputInfo> {
 
 /// Output folder: created if missing; refused when it would overwrite an input.
 pub fn prepare_out_dir(out: &Path, inputs: &[PathBuf]) -> Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("无法创建输出文件夹 {}", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("无法创建输出文件夹 {}", out.display()))?;
     let out_abs = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
     for p in inputs {
-        if let Ok(abs) = p.canonicalize() {
-            if abs.parent() == Some(out_abs.as_path()) && abs.to_string_lossy().contains(".核对.") {
-                bail!("输出文件夹 {} 中的 {} 是一个输入文件，不能被覆盖；请换一个输出文件夹（--out）", out.display(), file_name(p));
+        if let Ok(abs) = p.canonicalize()
+            && abs.parent() == Some(out_abs.as_path())
+            && abs.to_string_lossy().contains(".核对.")
+        {
+            {
+                bail!(
+                    "输出文件夹 {} 中的 {} 是一个输入文件，不能被覆盖；请换一个输出文件夹（--out）",
+                    out.display(),
+                    file_name(p)
+                );
             }
         }
     }
@@ -166,7 +189,11 @@ pub fn prepare_out_dir(out: &Path, inputs: &[PathBuf]) -> Result<()> {
 
 /// `<stem>.核对.xlsx`, or `<name>.核对.xlsx` when two inputs share a stem.
 pub fn annotated_names(inputs: &[PathBuf]) -> Vec<String> {
-    let stem = |p: &PathBuf| p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = |p: &PathBuf| {
+        p.file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default()
+    };
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for p in inputs {
         *count.entry(stem(p)).or_insert(0) += 1;
@@ -199,7 +226,11 @@ pub fn write_annotated(
     for (path, name) in inputs.iter().zip(names) {
         let fname = file_name(path);
         pb.set_message(fname.clone());
-        let own: Vec<Finding> = findings.iter().filter(|f| f.file == fname).cloned().collect();
+        let own: Vec<Finding> = findings
+            .iter()
+            .filter(|f| f.file == fname)
+            .cloned()
+            .collect();
         let format = tables
             .iter()
             .find(|t| t.path == *path)
@@ -209,7 +240,15 @@ pub fn write_annotated(
         let inputs_note = tables
             .iter()
             .filter(|t| t.path == *path)
-            .map(|t| format!("{}：{}，表头在第{}行，{}行数据", t.sheet, t.role.label_zh(), t.header_row, t.rows.len()))
+            .map(|t| {
+                format!(
+                    "{}：{}，表头在第{}行，{}行数据",
+                    t.sheet,
+                    t.role.label_zh(),
+                    t.header_row,
+                    t.rows.len()
+                )
+            })
             .collect();
         let mut info = SummaryInfo {
             ready: summary.ready,

@@ -1,7 +1,10 @@
 //! `taizhang reconcile`: the whole round — roster ↔ surveys, hand-filled
 //! annexes, derived annexes, annotated copies, findings.
 
-use super::{Ui, exit_status, file_name, folder_inputs, input_infos, load_config, normalize_all, prepare_out_dir, read_all, village_index, write_annotated};
+use super::{
+    Ui, exit_status, file_name, folder_inputs, load_config, normalize_all, prepare_out_dir,
+    read_all, village_index, write_annotated,
+};
 use crate::check;
 use crate::config::Config;
 use crate::derive::{self, Derived};
@@ -72,7 +75,10 @@ fn files_of(args: &ReconcileArgs) -> Result<Vec<(PathBuf, Option<Role>)>> {
         .collect();
     if let Some(dir) = &args.folder {
         if !dir.is_dir() {
-            bail!("找不到文件夹 {}（请给出存放本轮表格的文件夹，或用 --roster/--survey 指定文件）", dir.display());
+            bail!(
+                "找不到文件夹 {}（请给出存放本轮表格的文件夹，或用 --roster/--survey 指定文件）",
+                dir.display()
+            );
         }
         for p in folder_inputs(dir)? {
             if !named.contains(&p) {
@@ -87,14 +93,20 @@ fn files_of(args: &ReconcileArgs) -> Result<Vec<(PathBuf, Option<Role>)>> {
     files.extend(args.ledger.iter().map(|p| (p.clone(), Some(Role::Ledger))));
     files.extend(args.stats.iter().map(|p| (p.clone(), Some(Role::Stats))));
     if files.is_empty() {
-        bail!("没有要核对的表格：请给出文件夹（taizhang reconcile 文件夹），或用 --roster 和 --survey 指定文件");
+        bail!(
+            "没有要核对的表格：请给出文件夹（taizhang reconcile 文件夹），或用 --roster 和 --survey 指定文件"
+        );
     }
     Ok(files)
 }
 
 fn loc(tables: &[Table], r: &Record) -> Loc {
     let t = &tables[r.table];
-    Loc { file: t.file.clone(), sheet: t.sheet.clone(), row: r.row }
+    Loc {
+        file: t.file.clone(),
+        sheet: t.sheet.clone(),
+        row: r.row,
+    }
 }
 
 /// Run the pipeline up to (not including) writing outputs.
@@ -104,7 +116,9 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     let tables = read_all(&files, &config, ui)?;
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
-        bail!("没有找到县局名单：请用 --roster 指定，或确认文件夹中名单的标题/表头（如“证件号码”“在校生状况”）。只检查摸底表请用 taizhang check");
+        bail!(
+            "没有找到县局名单：请用 --roster 指定，或确认文件夹中名单的标题/表头（如“证件号码”“在校生状况”）。只检查摸底表请用 taizhang check"
+        );
     }
     if roles(Role::Survey) == 0 {
         bail!("没有找到摸底调查表（附件1）：请用 --survey 指定，或确认表头中有“就读状态”列");
@@ -112,7 +126,11 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     let villages = village_index(&config, &tables);
     let (records, per_table) = normalize_all(&tables, &villages);
     let of_role = |role: Role| -> Vec<usize> {
-        tables.iter().filter(|t| t.role == role).flat_map(|t| per_table[t.index].iter().copied()).collect()
+        tables
+            .iter()
+            .filter(|t| t.role == role)
+            .flat_map(|t| per_table[t.index].iter().copied())
+            .collect()
     };
     let roster = of_role(Role::Roster);
     let survey = of_role(Role::Survey);
@@ -123,9 +141,22 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         if t.role == Role::Stats {
             continue;
         }
-        let recs: Vec<Record> = per_table[t.index].iter().map(|&i| records[i].clone()).collect();
-        let school = if t.role == Role::Survey { check::school_of_survey(t, &config) } else { None };
-        findings.extend(check::check_table(t, &recs, &config, &villages, school.as_deref()));
+        let recs: Vec<Record> = per_table[t.index]
+            .iter()
+            .map(|&i| records[i].clone())
+            .collect();
+        let school = if t.role == Role::Survey {
+            check::school_of_survey(t, &config)
+        } else {
+            None
+        };
+        findings.extend(check::check_table(
+            t,
+            &recs,
+            &config,
+            &villages,
+            school.as_deref(),
+        ));
     }
     findings.extend(check::check_duplicates(&tables, &records));
 
@@ -133,12 +164,21 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     let params = LinkParams::default();
     let pairs = link::link(&records, &roster, &survey, &params);
     pb.finish_and_clear();
-    findings.extend(link::link_findings(&tables, &records, &roster, &survey, &pairs));
+    findings.extend(link::link_findings(
+        &tables, &records, &roster, &survey, &pairs,
+    ));
 
     let derived = derive::derive(&config, &records, &roster, &survey, &pairs);
     if !ledger.is_empty() {
         let ledger_pairs = link::link(&records, &roster, &ledger, &params);
-        findings.extend(derive::check_ledger(&tables, &records, &roster, &ledger, &ledger_pairs, &pairs));
+        findings.extend(derive::check_ledger(
+            &tables,
+            &records,
+            &roster,
+            &ledger,
+            &ledger_pairs,
+            &pairs,
+        ));
     }
     // STATS_DIFFERS: recount from the hand-filled ledger when there is one.
     let expected = if ledger.is_empty() {
@@ -164,7 +204,10 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     }
 
     let inputs: Vec<PathBuf> = dedup_paths(files.iter().map(|(p, _)| p.clone()));
-    report::sort_findings(&mut findings, &inputs.iter().map(|p| file_name(p)).collect::<Vec<_>>());
+    report::sort_findings(
+        &mut findings,
+        &inputs.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
+    );
     let links: Vec<Link> = pairs
         .iter()
         .map(|p| Link {
@@ -178,10 +221,31 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     let mut summary = Summary::count(&findings);
     let in_pair_roster: HashSet<usize> = pairs.iter().map(|p| p.roster).collect();
     let in_pair_survey: HashSet<usize> = pairs.iter().map(|p| p.survey).collect();
-    summary.linked = pairs.iter().filter(|p| p.decision == Decision::Linked).count();
-    summary.roster_only = roster.iter().filter(|i| !in_pair_roster.contains(i)).count();
-    summary.survey_only = survey.iter().filter(|i| !in_pair_survey.contains(i)).count();
-    Ok(Round { config, inputs, tables, records, findings, pairs, links, derived, summary, roster, survey })
+    summary.linked = pairs
+        .iter()
+        .filter(|p| p.decision == Decision::Linked)
+        .count();
+    summary.roster_only = roster
+        .iter()
+        .filter(|i| !in_pair_roster.contains(i))
+        .count();
+    summary.survey_only = survey
+        .iter()
+        .filter(|i| !in_pair_survey.contains(i))
+        .count();
+    Ok(Round {
+        config,
+        inputs,
+        tables,
+        records,
+        findings,
+        pairs,
+        links,
+        derived,
+        summary,
+        roster,
+        survey,
+    })
 }
 
 pub fn dedup_paths(it: impl Iterator<Item = PathBuf>) -> Vec<PathBuf> {
@@ -191,10 +255,12 @@ pub fn dedup_paths(it: impl Iterator<Item = PathBuf>) -> Vec<PathBuf> {
 
 pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
     let round = compute(&args, ui)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| args.folder.clone().unwrap_or_else(|| PathBuf::from(".")).join(super::OUT_DIR_NAME));
+    let out = args.out.clone().unwrap_or_else(|| {
+        args.folder
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(super::OUT_DIR_NAME)
+    });
     prepare_out_dir(&out, &round.inputs)?;
     write_outputs(&round, &out, ui)?;
     print_summary(&round, &out, ui);
@@ -203,7 +269,14 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
 
 /// Everything SPEC §5 lists, into `out`.
 pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
-    write_annotated(&round.inputs, &round.tables, &round.findings, &round.summary, out, ui)?;
+    write_annotated(
+        &round.inputs,
+        &round.tables,
+        &round.findings,
+        &round.summary,
+        out,
+        ui,
+    )?;
     write_annexes(round, out)?;
     let report = Report {
         tool: "taizhang",
@@ -217,12 +290,19 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         links: round.links.clone(),
     };
     report::write_atomic(&out.join("findings.json"), &report::findings_json(&report))?;
-    report::write_atomic(&out.join("findings.csv"), &report::findings_csv(&round.findings))?;
+    report::write_atomic(
+        &out.join("findings.csv"),
+        &report::findings_csv(&round.findings),
+    )?;
     Ok(())
 }
 
 fn text(s: &str) -> TCell {
-    if s.is_empty() { TCell::Empty } else { TCell::Text(s.to_string()) }
+    if s.is_empty() {
+        TCell::Empty
+    } else {
+        TCell::Text(s.to_string())
+    }
 }
 
 fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
@@ -230,7 +310,11 @@ fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
     AnnexData {
         township: cfg.township.clone(),
         school_year: cfg.school_year,
-        unit: cfg.township.clone().map(|t| format!("{t}人民政府")).unwrap_or_default(),
+        unit: cfg
+            .township
+            .clone()
+            .map(|t| format!("{t}人民政府"))
+            .unwrap_or_default(),
         date: String::new(),
         villages: derive::village_order(cfg, &round.records, &round.roster),
         rows,
@@ -272,11 +356,19 @@ fn write_annexes(round: &Round, out: &Path) -> Result<()> {
         .enumerate()
         .map(|(i, s)| {
             let mut row = vec![
-                if s.village == derive::TOTAL_ROW { TCell::Empty } else { TCell::Int(i as i64 + 1) },
+                if s.village == derive::TOTAL_ROW {
+                    TCell::Empty
+                } else {
+                    TCell::Int(i as i64 + 1)
+                },
                 text(&s.village),
             ];
             row.extend(Field::STAT_COUNTS.iter().map(|f| TCell::Int(s.get(*f))));
-            row.push(if s.unsurveyed > 0 { TCell::Text(format!("另有{}人未摸底", s.unsurveyed)) } else { TCell::Empty });
+            row.push(if s.unsurveyed > 0 {
+                TCell::Text(format!("另有{}人未摸底", s.unsurveyed))
+            } else {
+                TCell::Empty
+            });
             row
         })
         .collect();
@@ -304,7 +396,11 @@ fn write_annexes(round: &Round, out: &Path) -> Result<()> {
             ]
         })
         .collect();
-    for (annex, rows) in [(Annex::Ledger, ledger_rows), (Annex::Stats, stats_rows), (Annex::Warning, warning_rows)] {
+    for (annex, rows) in [
+        (Annex::Ledger, ledger_rows),
+        (Annex::Stats, stats_rows),
+        (Annex::Warning, warning_rows),
+    ] {
         let bytes = templates::build_annex(annex, &annex_data(round, rows))
             .map_err(|e| anyhow::anyhow!("生成{}失败：{e}", annex.file_name()))?;
         report::write_atomic(&out.join(annex.file_name()), &bytes)?;
@@ -325,7 +421,15 @@ pub fn village_rows(round: &Round) -> Vec<Vec<String>> {
     }
     let order = derive::village_order(&round.config, &round.records, &round.roster);
     let mut m: BTreeMap<String, V> = BTreeMap::new();
-    let vname = |r: &Record| r.village.clone().unwrap_or_else(|| if r.village_raw.is_empty() { "（未填村）".into() } else { r.village_raw.clone() });
+    let vname = |r: &Record| {
+        r.village.clone().unwrap_or_else(|| {
+            if r.village_raw.is_empty() {
+                "（未填村）".into()
+            } else {
+                r.village_raw.clone()
+            }
+        })
+    };
     for &i in &round.roster {
         m.entry(vname(&round.records[i])).or_default().roster += 1;
     }
@@ -337,11 +441,17 @@ pub fn village_rows(round: &Round) -> Vec<Vec<String>> {
             v.dropouts += 1;
         }
     }
-    for p in round.pairs.iter().filter(|p| p.decision == Decision::Linked) {
+    for p in round
+        .pairs
+        .iter()
+        .filter(|p| p.decision == Decision::Linked)
+    {
         m.entry(vname(&round.records[p.roster])).or_default().linked += 1;
     }
     for f in &round.findings {
-        let v = m.entry(f.village.clone().unwrap_or_else(|| "（未填村）".into())).or_default();
+        let v = m
+            .entry(f.village.clone().unwrap_or_else(|| "（未填村）".into()))
+            .or_default();
         match f.severity {
             crate::model::Severity::Error => v.errors += 1,
             crate::model::Severity::Warning => v.warnings += 1,
@@ -357,7 +467,15 @@ pub fn village_rows(round: &Round) -> Vec<Vec<String>> {
     keys.into_iter()
         .map(|k| {
             let v = &m[&k];
-            vec![k.clone(), v.roster.to_string(), v.surveyed.to_string(), v.linked.to_string(), v.errors.to_string(), v.warnings.to_string(), v.dropouts.to_string()]
+            vec![
+                k.clone(),
+                v.roster.to_string(),
+                v.surveyed.to_string(),
+                v.linked.to_string(),
+                v.errors.to_string(),
+                v.warnings.to_string(),
+                v.dropouts.to_string(),
+            ]
         })
         .collect()
 }
@@ -369,7 +487,18 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
     s.push_str(&report::inputs_table(&super::input_infos(&round.tables)));
     s.push_str(&report::findings_text(&round.findings, style));
     let _ = writeln!(s, "\n各村情况：");
-    s.push_str(&report::table(&["村（社区）", "名单人数", "摸底人数", "已匹配", "错误", "警告", "失学辍学"], &village_rows(round)));
+    s.push_str(&report::table(
+        &[
+            "村（社区）",
+            "名单人数",
+            "摸底人数",
+            "已匹配",
+            "错误",
+            "警告",
+            "失学辍学",
+        ],
+        &village_rows(round),
+    ));
     if !round.findings.is_empty() {
         let _ = writeln!(s, "\n问题统计：");
         s.push_str(&report::code_table(&round.findings, style));
@@ -384,7 +513,12 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
         sm.roster_only,
         sm.survey_only
     );
-    let dropouts = round.derived.ledger.iter().filter(|l| l.status.is_some_and(Status::is_dropout)).count();
+    let dropouts = round
+        .derived
+        .ledger
+        .iter()
+        .filter(|l| l.status.is_some_and(Status::is_dropout))
+        .count();
     if dropouts > 0 {
         let _ = writeln!(s, "失学辍学 {dropouts} 人，已列入筛查预警清单。");
     }

@@ -75,8 +75,22 @@ pub struct Report {
 pub fn sort_findings(findings: &mut [Finding], file_order: &[String]) {
     let pos = |f: &str| file_order.iter().position(|x| x == f).unwrap_or(usize::MAX);
     findings.sort_by(|a, b| {
-        (pos(&a.file), &a.sheet, a.row, a.column.len(), &a.column, a.code)
-            .cmp(&(pos(&b.file), &b.sheet, b.row, b.column.len(), &b.column, b.code))
+        (
+            pos(&a.file),
+            &a.sheet,
+            a.row,
+            a.column.len(),
+            &a.column,
+            a.code,
+        )
+            .cmp(&(
+                pos(&b.file),
+                &b.sheet,
+                b.row,
+                b.column.len(),
+                &b.column,
+                b.code,
+            ))
     });
 }
 
@@ -84,7 +98,10 @@ pub fn sort_findings(findings: &mut [Finding], file_order: &[String]) {
 /// file is either complete or absent.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -108,7 +125,18 @@ pub fn findings_json(report: &Report) -> Vec<u8> {
 pub fn findings_csv(findings: &[Finding]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
-        "级别", "代码", "问题", "文件", "工作表", "行", "列", "字段", "当前值", "建议值", "说明", "相关位置",
+        "级别",
+        "代码",
+        "问题",
+        "文件",
+        "工作表",
+        "行",
+        "列",
+        "字段",
+        "当前值",
+        "建议值",
+        "说明",
+        "相关位置",
     ]);
     for f in findings {
         let related = f
@@ -172,12 +200,18 @@ fn paint(style: Style, sev: Severity, s: &str) -> String {
 }
 
 fn shown(style: Style, s: &str) -> String {
-    if style.mask { mask_text(s) } else { s.to_string() }
+    if style.mask {
+        mask_text(s)
+    } else {
+        s.to_string()
+    }
 }
 
 /// Display width of a string on a terminal (CJK characters take two columns).
 fn width(s: &str) -> usize {
-    s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
+    s.chars()
+        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
+        .sum()
 }
 
 fn pad(s: &str, w: usize) -> String {
@@ -209,7 +243,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             .trim_end()
             .to_string()
     };
-    let _ = writeln!(out, "  {}", line(header.iter().map(|s| s.to_string()).collect()));
+    let _ = writeln!(
+        out,
+        "  {}",
+        line(header.iter().map(|s| s.to_string()).collect())
+    );
     let total: usize = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
     let _ = writeln!(out, "  {}", "-".repeat(total));
     for r in rows {
@@ -286,11 +324,18 @@ pub fn inputs_table(inputs: &[InputInfo]) -> String {
                 i.role.label_zh().to_string(),
                 i.header_row.to_string(),
                 i.rows.to_string(),
-                if i.skipped > 0 { format!("跳过外乡镇{}行", i.skipped) } else { String::new() },
+                if i.skipped > 0 {
+                    format!("跳过外乡镇{}行", i.skipped)
+                } else {
+                    String::new()
+                },
             ]
         })
         .collect();
-    table(&["文件", "工作表", "类型", "表头行", "数据行数", "备注"], &rows)
+    table(
+        &["文件", "工作表", "类型", "表头行", "数据行数", "备注"],
+        &rows,
+    )
 }
 
 /// The verdict line.
@@ -333,10 +378,24 @@ mod tests {
     #[test]
     fn terminal_text_masks_ids_and_names_the_cell() {
         let f = vec![finding(Code::ID_CHECKSUM, "a.xlsx", 17, "F")];
-        let t = findings_text(&f, Style { color: false, mask: true, max_lines: 10 });
+        let t = findings_text(
+            &f,
+            Style {
+                color: false,
+                mask: true,
+                max_lines: 10,
+            },
+        );
         assert!(t.contains("a.xlsx:Sheet1!F17  ID_CHECKSUM"), "{t}");
         assert!(!t.contains("610922201005031234"), "{t}");
-        let t = findings_text(&f, Style { color: false, mask: false, max_lines: 10 });
+        let t = findings_text(
+            &f,
+            Style {
+                color: false,
+                mask: false,
+                max_lines: 10,
+            },
+        );
         assert!(t.contains("610922201005031234"));
     }
 
@@ -349,7 +408,10 @@ mod tests {
             finding(Code::ID_CHECKSUM, "a.xlsx", 2, "C"),
         ];
         sort_findings(&mut f, &["a.xlsx".into(), "b.xlsx".into()]);
-        let got: Vec<String> = f.iter().map(|f| format!("{}{}{}", f.file, f.column, f.row)).collect();
+        let got: Vec<String> = f
+            .iter()
+            .map(|f| format!("{}{}{}", f.file, f.column, f.row))
+            .collect();
         assert_eq!(got, ["a.xlsxC2", "a.xlsxB10", "a.xlsxAA10", "b.xlsxA3"]);
     }
 
