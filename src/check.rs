@@ -315,7 +315,7 @@ fn check_birth_and_sex(cx: &mut Ctx, table: &Table) {
             Field::Sex,
             rec.sex_raw.clone(),
             format!(
-                "性别填为“{}”，但身份证号第17位为{digit}（单数为男，双数为女），应为{}",
+                "性别填为“{}”，但身份证号的性别位（18位号码第17位）为{digit}（单数为男，双数为女），应为{}",
                 rec.sex_raw.trim(),
                 by_id.label_zh()
             ),
