@@ -8,7 +8,8 @@
 
 use crate::config::Config;
 use crate::model::{
-    Code, DateValue, Field, Finding, GradeValue, IdKind, Record, Role, Status, StatusValue, Table,
+    Code, DateValue, Field, Finding, GradeValue, IdKind, RawRow, Record, Role, Status, StatusValue,
+    Table,
 };
 use crate::normalize::grade::grade_label;
 use crate::normalize::name::{clean_name, format_issues};
@@ -27,23 +28,22 @@ fn col_for(table: &Table, field: Field) -> u32 {
         .unwrap_or(1)
 }
 
-fn raw_of(table: &Table, rec: &Record, field: Field) -> String {
-    table
-        .rows
-        .iter()
-        .find(|r| r.row == rec.row)
-        .and_then(|r| r.cell(field))
-        .map(|c| c.display())
-        .unwrap_or_default()
-}
-
 struct Ctx<'a> {
     table: &'a Table,
     rec: &'a Record,
+    raw: Option<&'a RawRow>,
     out: Vec<Finding>,
 }
 
 impl Ctx<'_> {
+    /// The cell text of `field` in this record's raw row, as shown.
+    fn raw_of(&self, field: Field) -> String {
+        self.raw
+            .and_then(|r| r.cell(field))
+            .map(|c| c.display())
+            .unwrap_or_default()
+    }
+
     fn push(
         &mut self,
         code: Code,
@@ -104,16 +104,18 @@ pub fn check_table(
     if table.role == Role::Stats {
         return Vec::new();
     }
+    let raw_rows: HashMap<u32, &RawRow> = table.rows.iter().map(|r| (r.row, r)).collect();
     let mut out = Vec::new();
     for rec in records.iter().filter(|r| r.table == table.index) {
         let mut cx = Ctx {
             table,
             rec,
+            raw: raw_rows.get(&rec.row).copied(),
             out: Vec::new(),
         };
         check_name(&mut cx);
         check_id(&mut cx);
-        check_birth_and_sex(&mut cx, table);
+        check_birth_and_sex(&mut cx);
         check_age(&mut cx, cfg);
         if matches!(table.role, Role::Survey | Role::Ledger) {
             check_status(&mut cx, cfg);
@@ -263,7 +265,7 @@ fn check_id(cx: &mut Ctx) {
     }
 }
 
-fn check_birth_and_sex(cx: &mut Ctx, table: &Table) {
+fn check_birth_and_sex(cx: &mut Ctx) {
     let rec = cx.rec;
     let trusted = match rec.id.kind {
         IdKind::Valid => true,
@@ -276,7 +278,7 @@ fn check_birth_and_sex(cx: &mut Ctx, table: &Table) {
     if let Some(id_birth) = rec.id.birth_date() {
         let id_day = DateValue::Day(id_birth);
         let shown = id_birth.format("%Y-%m-%d").to_string();
-        let raw = raw_of(table, rec, Field::Birthdate);
+        let raw = cx.raw_of(Field::Birthdate);
         match &rec.birth {
             DateValue::Unparsed(s) => cx.push(
                 Code::BIRTHDATE_MISMATCH,
@@ -343,7 +345,7 @@ fn check_age(cx: &mut Ctx, cfg: &Config) {
     } else {
         (
             Field::Birthdate,
-            raw_of(cx.table, rec, Field::Birthdate),
+            cx.raw_of(Field::Birthdate),
             rec.birth.display(),
             "出生日期",
         )
@@ -638,8 +640,8 @@ pub fn check_duplicates(tables: &[Table], records: &[Record]) -> Vec<Finding> {
 }
 
 /// The configured school that made a survey file: the one named on the
-/// 填报单位 line of the preamble, else in the file name, else anywhere in the
-/// title rows. The longest name wins when several match.
+/// 填报单位 line of the preamble, else in the file name, else in the sheet
+/// name, else anywhere in the title rows. The longest name wins when several match.
 pub fn school_of_survey(table: &Table, cfg: &Config) -> Option<String> {
     let mut schools: Vec<&str> = cfg.schools.iter().map(|s| s.name.as_str()).collect();
     schools.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
@@ -657,6 +659,7 @@ pub fn school_of_survey(table: &Table, cfg: &Config) -> Option<String> {
         .find_map(find);
     unit_line
         .or_else(|| find(&table.file))
+        .or_else(|| find(&table.sheet))
         .or_else(|| find(&table.preamble))
 }
 
