@@ -44,14 +44,16 @@ fn date_of(id18: &str) -> Option<NaiveDate> {
 /// Text ID cleaned: NFKC, apostrophes/quotes, spaces and invisible
 /// characters removed, lower-case x made upper-case.
 fn clean_id_text(s: &str) -> String {
-    s.nfkc()
-        .filter(|c| {
-            !is_invisible(*c)
-                && !is_space(*c)
-                && !matches!(c, '\'' | '‘' | '’' | '`' | '"' | '“' | '”')
-        })
-        .map(|c| if c == 'x' { 'X' } else { c })
-        .collect()
+    super::text::fixed_point(s, |t| {
+        t.nfkc()
+            .filter(|c| {
+                !is_invisible(*c)
+                    && !is_space(*c)
+                    && !matches!(c, '\'' | '‘' | '’' | '`' | '"' | '“' | '”')
+            })
+            .map(|c| if c == 'x' { 'X' } else { c })
+            .collect()
+    })
 }
 
 /// What Excel shows for a number: 15 significant digits, the rest zeros.

@@ -16,6 +16,9 @@ pub mod status;
 pub mod text;
 pub mod village;
 
+#[cfg(test)]
+mod proptests;
+
 pub use village::VillageIndex;
 
 use crate::model::{Cell, Field, RawRow, Record, Table};

@@ -61,11 +61,12 @@ pub fn format_issues(raw: &str) -> Vec<&'static str> {
 /// whitespace and invisible characters removed and every dot variant folded
 /// to U+00B7. Leading/trailing padding alone is no issue.
 pub fn clean_name(raw: &str) -> (String, bool) {
-    let clean: String = raw
-        .nfkc()
-        .filter(|c| !is_space(*c) && !is_invisible(*c))
-        .map(|c| if is_dot_variant(c) { MIDDLE_DOT } else { c })
-        .collect();
+    let clean = super::text::fixed_point(raw, |t| {
+        t.nfkc()
+            .filter(|c| !is_space(*c) && !is_invisible(*c))
+            .map(|c| if is_dot_variant(c) { MIDDLE_DOT } else { c })
+            .collect()
+    });
     (clean, !format_issues(raw).is_empty())
 }
 

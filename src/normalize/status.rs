@@ -41,6 +41,10 @@ pub fn classify(text: &str) -> Option<Status> {
     if has(&["长期请假", "请长假", "病假"]) {
         return Some(LongLeave);
     }
+    if has(&["小学毕业", "小学已毕业"]) {
+        // Primary school finished is no reason to be out of school.
+        return None;
+    }
     if has(&["毕业"]) {
         return Some(Graduated);
     }
@@ -62,6 +66,10 @@ pub fn classify(text: &str) -> Option<Status> {
     if has(&["特殊教育学校", "特教学校", "特殊教育", "特校", "特教"]) {
         // Special-school pupils are in school (SPEC §1).
         return Some(InSchoolLocal);
+    }
+    if has(&["务工", "打工", "工作", "上班"]) {
+        // A child at work is not "studying elsewhere" (外地务工).
+        return None;
     }
     if has(&[
         "县外",
@@ -189,5 +197,7 @@ mod tests {
         assert_eq!(p(" \u{3000}"), StatusValue::Missing);
         assert_eq!(p("打工"), StatusValue::Unknown("打工".into()));
         assert_eq!(p("未在校"), StatusValue::Unknown("未在校".into()));
+        assert_eq!(p("外地务工"), StatusValue::Unknown("外地务工".into()));
+        assert_eq!(p("小学毕业"), StatusValue::Unknown("小学毕业".into()));
     }
 }

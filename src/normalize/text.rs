@@ -27,6 +27,25 @@ pub fn is_space(c: char) -> bool {
 /// NFKC, invisible characters removed, every run of whitespace folded to one
 /// ASCII space, trimmed. `"\u{3000}金星村\u{200B} "` → `"金星村"`.
 pub fn clean_text(s: &str) -> String {
+    fixed_point(s, clean_once)
+}
+
+/// Apply `f` until the text stops changing: removing a character can let
+/// NFKC compose its neighbours (e, space, U+0301 → é), so one pass is not
+/// always idempotent. Bounded; real text settles in one or two passes.
+pub(crate) fn fixed_point(s: &str, f: impl Fn(&str) -> String) -> String {
+    let mut cur = f(s);
+    for _ in 0..4 {
+        let next = f(&cur);
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur
+}
+
+fn clean_once(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     for c in s.nfkc() {
@@ -49,7 +68,9 @@ pub fn clean_text(s: &str) -> String {
 /// [`clean_text`] with all whitespace removed: the form used for comparing
 /// labels whose spacing carries no meaning (statuses, grades, villages).
 pub fn compact(s: &str) -> String {
-    clean_text(s).chars().filter(|c| !is_space(*c)).collect()
+    fixed_point(s, |t| {
+        clean_once(t).chars().filter(|c| !is_space(*c)).collect()
+    })
 }
 
 /// True for the placeholder texts clerks type into a cell that has nothing:
