@@ -52,21 +52,36 @@ fn main() {
     };
     let result = match cli.command {
         Command::Reconcile(a) => {
-            let ui = Ui { quiet: cli.quiet, mask: !a.no_mask };
+            let ui = Ui {
+                quiet: cli.quiet,
+                mask: !a.no_mask,
+            };
             cmd::reconcile::run(a, &ui)
         }
         Command::Check(a) => {
-            let ui = Ui { quiet: cli.quiet, mask: !a.no_mask };
+            let ui = Ui {
+                quiet: cli.quiet,
+                mask: !a.no_mask,
+            };
             cmd::check::run(a, &ui)
         }
-        Command::Template(a) => cmd::template::run(a, &Ui { quiet: cli.quiet, mask: true }),
+        Command::Template(a) => cmd::template::run(
+            a,
+            &Ui {
+                quiet: cli.quiet,
+                mask: true,
+            },
+        ),
     };
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             // Error messages can quote cell text: never print a full ID.
             let msg = format!("{e:#}");
-            eprintln!("taizhang：无法完成：{}", taizhang::normalize::id::mask_text(&msg));
+            eprintln!(
+                "taizhang：无法完成：{}",
+                taizhang::normalize::id::mask_text(&msg)
+            );
             std::process::exit(2);
         }
     }
