@@ -624,12 +624,7 @@ mod tests {
     fn open(bytes: Vec<u8>) -> (calamine::Range<Data>, Vec<calamine::Dimensions>) {
         let mut wb = Xlsx::new(Cursor::new(bytes)).expect("xlsx");
         let name = wb.sheet_names()[0].clone();
-        wb.load_merged_regions().expect("merged");
-        let merged = wb
-            .merged_regions_by_sheet(&name)
-            .into_iter()
-            .map(|(_, _, d)| *d)
-            .collect();
+        let merged = wb.merge_cells_by_sheet_name(&name).expect("merged");
         (wb.worksheet_range(&name).expect("range"), merged)
     }
 
