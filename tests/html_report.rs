@@ -4,6 +4,7 @@
 //!
 //! Chromium is required: when it is missing these tests fail (CI installs it).
 
+#[path = "support/chromium.rs"]
 mod support;
 
 use regex::Regex;
