@@ -73,10 +73,10 @@ pub fn render_with_township(
         version = esc(report.version),
         title = esc(&title),
     );
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<header><h1 id=\"title\" data-school-year=\"{year}\">{}</h1>\
-         <p class=\"sub\">适龄儿童：出生于 {} 至 {} 之间。本页由 {} {} 生成，只在本机打开，不联网。{}</p></header>\n",
+         <p class=\"sub\">适龄儿童：出生于 {} 至 {} 之间。本页由 {} {} 生成，只在本机打开，不联网。{}</p></header>",
         esc(&title),
         esc(&report.born_from),
         esc(&report.born_to),
@@ -158,7 +158,7 @@ fn verdict(o: &mut String, report: &Report) {
     } else {
         ("bad", "暂不能上报")
     };
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<section id=\"verdict\" class=\"verdict {class}\" data-ready=\"{ready}\" \
          data-errors=\"{e}\" data-warnings=\"{w}\" data-notices=\"{n}\" \
@@ -171,7 +171,7 @@ fn verdict(o: &mut String, report: &Report) {
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"linked\">{l}</span><span class=\"lab\">名单与摸底比对成功（人）</span></div>\
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"roster-only\">{ro}</span><span class=\"lab\">只在县局名单（人）</span></div>\
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"survey-only\">{so}</span><span class=\"lab\">只在摸底表（人）</span></div>\
-         </div></section>\n",
+         </div></section>",
         ready = s.ready,
         e = s.errors,
         w = s.warnings,
@@ -241,11 +241,11 @@ fn coverage(o: &mut String, villages: &[VillageLine]) {
                 w = pct(n, max),
             );
         }
-        let _ = write!(
+        let _ = writeln!(
             o,
             "</div><div class=\"vstats\"><span>{rate}</span>\
              <span class=\"{ec}\">错误 {e}</span><span class=\"{wc}\">警告 {w}</span>\
-             <span>失学辍学 {d}</span></div></div>\n",
+             <span>失学辍学 {d}</span></div></div>",
             ec = if v.errors > 0 { "e" } else { "" },
             wc = if v.warnings > 0 { "w" } else { "" },
             e = v.errors,
@@ -417,11 +417,11 @@ fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[Village
             esc(c.title_zh())
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
         "</select></label><button type=\"button\" id=\"f-reset\">全部显示</button>\
          <span class=\"shown\">显示 <b id=\"shown-count\" data-shown=\"{total}\">{total}</b> 条，\
-         共 <b id=\"total-count\" data-total=\"{total}\">{total}</b> 条</span></div>\n"
+         共 <b id=\"total-count\" data-total=\"{total}\">{total}</b> 条</span></div>"
     );
     if total == 0 {
         o.push_str("<p class=\"empty\">没有发现问题。</p>");
@@ -478,9 +478,9 @@ fn inputs(o: &mut String, report: &Report) {
          <thead><tr><th>文件</th><th>工作表</th><th>类型</th><th>表头行</th><th>数据行数</th><th>备注</th></tr></thead><tbody>\n",
     );
     for i in &report.inputs {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<tr data-rows=\"{rows}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{rows}</td><td>{}</td></tr>\n",
+            "<tr data-rows=\"{rows}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{rows}</td><td>{}</td></tr>",
             esc(&i.file),
             esc(&i.sheet),
             esc(i.role.label_zh()),
@@ -552,7 +552,7 @@ tr.warning td.sev{background:var(--warn-bg);color:var(--warn);font-weight:700}
 tr.notice td.sev{background:var(--note-bg);color:var(--note);font-weight:700}
 td.sev{white-space:nowrap}
 td.code,td.loc{font-family:Consolas,"DejaVu Sans Mono",monospace;white-space:nowrap}
-td.val{font-family:Consolas,"DejaVu Sans Mono",monospace;word-break:break-all}
+td.val{font-family:Consolas,"DejaVu Sans Mono",monospace;white-space:nowrap}
 .rel{color:var(--muted);font-size:12px}
 tr[hidden]{display:none}
 @media print{body{background:#fff}section{break-inside:avoid;border:none}.filters{display:none}}
@@ -585,7 +585,7 @@ const JS: &str = r#"
   }
   function apply(){
     var f = {};
-    sels.forEach(function(s){ f[s.dataset.key] = s.value; });
+    sels.forEach(function(s){ f[s.dataset.key] = s.value; s.setAttribute('data-value', s.value); });
     var n = 0;
     rows.forEach(function(tr){
       var v = tr.dataset.village || NONE;
