@@ -9,7 +9,10 @@ use crate::check;
 use crate::config::Config;
 use crate::derive::{self, Derived};
 use crate::link::{self, LinkParams};
-use crate::model::{Decision, Field, Finding, Link, Loc, Pair, Record, Role, Status, Table};
+use crate::model::{
+    Decision, Field, Finding, Link, Loc, Pair, Record, Role, Severity, Status, StatusValue, Table,
+};
+use crate::report::html::{self, VillageLine};
 use crate::report::{self, Report, Summary};
 use crate::templates::{self, Annex, AnnexData, TCell};
 use anyhow::{Result, bail};
@@ -268,6 +271,12 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
 }
 
 /// Everything SPEC §5 lists, into `out`.
+/// The HTML report's file name in the output folder.
+pub const HTML_REPORT: &str = "报告.html";
+
+/// The HTML report's file name in the output folder.
+pub const HTML_REPORT: &str = "报告.html";
+
 pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
     write_annotated(
         &round.inputs,
@@ -294,6 +303,14 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         &out.join("findings.csv"),
         &report::findings_csv(&round.findings),
     )?;
+    let page = html::render_with_township(
+        &report,
+        round.config.township.as_deref(),
+        &village_lines(round),
+        &status_counts(round),
+        ui.mask,
+    );
+    report::write_atomic(&out.join(HTML_REPORT), page.as_bytes())?;
     Ok(())
 }
 
@@ -353,6 +370,7 @@ fn write_annexes(round: &Round, out: &Path) -> Result<()> {
         .derived
         .stats
         .iter()
+        .filter(|s| s.village != derive::TOTAL_ROW)
         .enumerate()
         .map(|(i, s)| {
             let mut row = vec![
@@ -408,36 +426,34 @@ fn write_annexes(round: &Round, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Per-village rows for the terminal: roster, surveyed, linked, errors, warnings, dropouts.
-pub fn village_rows(round: &Round) -> Vec<Vec<String>> {
-    #[derive(Default)]
-    struct V {
-        roster: usize,
-        surveyed: usize,
-        linked: usize,
-        errors: usize,
-        warnings: usize,
-        dropouts: usize,
-    }
+/// Per-village counts: roster, surveyed, linked, errors, warnings, dropouts.
+pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     let order = derive::village_order(&round.config, &round.records, &round.roster);
-    let mut m: BTreeMap<String, V> = BTreeMap::new();
+    let mut m: BTreeMap<String, VillageLine> = BTreeMap::new();
+    let unnamed = || "（未填村）".to_string();
     let vname = |r: &Record| {
         r.village.clone().unwrap_or_else(|| {
             if r.village_raw.is_empty() {
-                "（未填村）".into()
+                unnamed()
             } else {
                 r.village_raw.clone()
             }
         })
     };
+    fn entry(m: &mut BTreeMap<String, VillageLine>, k: String) -> &mut VillageLine {
+        m.entry(k.clone()).or_insert_with(|| VillageLine {
+            village: k,
+            ..Default::default()
+        })
+    }
     for &i in &round.roster {
-        m.entry(vname(&round.records[i])).or_default().roster += 1;
+        entry(&mut m, vname(&round.records[i])).roster += 1;
     }
     for &i in &round.survey {
         let r = &round.records[i];
-        let v = m.entry(vname(r)).or_default();
+        let v = entry(&mut m, vname(r));
         v.surveyed += 1;
-        if matches!(r.status, crate::model::StatusValue::Known(s) if s.is_dropout()) {
+        if matches!(r.status, StatusValue::Known(s) if s.is_dropout()) {
             v.dropouts += 1;
         }
     }
@@ -446,16 +462,14 @@ pub fn village_rows(round: &Round) -> Vec<Vec<String>> {
         .iter()
         .filter(|p| p.decision == Decision::Linked)
     {
-        m.entry(vname(&round.records[p.roster])).or_default().linked += 1;
+        entry(&mut m, vname(&round.records[p.roster])).linked += 1;
     }
     for f in &round.findings {
-        let v = m
-            .entry(f.village.clone().unwrap_or_else(|| "（未填村）".into()))
-            .or_default();
+        let v = entry(&mut m, f.village.clone().unwrap_or_else(unnamed));
         match f.severity {
-            crate::model::Severity::Error => v.errors += 1,
-            crate::model::Severity::Warning => v.warnings += 1,
-            _ => {}
+            Severity::Error => v.errors += 1,
+            Severity::Warning => v.warnings += 1,
+            Severity::Notice => {}
         }
     }
     let mut keys: Vec<String> = order.into_iter().filter(|k| m.contains_key(k)).collect();
@@ -464,20 +478,23 @@ pub fn village_rows(round: &Round) -> Vec<Vec<String>> {
             keys.push(k.clone());
         }
     }
-    keys.into_iter()
-        .map(|k| {
-            let v = &m[&k];
-            vec![
-                k.clone(),
-                v.roster.to_string(),
-                v.surveyed.to_string(),
-                v.linked.to_string(),
-                v.errors.to_string(),
-                v.warnings.to_string(),
-                v.dropouts.to_string(),
-            ]
-        })
-        .collect()
+    keys.into_iter().filter_map(|k| m.remove(&k)).collect()
+}
+
+/// Survey children per status (and 未摸底 for roster children never surveyed).
+pub fn status_counts(round: &Round) -> Vec<(String, usize)> {
+    let mut m: BTreeMap<Option<Status>, usize> = BTreeMap::new();
+    for l in &round.derived.ledger {
+        *m.entry(l.status).or_insert(0) += 1;
+    }
+    let mut out: Vec<(String, usize)> = Status::ALL
+        .iter()
+        .filter_map(|s| m.get(&Some(*s)).map(|n| (s.label_zh().to_string(), *n)))
+        .collect();
+    if let Some(n) = m.get(&None) {
+        out.push((derive::NOT_SURVEYED_TEXT.to_string(), *n));
+    }
+    out
 }
 
 pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
@@ -497,7 +514,20 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
             "警告",
             "失学辍学",
         ],
-        &village_rows(round),
+        &village_lines(round)
+            .into_iter()
+            .map(|v| {
+                vec![
+                    v.village,
+                    v.roster.to_string(),
+                    v.surveyed.to_string(),
+                    v.linked.to_string(),
+                    v.errors.to_string(),
+                    v.warnings.to_string(),
+                    v.dropouts.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
     ));
     if !round.findings.is_empty() {
         let _ = writeln!(s, "\n问题统计：");
