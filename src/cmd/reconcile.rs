@@ -274,9 +274,6 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
 /// The HTML report's file name in the output folder.
 pub const HTML_REPORT: &str = "报告.html";
 
-/// The HTML report's file name in the output folder.
-pub const HTML_REPORT: &str = "报告.html";
-
 pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
     write_annotated(
         &round.inputs,

@@ -45,3 +45,9 @@ pub fn read_grids(path: &Path) -> Result<Vec<Grid>, ReadError> {
         message: "unimplemented".into(),
     })
 }
+pub fn detect_format(path: &Path) -> Result<crate::model::Format, ReadError> {
+    Err(ReadError::Input {
+        path: path.to_path_buf(),
+        message: "unimplemented".into(),
+    })
+}
