@@ -383,8 +383,15 @@ pub(crate) fn find_header(sheet: &SheetData, accept: &dyn Fn(&Header) -> bool) -
             if !valid(&columns) {
                 continue;
             }
+            // A header cell merged down from rows above (序号 over two rows)
+            // starts the header there.
+            let merged_top = columns
+                .values()
+                .filter_map(|&c| sheet.merge_at(r, c).map(|m| m.0))
+                .min()
+                .unwrap_or(r);
             let h = Header {
-                top: if two { upper } else { r },
+                top: if two { upper } else { r }.min(merged_top),
                 row: r,
                 columns,
             };
