@@ -855,3 +855,58 @@ fn header_synonyms_from_the_spec() {
         assert_eq!(field_for_header(t), Some(f), "{t}");
     }
 }
+
+#[test]
+fn numbering_row_repeated_header_and_stamp_line_are_not_children() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("编号行.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (i, h) in ["姓名", "身份证号码", "村", "就读状态", "调查人"]
+        .iter()
+        .enumerate()
+    {
+        s(ws, 1, 1 + i as u16, h);
+        n(ws, 2, 1 + i as u16, (i + 1) as f64);
+        s(ws, 4, 1 + i as u16, h);
+    }
+    for (r, name, id) in [(3, "韩测", id1()), (5, "杨测", id2())] {
+        s(ws, r, 1, name);
+        s(ws, r, 2, &id);
+        s(ws, r, 3, "麦坪村");
+        s(ws, r, 4, "在校");
+        s(ws, r, 5, "刘老师");
+    }
+    s(ws, 7, 1, "熨斗镇中心小学（盖章）");
+    wb.save(&p).unwrap();
+    let t = read_unchanged(&p, Some(Role::Survey), None, 0).unwrap();
+    assert_eq!(t[0].header_row, 1);
+    assert_eq!(
+        t[0].rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+        vec![3, 5]
+    );
+}
+
+#[test]
+fn stats_total_label_only_in_first_column_becomes_village_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("统计.csv");
+    std::fs::write(
+        &p,
+        "附件3 统计表\n序号,村（社区）,学龄人口数,在校人数（本县）,在校人数（县外）,失学辍学\n1,金星村,3,2,1,0\n合计,,3,2,1,0\n注：本表由乡镇汇总\n",
+    )
+    .unwrap();
+    let t = read_unchanged(&p, None, None, 0).unwrap();
+    let t = &t[0];
+    assert_eq!(t.role, Role::Stats);
+    assert_eq!(t.header_row, 2);
+    assert_eq!(
+        t.rows
+            .iter()
+            .map(|r| (r.row, r.text(Field::Village)))
+            .collect::<Vec<_>>(),
+        vec![(3, "金星村".to_string()), (4, "合计".to_string())]
+    );
+    assert_eq!(t.rows[1].values[&Field::Village].col, 2);
+    assert_eq!(t.rows[1].cell(Field::StatTotal), Some(&text("3")));
+}

@@ -350,7 +350,13 @@ fn data_rows(
             out.push(RawRow { row: r, values });
             continue;
         }
-        if !any || FOOTER_PREFIXES.iter().any(|p| first.starts_with(p)) {
+        if !any
+            || FOOTER_PREFIXES.iter().any(|p| first.starts_with(p))
+            || ["盖章", "签字", "签名"].iter().any(|p| first.contains(p))
+        {
+            continue;
+        }
+        if r <= h.row + 2 && is_numbering_row(cols) {
             continue;
         }
         if is_repeated_header(&values) {
@@ -369,6 +375,24 @@ fn data_rows(
         out.push(RawRow { row: r, values });
     }
     (out, skipped)
+}
+
+/// The column-number row some forms put under the header (1, 2, 3, …).
+fn is_numbering_row(cols: &BTreeMap<u32, Cell>) -> bool {
+    let nums: Vec<Option<i64>> = cols
+        .values()
+        .filter(|c| !c.is_empty())
+        .map(|c| match c {
+            Cell::Number(n) if n.fract() == 0.0 => Some(*n as i64),
+            Cell::Text(t) => t.trim().parse().ok(),
+            _ => None,
+        })
+        .collect();
+    nums.len() >= 3
+        && nums.iter().all(|n| n.is_some())
+        && nums
+            .windows(2)
+            .all(|w| matches!(w, [Some(a), Some(b)] if b - a == 1))
 }
 
 /// A header repeated inside the data (after a page break, or two tables

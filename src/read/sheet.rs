@@ -233,7 +233,7 @@ pub(crate) fn convert(d: &Data) -> Cell {
         Data::Int(i) => Cell::Number(*i as f64),
         Data::Float(f) => Cell::Number(*f),
         Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => Cell::Date(dt.as_f64()),
+        Data::DateTime(dt) => Cell::Date(serial_1900(dt)),
         // ODS stores dates as ISO text; a plain date becomes the same serial
         // an xlsx would hold, so every format reads alike.
         Data::DateTimeIso(s) => match iso_to_serial(s) {
@@ -242,6 +242,26 @@ pub(crate) fn convert(d: &Data) -> Cell {
         },
         Data::DurationIso(s) => Cell::Text(s.clone()),
         Data::Error(e) => Cell::Error(e.to_string()),
+    }
+}
+
+/// The serial in the 1900 date system, also for workbooks saved in the
+/// 1904 system (old Mac Excel), whose raw serials are 1462 days smaller.
+fn serial_1900(dt: &calamine::ExcelDateTime) -> f64 {
+    if dt.is_duration() {
+        return dt.as_f64();
+    }
+    let (y, m, d, ..) = dt.to_ymd_hms_milli();
+    if y < 1901 {
+        return dt.as_f64();
+    }
+    let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30);
+    match (
+        chrono::NaiveDate::from_ymd_opt(y.into(), m.into(), d.into()),
+        base,
+    ) {
+        (Some(date), Some(base)) => (date - base).num_days() as f64 + dt.as_f64().fract().abs(),
+        _ => dt.as_f64(),
     }
 }
 
