@@ -1,7 +1,36 @@
 //! Stage 1: workbooks and csv files → [`Table`]s of [`RawRow`]s.
-//! (stub: being written)
+//!
+//! In: a path (xlsx, xlsm, xls, ods or csv; the container is sniffed from the
+//! content, the extension only decides between csv and an error), an optional
+//! forced role and the configured township. Out: one [`Table`] per sheet with
+//! a recognisable header, each row carrying the values of the recognised
+//! fields at their absolute 1-based Excel positions.
+//!
+//! Guarantees:
+//! - the input is opened read-only and never written;
+//! - rows and columns are absolute and 1-based (calamine ranges are shifted
+//!   by their start), csv rows are the record numbers a spreadsheet shows;
+//! - a merged cell's value belongs to every row it covers (household head,
+//!   户编号, village, group merged down); blank unmerged cells are not filled;
+//! - empty rows, pre-numbered blank rows, repeated header rows and footer
+//!   lines (合计, 填表说明, 注：, signatures …) are not returned, except the
+//!   合计/总计 row of a statistics table, returned with Village text `合计`;
+//! - bad input (missing, empty, garbage, truncated, encrypted, HTML or XML
+//!   disguised as .xls, no header) is an `Err` with a plain-Chinese message
+//!   naming the file, never a panic.
 
-use crate::model::{Cell, Role, Table};
+mod csv;
+mod header;
+mod ods;
+mod sheet;
+mod sniff;
+
+pub use header::{field_for_header, normalize_header};
+
+use crate::model::{Cell, Field, Format, RawRow, RawValue, Role, Table};
+use header::Header;
+use sheet::SheetData;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -9,23 +38,134 @@ pub enum ReadError {
     /// Every message is plain Chinese and names the file (and sheet/cell).
     #[error("{message}")]
     Input { path: PathBuf, message: String },
+    /// The file is readable but is no input of a round: a 预警清单 (an output
+    /// of the round), an Excel lock file `~$…`. A folder scan may skip it.
+    #[error("{message}")]
+    NotInput { path: PathBuf, message: String },
+}
+
+impl ReadError {
+    pub(crate) fn input(path: &Path, message: impl Into<String>) -> ReadError {
+        ReadError::Input {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            ReadError::Input { path, .. } | ReadError::NotInput { path, .. } => path,
+        }
+    }
+}
+
+/// The file name shown to users (not the full path).
+pub(crate) fn file_label(path: &Path) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The container format of `path`, by extension and content: a zip holding
+/// `xl/workbook.xml` is xlsx (xlsm with macros or an .xlsm name), a zip with
+/// an OpenDocument spreadsheet mimetype is ods, a CFB container is xls, text
+/// is csv when the name ends in .csv/.txt. Everything else is an `Err` saying
+/// what the file really is (password-protected, HTML or SpreadsheetML 2003
+/// saved as .xls, truncated, empty …).
+pub fn detect_format(path: &Path) -> Result<Format, ReadError> {
+    let bytes = sniff::read_bytes(path)?;
+    sniff::sniff(path, &bytes)
 }
 
 /// Read every data sheet of one input. `role` forces the role (command-line
 /// `--roster`, `--survey` …); None recognises it from title and headers.
 /// `township`: roster rows of another 乡镇 are skipped and counted.
 /// `first_index`: the [`Table::index`] given to the first table returned.
+///
+/// Role recognition (`role` None), per sheet, first rule that applies:
+/// 1. a 预警清单 title, or 预警类型/劝返措施 columns: not an input
+///    ([`ReadError::NotInput`] when no other sheet is an input);
+/// 2. statistics columns (村 + 学龄人口数/在校人数/…) and no 姓名: stats;
+/// 3. county platform columns (在校生状况, 户编号, 人口编号, 监测对象类别,
+///    是否…失学辍学): roster;
+/// 4. title (the rows above the header, else the file name): 附件3 or
+///    统计表 → stats; 附件2 or 台账 (without 统计) → ledger; 附件1, 摸底 or
+///    调查 → survey;
+/// 5. headers: no status column (typical of the platform export, whose ID
+///    column says 证件号码) → roster; a 乡镇 column and no 调查人 → ledger;
+///    otherwise survey.
+///
+/// A forced stats role only takes sheets with a statistics header, a forced
+/// person role only sheets with 姓名 + 身份证号.
+///
+/// # Errors
+/// Unreadable files (see [`detect_format`]), and files where no sheet has a
+/// recognisable header: the message lists the expected column names and
+/// quotes the first rows found (IDs masked).
 pub fn read_input(
     path: &Path,
     role: Option<Role>,
     township: Option<&str>,
     first_index: usize,
 ) -> Result<Vec<Table>, ReadError> {
-    let _ = (role, township, first_index);
-    Err(ReadError::Input {
-        path: path.to_path_buf(),
-        message: "unimplemented".into(),
-    })
+    let bytes = sniff::read_bytes(path)?;
+    let format = sniff::sniff(path, &bytes)?;
+    let sheets = sheet::load(path, &bytes, format)?;
+    let file = file_label(path);
+
+    let accept = |h: &Header| match role {
+        Some(Role::Stats) => h.is_stats(),
+        Some(_) => h.is_person(),
+        None => true,
+    };
+    let mut tables = Vec::new();
+    let mut warning_lists = Vec::new();
+    for sh in &sheets {
+        let Some(h) = header::find_header(sh, &accept) else {
+            continue;
+        };
+        let preamble = preamble_text(sh, h.top);
+        let r = match role {
+            Some(r) => r,
+            None => match recognise_role(&h, &preamble, &file) {
+                Some(r) => r,
+                None => {
+                    warning_lists.push(sh.name.clone());
+                    continue;
+                }
+            },
+        };
+        let (rows, skipped) = data_rows(sh, &h, r, township);
+        tables.push(Table {
+            index: first_index + tables.len(),
+            path: path.to_path_buf(),
+            file: file.clone(),
+            format,
+            sheet: sh.name.clone(),
+            role: r,
+            header_row: h.row,
+            columns: h.columns.clone(),
+            rows,
+            preamble,
+            skipped,
+        });
+    }
+    if tables.is_empty() {
+        if !warning_lists.is_empty() {
+            return Err(ReadError::NotInput {
+                path: path.to_path_buf(),
+                message: format!(
+                    "「{file}」是筛查预警清单（工作表「{}」），是核对的结果而不是要核对的输入，已跳过",
+                    warning_lists.join("」「")
+                ),
+            });
+        }
+        return Err(ReadError::input(
+            path,
+            no_header_message(&file, &sheets, role),
+        ));
+    }
+    Ok(tables)
 }
 
 /// Every non-empty cell of every sheet (for rebuilding xls/ods/csv inputs
@@ -39,11 +179,361 @@ pub struct Grid {
     pub merges: Vec<(u32, u32, u32, u32)>,
 }
 
+/// All sheets of `path` (hidden ones and those without a header included),
+/// cells in row-major order.
 pub fn read_grids(path: &Path) -> Result<Vec<Grid>, ReadError> {
-    Err(ReadError::Input {
-        path: path.to_path_buf(),
-        message: "unimplemented".into(),
-    })
+    let bytes = sniff::read_bytes(path)?;
+    let format = sniff::sniff(path, &bytes)?;
+    let sheets = sheet::load(path, &bytes, format)?;
+    Ok(sheets.into_iter().map(SheetData::into_grid).collect())
+}
+
+/// Text of one row: its non-empty cells (merge-covered cells skipped), joined
+/// by a space.
+fn row_text(sh: &SheetData, row: u32) -> String {
+    sh.rows
+        .get(&row)
+        .map(|cols| {
+            cols.values()
+                .filter(|c| !c.is_empty())
+                .map(|c| c.display().trim().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+fn preamble_text(sh: &SheetData, top: u32) -> String {
+    sh.rows
+        .range(..top)
+        .map(|(r, _)| row_text(sh, *r))
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn squash(s: &str) -> String {
+    normalize_header(s)
+}
+
+/// See [`read_input`] for the rules. None: a warning list (not an input).
+fn recognise_role(h: &Header, preamble: &str, file: &str) -> Option<Role> {
+    let cols = &h.columns;
+    let has = |f: Field| cols.contains_key(&f);
+    let title = squash(preamble);
+    if title.contains("预警清单") || has(Field::WarningType) || has(Field::Measures) {
+        return None;
+    }
+    if h.is_stats() && !has(Field::Name) {
+        return Some(Role::Stats);
+    }
+    if [
+        Field::PlatformStatus,
+        Field::PlatformDropout,
+        Field::HouseholdNo,
+        Field::PersonNo,
+        Field::MonitorType,
+    ]
+    .iter()
+    .any(|f| has(*f))
+    {
+        return Some(Role::Roster);
+    }
+    let stem = squash(file);
+    for t in [&title, &stem] {
+        if t.contains("附件3") || t.contains("统计表") {
+            return Some(Role::Stats);
+        }
+        if t.contains("附件2") || (t.contains("台账") && !t.contains("统计")) {
+            return Some(Role::Ledger);
+        }
+        if t.contains("附件1") || t.contains("摸底") || t.contains("调查") {
+            return Some(Role::Survey);
+        }
+    }
+    if !has(Field::Status) {
+        return Some(Role::Roster);
+    }
+    if has(Field::Township) && !has(Field::Surveyor) {
+        return Some(Role::Ledger);
+    }
+    Some(Role::Survey)
+}
+
+/// Footer and stray-line openings: a row whose first non-empty cell starts
+/// with one of these is not a child.
+const FOOTER_PREFIXES: &[&str] = &[
+    "合计",
+    "总计",
+    "小计",
+    "填表说明",
+    "说明:",
+    "注:",
+    "备注:",
+    "填表人",
+    "填报人",
+    "制表人",
+    "审核人",
+    "审核:",
+    "负责人",
+    "单位负责人",
+    "签字",
+    "校长签字",
+    "校长(签字)",
+    "校长:",
+    "分管领导",
+    "填表日期",
+    "填报日期",
+    "联系人:",
+    "联系电话:",
+    "(盖章)",
+    "盖章",
+];
+
+fn is_total(text: &str) -> bool {
+    text.starts_with("合计") || text.starts_with("总计")
+}
+
+/// Rows below the header → RawRows, with merge forward-fill and stray rows
+/// dropped; returns the rows and how many roster rows of another township
+/// were skipped.
+fn data_rows(
+    sh: &SheetData,
+    h: &Header,
+    role: Role,
+    township: Option<&str>,
+) -> (Vec<RawRow>, usize) {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    let want_town = township.map(town_key).filter(|t| !t.is_empty());
+    for (&r, cols) in sh.rows.range(h.row + 1..) {
+        // First non-empty cell's text, normalised.
+        let Some(first) = cols.values().find(|c| !c.is_empty()) else {
+            continue;
+        };
+        let first = squash(&first.display());
+        let mut values = BTreeMap::new();
+        let mut any = false;
+        for (&f, &c) in &h.columns {
+            let raw = sh.raw(r, c);
+            if f != Field::Seq && raw.is_some_and(|x| !x.is_empty()) {
+                any = true;
+            }
+            let cell = match raw {
+                Some(x) if !x.is_empty() => x.clone(),
+                _ => match sh.merge_at(r, c) {
+                    // A merge starting in the data area fills every row it
+                    // covers; one starting in the header does not.
+                    Some((r0, c0, _, _)) if r0 > h.row => {
+                        sh.raw(r0, c0).cloned().unwrap_or(Cell::Empty)
+                    }
+                    _ => raw.cloned().unwrap_or(Cell::Empty),
+                },
+            };
+            values.insert(f, RawValue { col: c, cell });
+        }
+        if role == Role::Stats && is_total(&first) {
+            if let Some(&vc) = h.columns.get(&Field::Village) {
+                let v = values
+                    .get(&Field::Village)
+                    .map(|v| squash(&v.cell.display()));
+                if !v.is_some_and(|t| is_total(&t)) {
+                    values.insert(
+                        Field::Village,
+                        RawValue {
+                            col: vc,
+                            cell: Cell::Text("合计".to_string()),
+                        },
+                    );
+                }
+            }
+            out.push(RawRow { row: r, values });
+            continue;
+        }
+        if !any
+            || FOOTER_PREFIXES.iter().any(|p| first.starts_with(p))
+            || ["盖章", "签字", "签名"].iter().any(|p| first.contains(p))
+        {
+            continue;
+        }
+        if r <= h.row + 2 && is_numbering_row(cols) {
+            continue;
+        }
+        if is_repeated_header(&values) {
+            continue;
+        }
+        if role == Role::Roster
+            && let Some(want) = &want_town
+            && let Some(v) = values.get(&Field::Township)
+        {
+            let got = town_key(&v.cell.display());
+            if !got.is_empty() && &got != want {
+                skipped += 1;
+                continue;
+            }
+        }
+        out.push(RawRow { row: r, values });
+    }
+    (out, skipped)
+}
+
+/// The column-number row some forms put under the header (1, 2, 3, …).
+fn is_numbering_row(cols: &BTreeMap<u32, Cell>) -> bool {
+    let nums: Vec<Option<i64>> = cols
+        .values()
+        .filter(|c| !c.is_empty())
+        .map(|c| match c {
+            Cell::Number(n) if n.fract() == 0.0 => Some(*n as i64),
+            Cell::Text(t) => t.trim().parse().ok(),
+            _ => None,
+        })
+        .collect();
+    nums.len() >= 3
+        && nums.iter().all(|n| n.is_some())
+        && nums
+            .windows(2)
+            .all(|w| matches!(w, [Some(a), Some(b)] if b - a == 1))
+}
+
+/// A header repeated inside the data (after a page break, or two tables
+/// pasted together): at least two cells name their own field.
+fn is_repeated_header(values: &BTreeMap<Field, RawValue>) -> bool {
+    values
+        .iter()
+        .filter(|(f, v)| match &v.cell {
+            Cell::Text(t) => field_for_header(t) == Some(**f),
+            _ => false,
+        })
+        .count()
+        >= 2
+}
+
+/// Township name for comparison: normalised, without the 镇/乡/街道 suffix.
+fn town_key(s: &str) -> String {
+    let n = squash(s);
+    for suf in ["街道办事处", "街道办", "街道", "镇", "乡"] {
+        if let Some(rest) = n.strip_suffix(suf)
+            && !rest.is_empty()
+        {
+            return rest.to_string();
+        }
+    }
+    n
+}
+
+/// Mask 18-character ID runs in free text: 610922********123X.
+pub fn mask_ids(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let mut j = i;
+            while j < chars.len() && chars[j].is_ascii_digit() {
+                j += 1;
+            }
+            let mut end = j;
+            if j - i == 17 && j < chars.len() && matches!(chars[j], 'x' | 'X') {
+                end = j + 1;
+            }
+            let run: String = chars[i..end].iter().collect();
+            if run.chars().count() == 18 {
+                out.push_str(&run[..6]);
+                out.push_str("********");
+                out.push_str(&run[14..]);
+            } else if run.len() >= 15 {
+                // 15-digit legacy IDs and long number runs: keep 6 and 3.
+                let n = run.len();
+                out.push_str(&run[..6]);
+                out.push_str(&"*".repeat(n - 9));
+                out.push_str(&run[n - 3..]);
+            } else {
+                out.push_str(&run);
+            }
+            i = end;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn truncate_chars(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn no_header_message(file: &str, sheets: &[SheetData], role: Option<Role>) -> String {
+    let mut msg = format!(
+        "「{file}」中找不到表头：前 {} 行里没有认出",
+        header::HEADER_SEARCH_ROWS
+    );
+    if role == Some(Role::Stats) {
+        msg.push_str("统计表的列名（需要“村（社区）”和“学龄人口数”“在校人数”等统计列）。");
+    } else {
+        msg.push_str("“姓名”和“身份证号码”这样的列名。");
+    }
+    msg.push_str(
+        "应有的列名例如：姓名（学生姓名、儿童姓名）、身份证号码（身份证号、公民身份号码、证件号码）、\
+         村（社区）（行政村、村名）、出生日期（出生年月）、就读状态（就学状态、是否在校）；\
+         统计表为 村（社区）、学龄人口数、在校人数、失学辍学 等。",
+    );
+    let mut quoted = Vec::new();
+    for sh in sheets {
+        for (&r, _) in sh.rows.iter() {
+            let t = row_text(sh, r);
+            if t.is_empty() {
+                continue;
+            }
+            quoted.push(format!(
+                "工作表「{}」第{r}行：{}",
+                sh.name,
+                truncate_chars(&mask_ids(&t), 60)
+            ));
+            if quoted.len() >= 5 {
+                break;
+            }
+        }
+        if quoted.len() >= 5 {
+            break;
+        }
+    }
+    if quoted.is_empty() {
+        msg.push_str("文件里没有任何内容。");
+    } else {
+        msg.push_str("文件开头的内容是：\n");
+        msg.push_str(&quoted.join("\n"));
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_masked_in_quoted_text() {
+        assert_eq!(
+            mask_ids("张三 61092220100503123X 男"),
+            "张三 610922********123X 男"
+        );
+        assert_eq!(mask_ids("610922201005031234"), "610922********1234");
+        assert_eq!(mask_ids("第3行 2010"), "第3行 2010");
+    }
+
+    #[test]
+    fn township_keys_ignore_suffix() {
+        assert_eq!(town_key("熨斗镇"), "熨斗");
+        assert_eq!(town_key("熨斗"), "熨斗");
+        assert_eq!(town_key(" 熨斗镇 "), "熨斗");
+        assert_ne!(town_key("双河镇"), town_key("熨斗镇"));
+    }
 }
 pub fn detect_format(path: &Path) -> Result<crate::model::Format, ReadError> {
     Err(ReadError::Input {

@@ -1,0 +1,447 @@
+//! Header detection: the synonym table (SPEC §3), header-text normalising,
+//! and finding the header row (one- or two-row, merged) in a sheet.
+
+use super::sheet::SheetData;
+use crate::model::{Cell, Field};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+use unicode_normalization::UnicodeNormalization;
+
+/// Header rows are searched among the first this-many non-empty rows.
+pub(crate) const HEADER_SEARCH_ROWS: usize = 15;
+
+/// Header texts seen in the field (SPEC §3), beside each field's canonical
+/// label ([`Field::label_zh`]). Compared after [`normalize_header`].
+const SYNONYMS: &[(&str, Field)] = &[
+    ("序号", Field::Seq),
+    ("序", Field::Seq),
+    ("乡镇", Field::Township),
+    ("乡镇(街道)", Field::Township),
+    ("所在乡镇", Field::Township),
+    ("乡(镇)", Field::Township),
+    ("村", Field::Village),
+    ("村(社区)", Field::Village),
+    ("村(居)", Field::Village),
+    ("村(居)委会", Field::Village),
+    ("村委会", Field::Village),
+    ("村社区", Field::Village),
+    ("行政村", Field::Village),
+    ("所在村", Field::Village),
+    ("所在村(社区)", Field::Village),
+    ("村别", Field::Village),
+    ("村名", Field::Village),
+    ("组", Field::Group),
+    ("村民小组", Field::Group),
+    ("组别", Field::Group),
+    ("小组", Field::Group),
+    ("自然村", Field::Group),
+    ("户主姓名", Field::HouseholdHead),
+    ("户主", Field::HouseholdHead),
+    ("户类型", Field::HouseholdType),
+    ("户属性", Field::HouseholdType),
+    ("农户类型", Field::HouseholdType),
+    ("姓名", Field::Name),
+    ("学生姓名", Field::Name),
+    ("儿童姓名", Field::Name),
+    ("适龄儿童姓名", Field::Name),
+    ("学龄人口姓名", Field::Name),
+    ("儿童少年姓名", Field::Name),
+    ("身份证号", Field::Id),
+    ("身份证号码", Field::Id),
+    ("公民身份号码", Field::Id),
+    ("公民身份证号码", Field::Id),
+    ("证件号码", Field::Id),
+    ("证件号", Field::Id),
+    ("身份证件号", Field::Id),
+    ("身份证件号码", Field::Id),
+    ("学生身份证号", Field::Id),
+    ("学生身份证号码", Field::Id),
+    ("身份证", Field::Id),
+    ("性别", Field::Sex),
+    ("出生日期", Field::Birthdate),
+    ("出生年月", Field::Birthdate),
+    ("出生年月日", Field::Birthdate),
+    ("出生时间", Field::Birthdate),
+    ("就读状态", Field::Status),
+    ("就学状态", Field::Status),
+    ("入学情况", Field::Status),
+    ("在校情况", Field::Status),
+    ("是否在校", Field::Status),
+    ("就学情况", Field::Status),
+    ("就读情况", Field::Status),
+    ("就读学校", Field::School),
+    ("就读学校名称", Field::School),
+    ("学校名称", Field::School),
+    ("在读学校", Field::School),
+    ("所在学校", Field::School),
+    ("年级", Field::Grade),
+    ("就读年级", Field::Grade),
+    ("所在年级", Field::Grade),
+    ("未在校原因", Field::Reason),
+    ("不在校原因", Field::Reason),
+    ("失学辍学原因", Field::Reason),
+    ("未入学原因", Field::Reason),
+    ("佐证材料", Field::Evidence),
+    ("佐证资料", Field::Evidence),
+    ("证明材料", Field::Evidence),
+    ("监护人", Field::Guardian),
+    ("监护人姓名", Field::Guardian),
+    ("联系电话", Field::Phone),
+    ("电话", Field::Phone),
+    ("联系方式", Field::Phone),
+    ("监护人电话", Field::Phone),
+    ("监护人联系电话", Field::Phone),
+    ("调查人", Field::Surveyor),
+    ("摸底人", Field::Surveyor),
+    ("核实人", Field::Surveyor),
+    ("核查人", Field::Surveyor),
+    ("包联教师", Field::Surveyor),
+    ("调查人员", Field::Surveyor),
+    ("备注", Field::Remark),
+    ("在校生状况", Field::PlatformStatus),
+    (
+        "是否义务教育阶段适龄儿童少年失学辍学",
+        Field::PlatformDropout,
+    ),
+    ("是否失学辍学", Field::PlatformDropout),
+    ("义务教育阶段未上学原因", Field::PlatformReason),
+    ("失学或辍学原因", Field::PlatformReason),
+    ("户编号", Field::HouseholdNo),
+    ("人口编号", Field::PersonNo),
+    ("监测对象类别", Field::MonitorType),
+    ("预警类型", Field::WarningType),
+    ("劝返措施", Field::Measures),
+    ("责任人", Field::Responsible),
+    ("核查结果", Field::CheckResult),
+    ("学龄人口数", Field::StatTotal),
+    ("学龄人口总数", Field::StatTotal),
+    ("总数", Field::StatTotal),
+    ("应入学人数", Field::StatTotal),
+    ("在校人数(本县)", Field::StatInSchoolLocal),
+    ("在校人数本县", Field::StatInSchoolLocal),
+    ("在校(本县)", Field::StatInSchoolLocal),
+    ("本县在校", Field::StatInSchoolLocal),
+    ("在校人数(县外)", Field::StatInSchoolOut),
+    ("在校人数县外", Field::StatInSchoolOut),
+    ("在校(县外)", Field::StatInSchoolOut),
+    ("县外在校", Field::StatInSchoolOut),
+    ("随班就读", Field::StatInclusive),
+    ("随班就读人数", Field::StatInclusive),
+    ("送教上门", Field::StatHomeTeaching),
+    ("延缓入学", Field::StatDeferred),
+    ("休学", Field::StatSuspended),
+    ("长期请假", Field::StatLongLeave),
+    ("初中已毕业", Field::StatGraduated),
+    ("死亡", Field::StatDead),
+    ("失踪失联", Field::StatMissing),
+    ("出国(境)", Field::StatAbroad),
+    ("出国", Field::StatAbroad),
+    ("失学辍学", Field::StatDropout),
+    ("失学辍学人数", Field::StatDropout),
+];
+
+/// Every field, for building the table from the canonical labels.
+const ALL_FIELDS: &[Field] = &[
+    Field::Seq,
+    Field::Township,
+    Field::Village,
+    Field::Group,
+    Field::HouseholdHead,
+    Field::HouseholdType,
+    Field::Name,
+    Field::Sex,
+    Field::Id,
+    Field::Birthdate,
+    Field::Status,
+    Field::School,
+    Field::Grade,
+    Field::Reason,
+    Field::Evidence,
+    Field::Guardian,
+    Field::Phone,
+    Field::Surveyor,
+    Field::Remark,
+    Field::PlatformStatus,
+    Field::PlatformDropout,
+    Field::PlatformReason,
+    Field::HouseholdNo,
+    Field::PersonNo,
+    Field::MonitorType,
+    Field::WarningType,
+    Field::Measures,
+    Field::Responsible,
+    Field::CheckResult,
+    Field::StatTotal,
+    Field::StatInSchoolLocal,
+    Field::StatInSchoolOut,
+    Field::StatInclusive,
+    Field::StatHomeTeaching,
+    Field::StatDeferred,
+    Field::StatSuspended,
+    Field::StatLongLeave,
+    Field::StatGraduated,
+    Field::StatDead,
+    Field::StatMissing,
+    Field::StatAbroad,
+    Field::StatDropout,
+];
+
+/// Suffixes that only say whether a column must be filled.
+const FILL_HINTS: &[&str] = &[
+    "(必填)",
+    "(必填项)",
+    "(必须填写)",
+    "(必须)",
+    "(选填)",
+    "(可选)",
+    "(非必填)",
+    "(可不填)",
+];
+
+fn synonym_map() -> &'static HashMap<String, Field> {
+    static MAP: OnceLock<HashMap<String, Field>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut m = HashMap::new();
+        for &f in ALL_FIELDS {
+            m.entry(normalize_header(f.label_zh())).or_insert(f);
+        }
+        for &(text, f) in SYNONYMS {
+            m.entry(normalize_header(text)).or_insert(f);
+        }
+        m
+    })
+}
+
+/// Header text normalised for matching: NFKC (full-width forms become ASCII),
+/// every kind of whitespace removed (line breaks, NBSP, U+3000, zero-width
+/// characters), other bracket shapes folded to `()`, `*` marks and fill hints
+/// such as （必填） dropped, a trailing colon dropped.
+pub fn normalize_header(text: &str) -> String {
+    let mut s: String = text
+        .nfkc()
+        .filter(|c| {
+            !c.is_whitespace()
+                && !matches!(
+                    c,
+                    '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+                )
+        })
+        .map(|c| match c {
+            '【' | '〔' | '[' | '〈' | '《' => '(',
+            '】' | '〕' | ']' | '〉' | '》' => ')',
+            _ => c,
+        })
+        .collect();
+    loop {
+        let before = s.len();
+        s = s.trim_matches(|c| c == '*' || c == '※').to_string();
+        for hint in FILL_HINTS {
+            if let Some(rest) = s.strip_suffix(hint) {
+                s = rest.to_string();
+            }
+        }
+        if let Some(rest) = s.strip_suffix(':') {
+            s = rest.to_string();
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    s
+}
+
+/// The field a header text names (SPEC §3 synonym table, the canonical
+/// labels of [`Field::label_zh`], and the 附件3/预警清单 columns), after
+/// [`normalize_header`]. A trailing parenthesised remark that is not part of
+/// a known header (e.g. `出生日期(年月日)`) is ignored.
+///
+/// ```
+/// use taizhang::model::Field;
+/// use taizhang::read::field_for_header;
+/// assert_eq!(field_for_header("公民身份\n号码（必填）"), Some(Field::Id));
+/// assert_eq!(field_for_header("村（社区）"), Some(Field::Village));
+/// assert_eq!(field_for_header("家庭住址"), None);
+/// ```
+pub fn field_for_header(text: &str) -> Option<Field> {
+    let n = normalize_header(text);
+    if n.is_empty() {
+        return None;
+    }
+    let map = synonym_map();
+    if let Some(f) = map.get(&n) {
+        return Some(*f);
+    }
+    if n.ends_with(')')
+        && let Some(i) = n.rfind('(')
+        && i > 0
+    {
+        return map.get(&n[..i]).copied();
+    }
+    None
+}
+
+/// A header as found in a sheet.
+#[derive(Clone, Debug)]
+pub(crate) struct Header {
+    /// Upper row of a two-row header (== `row` for a one-row header).
+    pub top: u32,
+    /// Row holding the field names (lower row of a two-row header).
+    pub row: u32,
+    pub columns: BTreeMap<Field, u32>,
+}
+
+impl Header {
+    pub fn is_stats(&self) -> bool {
+        is_stats_columns(&self.columns)
+    }
+    pub fn is_person(&self) -> bool {
+        self.columns.contains_key(&Field::Name) && self.columns.contains_key(&Field::Id)
+    }
+}
+
+pub(crate) fn is_stats_columns(cols: &BTreeMap<Field, u32>) -> bool {
+    cols.contains_key(&Field::Village) && Field::STAT_COUNTS.iter().any(|f| cols.contains_key(f))
+}
+
+fn cell_text(c: Option<&Cell>) -> String {
+    match c {
+        Some(Cell::Text(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Match the header of one column: `upper` only matters when it is a group
+/// label (a horizontal merge over several columns, not reaching the lower row).
+fn match_column(upper_group: Option<&str>, lower: &str) -> Option<Field> {
+    if let Some(g) = upper_group {
+        if lower.trim().is_empty() {
+            return field_for_header(g);
+        }
+        for cand in [format!("{g}({lower})"), format!("{g}{lower}")] {
+            if let Some(f) = field_for_header(&cand) {
+                return Some(f);
+            }
+        }
+    }
+    field_for_header(lower)
+}
+
+fn score(cols: &BTreeMap<Field, u32>) -> usize {
+    cols.len()
+}
+
+fn valid(cols: &BTreeMap<Field, u32>) -> bool {
+    (cols.contains_key(&Field::Name) && cols.contains_key(&Field::Id)) || is_stats_columns(cols)
+}
+
+/// Find the header among the first [`HEADER_SEARCH_ROWS`] non-empty rows:
+/// each row alone, and each row with the row above as a two-row header. The
+/// candidate with the most recognised fields wins (ties: one-row, then the
+/// earlier row). `accept` filters candidates (e.g. stats-only).
+pub(crate) fn find_header(sheet: &SheetData, accept: &dyn Fn(&Header) -> bool) -> Option<Header> {
+    let max_col = sheet.max_col();
+    let rows: Vec<u32> = sheet
+        .rows
+        .iter()
+        .filter(|(_, cols)| cols.values().any(|c| !c.is_empty()))
+        .map(|(r, _)| *r)
+        .take(HEADER_SEARCH_ROWS)
+        .collect();
+    let mut best: Option<Header> = None;
+    for &r in &rows {
+        for two in [false, true] {
+            if two && r <= 1 {
+                continue;
+            }
+            let upper = r - 1;
+            let mut columns = BTreeMap::new();
+            for c in 1..=max_col {
+                let lower = cell_text(sheet.shown(r, c));
+                let group = if two {
+                    match sheet.merge_at(upper, c) {
+                        Some((r0, c0, r1, c1)) if c1 > c0 && r1 < r => {
+                            Some(cell_text(sheet.raw(r0, c0)))
+                        }
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
+                let group = group.filter(|g| !g.trim().is_empty());
+                if two && group.is_none() && lower.trim().is_empty() {
+                    // Nothing in the lower row, no group: a plain upper cell.
+                    let up = cell_text(sheet.shown(upper, c));
+                    if let Some(f) = match_column(None, &up) {
+                        columns.entry(f).or_insert(c);
+                    }
+                    continue;
+                }
+                if let Some(f) = match_column(group.as_deref(), &lower) {
+                    columns.entry(f).or_insert(c);
+                }
+            }
+            if !valid(&columns) {
+                continue;
+            }
+            // A header cell merged down from rows above (序号 over two rows)
+            // starts the header there.
+            let merged_top = columns
+                .values()
+                .filter_map(|&c| sheet.merge_at(r, c).map(|m| m.0))
+                .min()
+                .unwrap_or(r);
+            let h = Header {
+                top: if two { upper } else { r }.min(merged_top),
+                row: r,
+                columns,
+            };
+            if !accept(&h) {
+                continue;
+            }
+            let better = match &best {
+                None => true,
+                Some(b) => score(&h.columns) > score(&b.columns),
+            };
+            if better {
+                best = Some(h);
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_text_variants_match() {
+        assert_eq!(field_for_header(" 姓\u{3000}名 "), Some(Field::Name));
+        assert_eq!(field_for_header("学生姓名"), Some(Field::Name));
+        assert_eq!(field_for_header("证件号码"), Some(Field::Id));
+        assert_eq!(field_for_header("身份证号码（必填）"), Some(Field::Id));
+        assert_eq!(field_for_header("*身份证号码"), Some(Field::Id));
+        assert_eq!(field_for_header("出生\n日期"), Some(Field::Birthdate));
+        assert_eq!(field_for_header("出生日期(年月日)"), Some(Field::Birthdate));
+        assert_eq!(field_for_header("村\u{a0}(社区)"), Some(Field::Village));
+        assert_eq!(
+            field_for_header("在校人数（本县）"),
+            Some(Field::StatInSchoolLocal)
+        );
+        assert_eq!(field_for_header("出国（境）"), Some(Field::StatAbroad));
+        assert_eq!(field_for_header("失学辍学人数"), Some(Field::StatDropout));
+        assert_eq!(field_for_header("失学辍学原因"), Some(Field::Reason));
+        assert_eq!(field_for_header("预警类型"), Some(Field::WarningType));
+        assert_eq!(field_for_header("在校生状况"), Some(Field::PlatformStatus));
+        assert_eq!(field_for_header("家庭住址"), None);
+        assert_eq!(field_for_header(""), None);
+        assert_eq!(field_for_header("(必填)"), None);
+    }
+
+    #[test]
+    fn every_canonical_label_maps_to_its_field() {
+        for &f in ALL_FIELDS {
+            assert_eq!(field_for_header(f.label_zh()), Some(f), "{}", f.label_zh());
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Container sniffing: what a file really is, by extension AND content.
+//!
+//! Content wins over the extension: a zip is an xlsx/xlsm/ods whatever it
+//! is called, a CFB container is an xls (or a password-protected xlsx), and
+//! text is csv only when the extension says csv. Files that are no workbook
+//! at all (HTML or SpreadsheetML 2003 saved as .xls, Word documents, garbage,
+//! truncated zips) get a plain-Chinese error that says what they are and how
+//! to re-save them.
+
+use super::{ReadError, file_label};
+use crate::model::Format;
+use std::io::Read;
+use std::path::Path;
+
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const ZIP_EMPTY_MAGIC: &[u8] = b"PK\x05\x06";
+const CFB_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// How to re-save a file as a real workbook, for error messages.
+pub(crate) const RESAVE_HINT: &str = "请用 Excel 或 WPS 打开它，点“文件 → 另存为”，保存类型选“Excel 工作簿(*.xlsx)”，再使用另存后的文件";
+
+fn ext_of(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Read the whole file (inputs are small enough), read-only.
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let name = file_label(path);
+    let mut f = std::fs::File::open(path).map_err(|e| {
+        let msg = match e.kind() {
+            std::io::ErrorKind::NotFound => format!("找不到文件「{name}」，请检查文件名和路径"),
+            std::io::ErrorKind::PermissionDenied => {
+                format!("没有权限读取文件「{name}」（可能正被其他程序占用）")
+            }
+            _ => format!("无法打开文件「{name}」：{e}"),
+        };
+        ReadError::input(path, msg)
+    })?;
+    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(ReadError::input(
+            path,
+            format!("「{name}」是一个文件夹，不是工作簿文件"),
+        ));
+    }
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf)
+        .map_err(|e| ReadError::input(path, format!("读取文件「{name}」时出错：{e}")))?;
+    Ok(buf)
+}
+
+/// Recognise the format of `path` by extension and content.
+pub(crate) fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ReadError> {
+    let name = file_label(path);
+    let ext = ext_of(path);
+    if name.starts_with("~$") {
+        return Err(ReadError::NotInput {
+            path: path.to_path_buf(),
+            message: format!(
+                "「{name}」是 Excel/WPS 打开文件时生成的临时锁文件，不是数据表，已忽略"
+            ),
+        });
+    }
+    if bytes.is_empty() {
+        return Err(ReadError::input(
+            path,
+            format!("文件「{name}」是空的（0 字节），没有任何内容"),
+        ));
+    }
+    if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(ZIP_EMPTY_MAGIC) {
+        return sniff_zip(path, bytes, &ext);
+    }
+    if bytes.starts_with(CFB_MAGIC) {
+        if contains_utf16(bytes, "EncryptedPackage") || contains_utf16(bytes, "EncryptionInfo") {
+            return Err(ReadError::input(
+                path,
+                format!(
+                    "「{name}」设置了打开密码，无法读取。请在 Excel 或 WPS 中打开它，去掉密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后另存为 .xlsx 再使用"
+                ),
+            ));
+        }
+        if contains_utf16(bytes, "WordDocument") {
+            return Err(ReadError::input(
+                path,
+                format!("「{name}」是 Word 文档，不是 Excel 工作簿"),
+            ));
+        }
+        return Ok(Format::Xls);
+    }
+    // Text-like content.
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head).to_lowercase();
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let looks_text = !head.contains(&0) || head.starts_with(&[0xFF, 0xFE]);
+    if looks_text && (trimmed.starts_with('<') || trimmed.starts_with("mime-version")) {
+        if text.contains("urn:schemas-microsoft-com:office:spreadsheet")
+            || text.contains("<workbook")
+            || text.contains("<ss:workbook")
+        {
+            return Err(ReadError::input(
+                path,
+                format!(
+                    "「{name}」其实是“XML 电子表格 2003”（SpreadsheetML）格式的文本文件，不是真正的 Excel 工作簿。{RESAVE_HINT}"
+                ),
+            ));
+        }
+        if text.contains("<html")
+            || text.contains("<!doctype")
+            || text.contains("<table")
+            || text.starts_with("mime-version")
+        {
+            return Err(ReadError::input(
+                path,
+                format!(
+                    "「{name}」其实是网页（HTML）格式，只是扩展名写成了表格（常见于从网上系统导出的“Excel”），不是真正的 Excel 工作簿。{RESAVE_HINT}"
+                ),
+            ));
+        }
+    }
+    match ext.as_str() {
+        "csv" | "txt" if looks_text => Ok(Format::Csv),
+        "csv" | "txt" => Err(ReadError::input(
+            path,
+            format!("「{name}」的扩展名是 .{ext}，但内容不是文本，无法按 CSV 读取"),
+        )),
+        "xlsx" | "xlsm" | "xls" | "ods" | "et" => Err(ReadError::input(
+            path,
+            format!(
+                "「{name}」不是有效的工作簿：扩展名是 .{ext}，但文件内容不是 Excel/WPS/ODS 表格（可能已损坏，或被改了扩展名）"
+            ),
+        )),
+        _ => Err(ReadError::input(
+            path,
+            format!("「{name}」不是支持的文件类型（支持 .xlsx、.xlsm、.xls、.ods、.csv）"),
+        )),
+    }
+}
+
+fn sniff_zip(path: &Path, bytes: &[u8], ext: &str) -> Result<Format, ReadError> {
+    let name = file_label(path);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| {
+        ReadError::input(
+            path,
+            format!(
+                "「{name}」已损坏：文件不完整（压缩包被截断或损坏），无法打开。请重新复制原文件，或在 Excel/WPS 中打开后重新保存"
+            ),
+        )
+    })?;
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|s| s.ok().map(|s| s.into_owned()))
+        .collect();
+    let has = |n: &str| names.iter().any(|x| x.eq_ignore_ascii_case(n));
+    if has("mimetype") {
+        let mut mime = String::new();
+        if let Ok(mut f) = zip.by_name("mimetype") {
+            let _ = f.read_to_string(&mut mime);
+        }
+        if mime.contains("opendocument.spreadsheet") {
+            return Ok(Format::Ods);
+        }
+        return Err(ReadError::input(
+            path,
+            format!(
+                "「{name}」是 OpenDocument 文件，但不是电子表格（{})",
+                mime.trim()
+            ),
+        ));
+    }
+    if has("xl/workbook.xml") {
+        let macro_enabled = ext == "xlsm" || has("xl/vbaProject.bin");
+        return Ok(if macro_enabled {
+            Format::Xlsm
+        } else {
+            Format::Xlsx
+        });
+    }
+    if has("xl/workbook.bin") {
+        return Err(ReadError::input(
+            path,
+            format!("「{name}」是 Excel 二进制工作簿（.xlsb），暂不支持。{RESAVE_HINT}"),
+        ));
+    }
+    if has("word/document.xml") {
+        return Err(ReadError::input(
+            path,
+            format!("「{name}」是 Word 文档，不是 Excel 工作簿"),
+        ));
+    }
+    Err(ReadError::input(
+        path,
+        format!("「{name}」是一个压缩包，但里面不是 Excel 工作簿，无法读取"),
+    ))
+}
+
+fn contains_utf16(hay: &[u8], needle: &str) -> bool {
+    let n: Vec<u8> = needle
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    hay.windows(n.len()).any(|w| w == n.as_slice())
+}
