@@ -1163,7 +1163,14 @@ mod tests {
     #[test]
     fn workbook_gets_first_sheet_shifted_names_and_views() {
         let xml = r#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><bookViews><workbookView xWindow="0" activeTab="1"/></bookViews><sheets><sheet name="A" sheetId="1" r:id="rId1"/><sheet name="B" sheetId="3" r:id="rId2"/></sheets><definedNames><definedName name="_xlnm.Print_Titles" localSheetId="1">B!$1:$3</definedName><definedName name="g">A!$A$1</definedName></definedNames><calcPr calcId="1"/></workbook>"#;
-        let out = rewrite_workbook(xml.as_bytes(), "核对说明", 4, "rIdTz1", "'核对说明'!$A$6:$I$9").unwrap();
+        let out = rewrite_workbook(
+            xml.as_bytes(),
+            "核对说明",
+            4,
+            "rIdTz1",
+            "'核对说明'!$A$6:$I$9",
+        )
+        .unwrap();
         let out = String::from_utf8(out).unwrap();
         assert!(
             out.contains(r#"<workbookView xWindow="0" activeTab="2"/>"#),
@@ -1179,8 +1186,10 @@ mod tests {
     #[test]
     fn workbook_without_defined_names_gets_them_before_calc_pr() {
         let xml = r#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="A" sheetId="1" r:id="rId1"/></sheets><calcPr calcId="1"/></workbook>"#;
-        let out = String::from_utf8(rewrite_workbook(xml.as_bytes(), "S", 2, "r9", "'S'!$A$1:$I$1").unwrap())
-            .unwrap();
+        let out = String::from_utf8(
+            rewrite_workbook(xml.as_bytes(), "S", 2, "r9", "'S'!$A$1:$I$1").unwrap(),
+        )
+        .unwrap();
         assert!(out.contains("</sheets><definedNames><definedName name=\"_xlnm._FilterDatabase\""));
         assert!(out.contains("</definedNames><calcPr"));
     }
