@@ -371,10 +371,9 @@ fn styles(xml: &str) -> (Vec<BTreeMap<String, String>>, Vec<String>) {
                     "fill" if section == "fills" => fills.push(String::new()),
                     "fgColor" if section == "fills" => {
                         if let Some(a) = e.attributes().flatten().find(|a| a.key.as_ref() == "rgb")
+                            && let Some(last) = fills.last_mut()
                         {
-                            if let Some(last) = fills.last_mut() {
-                                *last = a.value.to_string();
-                            }
+                            *last = a.value.to_string();
                         }
                     }
                     _ => {}
@@ -763,13 +762,13 @@ fn read_csvs(dir: &Path, stem: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(rest) = name.strip_prefix(&format!("{stem}-")) {
-            if let Some(sheet) = rest.strip_suffix(".csv") {
-                out.insert(
-                    sheet.to_string(),
-                    std::fs::read_to_string(e.path()).unwrap(),
-                );
-            }
+        if let Some(rest) = name.strip_prefix(&format!("{stem}-"))
+            && let Some(sheet) = rest.strip_suffix(".csv")
+        {
+            out.insert(
+                sheet.to_string(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            );
         }
     }
     out

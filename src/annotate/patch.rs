@@ -169,13 +169,14 @@ pub fn patch_package<R: Read + Seek>(
     let sheets = parse_sheets(&wb_xml, input)?;
     let mut sheet_parts: BTreeMap<String, String> = BTreeMap::new(); // name → part
     for (name, _, rid) in &sheets {
-        if let Some(rel) = wb_rels.iter().find(|r| &r.id == rid) {
-            if rel.typ.ends_with("/worksheet") && !rel.external {
-                sheet_parts.insert(
-                    name.clone(),
-                    super::xml::resolve_target(&wb_dir, &rel.target),
-                );
-            }
+        if let Some(rel) = wb_rels.iter().find(|r| &r.id == rid)
+            && rel.typ.ends_with("/worksheet")
+            && !rel.external
+        {
+            sheet_parts.insert(
+                name.clone(),
+                super::xml::resolve_target(&wb_dir, &rel.target),
+            );
         }
     }
 
@@ -532,15 +533,15 @@ fn parse_rels(xml: &[u8], path: &Path) -> Result<Vec<Rel>, AnnotateError> {
         match r.read_event_into(&mut buf) {
             Err(e) => return Err(corrupt(path, format!("关系部件：{e}"))),
             Ok(Event::Eof) => break,
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
-                if e.local_name().as_ref() == "Relationship" {
-                    out.push(Rel {
-                        id: attr(&e, "Id").unwrap_or_default(),
-                        typ: attr(&e, "Type").unwrap_or_default(),
-                        target: attr(&e, "Target").unwrap_or_default(),
-                        external: attr(&e, "TargetMode").as_deref() == Some("External"),
-                    });
-                }
+            Ok(Event::Start(e)) | Ok(Event::Empty(e))
+                if e.local_name().as_ref() == "Relationship" =>
+            {
+                out.push(Rel {
+                    id: attr(&e, "Id").unwrap_or_default(),
+                    typ: attr(&e, "Type").unwrap_or_default(),
+                    target: attr(&e, "Target").unwrap_or_default(),
+                    external: attr(&e, "TargetMode").as_deref() == Some("External"),
+                });
             }
             _ => {}
         }
@@ -626,12 +627,11 @@ fn rewrite_content_types(
     loop {
         match r.read_event_into(&mut buf).map_err(|e| e.to_string())? {
             Event::Eof => break,
-            Event::Start(e) | Event::Empty(e) => {
+            Event::Start(e) | Event::Empty(e)
                 if e.local_name().as_ref() == "Default"
-                    && attr(&e, "Extension").is_some_and(|x| x.eq_ignore_ascii_case("vml"))
-                {
-                    has_vml = true;
-                }
+                    && attr(&e, "Extension").is_some_and(|x| x.eq_ignore_ascii_case("vml")) =>
+            {
+                has_vml = true;
             }
             _ => {}
         }
@@ -761,16 +761,19 @@ fn rewrite_workbook(
                         .and_then(|v| v.parse::<u32>().ok())
                         .unwrap_or(0);
                     out = with_attr(&out, "activeTab", &(active + 1).to_string());
-                    if let Some(first) = attr(e, "firstSheet").and_then(|v| v.parse::<u32>().ok()) {
-                        if first > 0 {
-                            out = with_attr(&out, "firstSheet", &(first + 1).to_string());
-                        }
+                    if let Some(first) = attr(e, "firstSheet").and_then(|v| v.parse::<u32>().ok())
+                        && first > 0
+                    {
+                        out = with_attr(&out, "firstSheet", &(first + 1).to_string());
                     }
                 }
-                if depth == 2 && main && section == "definedNames" && local == "definedName" {
-                    if let Some(id) = attr(e, "localSheetId").and_then(|v| v.parse::<u32>().ok()) {
-                        out = with_attr(&out, "localSheetId", &(id + 1).to_string());
-                    }
+                if depth == 2
+                    && main
+                    && section == "definedNames"
+                    && local == "definedName"
+                    && let Some(id) = attr(e, "localSheetId").and_then(|v| v.parse::<u32>().ok())
+                {
+                    out = with_attr(&out, "localSheetId", &(id + 1).to_string());
                 }
                 let ours = {
                     let mut s = BytesStart::new(format!("{prefix}sheet"));
@@ -835,6 +838,8 @@ fn rewrite_workbook(
 // comments and VML
 // ---------------------------------------------------------------------------
 
+type CellSet = BTreeSet<(u32, u32)>;
+
 fn runs(prefix: &str, head: &str, text: &str) -> String {
     let p = prefix;
     format!(
@@ -873,7 +878,7 @@ fn new_comments(notes: &BTreeMap<(u32, u32), String>) -> String {
 fn merge_comments(
     xml: &[u8],
     notes: &BTreeMap<(u32, u32), String>,
-) -> Result<(Vec<u8>, BTreeSet<(u32, u32)>), String> {
+) -> Result<(Vec<u8>, CellSet), String> {
     let mut r = NsReader::from_reader(xml);
     let mut w = Writer::new(Vec::with_capacity(xml.len() + notes.len() * 600));
     let mut buf = Vec::new();
@@ -901,10 +906,8 @@ fn merge_comments(
                     }
                     d += 1;
                 }
-                Event::Empty(e) => {
-                    if d == 2 && e.local_name().as_ref() == "author" {
-                        authors += 1;
-                    }
+                Event::Empty(e) if d == 2 && e.local_name().as_ref() == "author" => {
+                    authors += 1;
                 }
                 Event::End(_) => d = d.saturating_sub(1),
                 _ => {}
@@ -1002,12 +1005,14 @@ fn merge_comments(
                     buf.clear();
                     continue;
                 }
-                if depth == 3 && main && local == "text" {
-                    if let (Some(k), false) = (cur, appended) {
-                        w.get_mut()
-                            .extend_from_slice(appendix(&prefix, &notes[&k]).as_bytes());
-                        appended = true;
-                    }
+                if depth == 3
+                    && main
+                    && local == "text"
+                    && let (Some(k), false) = (cur, appended)
+                {
+                    w.get_mut()
+                        .extend_from_slice(appendix(&prefix, &notes[&k]).as_bytes());
+                    appended = true;
                 }
                 if depth == 2 && main && local == "comment" {
                     cur = None;

@@ -112,10 +112,11 @@ pub fn scan<R: BufRead>(reader: R, marks: &BTreeSet<(u32, u32)>) -> Result<Sheet
                         .unwrap_or(last_row + 1);
                     last_row = r;
                     last_col = 0;
-                    if rows.contains(&r) && attr(e, "customFormat").as_deref() == Some("1") {
-                        if let Some(s) = attr(e, "s").and_then(|v| v.parse().ok()) {
-                            out.row_styles.insert(r, s);
-                        }
+                    if rows.contains(&r)
+                        && attr(e, "customFormat").as_deref() == Some("1")
+                        && let Some(s) = attr(e, "s").and_then(|v| v.parse().ok())
+                    {
+                        out.row_styles.insert(r, s);
                     }
                 } else if depth == 3 && main && section == "sheetData" && local == "c" {
                     let col = attr(e, "r")
@@ -191,10 +192,10 @@ pub fn rewrite<R: BufRead, W: Write>(
                 if depth == 0 {
                     st.prefix = prefix_of(e);
                     st.r_declared = declares_r(e);
-                    if let quick_xml::name::ResolveResult::Bound(n) = &ns {
-                        if n.as_ref() == super::xml::MAIN_NS_STRICT {
-                            st.rel_ns = super::xml::REL_NS_STRICT;
-                        }
+                    if let quick_xml::name::ResolveResult::Bound(n) = &ns
+                        && n.as_ref() == super::xml::MAIN_NS_STRICT
+                    {
+                        st.rel_ns = super::xml::REL_NS_STRICT;
                     }
                 }
                 let local = local.as_ref().to_string();
@@ -203,20 +204,20 @@ pub fn rewrite<R: BufRead, W: Write>(
                         write_legacy(&mut w, &st, edit)?;
                         legacy_done = true;
                     }
-                    if local == "dimension" {
-                        if let (Some(old), Some(bb)) = (attr(e, "ref"), bbox) {
-                            let new = union_ref(&old, bb);
-                            if new != old {
-                                let e2 = with_attr(e, "ref", &new);
-                                if empty {
-                                    w.write_event(Event::Empty(e2))?;
-                                } else {
-                                    w.write_event(Event::Start(e2))?;
-                                    depth += 1;
-                                }
-                                buf.clear();
-                                continue;
+                    if local == "dimension"
+                        && let (Some(old), Some(bb)) = (attr(e, "ref"), bbox)
+                    {
+                        let new = union_ref(&old, bb);
+                        if new != old {
+                            let e2 = with_attr(e, "ref", &new);
+                            if empty {
+                                w.write_event(Event::Empty(e2))?;
+                            } else {
+                                w.write_event(Event::Start(e2))?;
+                                depth += 1;
                             }
+                            buf.clear();
+                            continue;
                         }
                     }
                     if local == "sheetData" {

@@ -184,25 +184,24 @@ pub fn rewrite(
                 depth = depth.saturating_sub(1);
                 if let Some(cap) = capturing.as_mut() {
                     cap.push(ev.clone().into_owned());
-                    if depth == 2 {
-                        if let Some(done) = capturing.take() {
-                            // The Start was written already; write the rest.
-                            for x in done.iter().skip(1) {
-                                w.write_event(x.borrow()).map_err(io)?;
-                            }
-                            xfs.push(done);
+                    if depth == 2
+                        && let Some(done) = capturing.take()
+                    {
+                        // The Start was written already; write the rest.
+                        for x in done.iter().skip(1) {
+                            w.write_event(x.borrow()).map_err(io)?;
                         }
+                        xfs.push(done);
                     }
                     buf.clear();
                     continue;
                 }
-                if depth == 1 {
-                    if let Some(sec) = section.take() {
-                        let (ns, _) = r.resolver().resolve_element(e.name());
-                        if is_main(&ns) {
-                            append_section(&mut w, &sec, plan, &xfs, &counts, &prefix)
-                                .map_err(io)?;
-                        }
+                if depth == 1
+                    && let Some(sec) = section.take()
+                {
+                    let (ns, _) = r.resolver().resolve_element(e.name());
+                    if is_main(&ns) {
+                        append_section(&mut w, &sec, plan, &xfs, &counts, &prefix).map_err(io)?;
                     }
                 }
                 w.write_event(ev.clone()).map_err(io)?;

@@ -195,8 +195,8 @@ pub fn sheet_xml(
     }
     r += 1;
     sh.text(r, 2, "合计", styles.bold);
-    for i in 0..3 {
-        sh.put(r, 3 + i as u32, V::N(total[i]), styles.bold);
+    for (i, t) in total.iter().enumerate() {
+        sh.put(r, 3 + i as u32, V::N(*t), styles.bold);
     }
     sh.put(r, 6, V::N(total.iter().sum()), styles.bold);
     if !info.inputs_note.is_empty() {
