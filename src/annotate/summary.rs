@@ -1,0 +1,319 @@
+//! The 核对说明 sheet, written as worksheet XML with inline strings.
+//!
+//! Layout: the verdict (big), the totals with a link to the counts, the
+//! colour legend (filled cells *and* words), the findings table (header row
+//! frozen, autofilter), then the counts by code, by village and the inputs
+//! below the table, where a filter on the findings cannot hide them.
+
+use super::SummaryInfo;
+use super::xml::{cell_name, esc};
+use crate::model::{Code, Finding, Severity};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Style (xf) indices of the summary's cells.
+#[derive(Clone, Copy, Debug)]
+pub struct SumStyles {
+    pub title: u32,
+    pub header: u32,
+    pub bold: u32,
+    pub link: u32,
+    pub error: u32,
+    pub warning: u32,
+    pub notice: u32,
+}
+
+impl SumStyles {
+    fn sev(&self, s: Severity) -> u32 {
+        match s {
+            Severity::Error => self.error,
+            Severity::Warning => self.warning,
+            Severity::Notice => self.notice,
+        }
+    }
+}
+
+enum V {
+    S(String),
+    N(u64),
+}
+
+struct Sheet {
+    rows: BTreeMap<u32, Vec<(u32, V, u32)>>,
+    links: Vec<(u32, u32, String, String)>,
+}
+
+impl Sheet {
+    fn put(&mut self, row: u32, col: u32, v: V, style: u32) {
+        self.rows.entry(row).or_default().push((col, v, style));
+    }
+    fn text(&mut self, row: u32, col: u32, s: impl Into<String>, style: u32) {
+        self.put(row, col, V::S(s.into()), style);
+    }
+}
+
+/// Column headers of the findings table.
+pub const TABLE_HEADER: [&str; 9] = [
+    "级别",
+    "代码",
+    "问题",
+    "说明",
+    "文件",
+    "工作表",
+    "单元格",
+    "当前值",
+    "建议值",
+];
+const WIDTHS: [f64; 9] = [8.0, 24.0, 30.0, 60.0, 26.0, 14.0, 12.0, 22.0, 22.0];
+
+/// Quote a sheet name for a formula reference: 'Sheet 1'!A1 ('' inside).
+pub fn quote_sheet(name: &str) -> String {
+    format!("'{}'", name.replace('\'', "''"))
+}
+
+/// The sheet XML. `local_sheets` are the (file, sheet) pairs present in this
+/// workbook: findings there get a working internal hyperlink.
+/// Returns (xml, header row, last table row).
+pub fn sheet_xml(
+    info: &SummaryInfo,
+    styles: SumStyles,
+    local_sheets: &BTreeSet<(String, String)>,
+) -> (String, u32, u32) {
+    let mut sh = Sheet {
+        rows: BTreeMap::new(),
+        links: Vec::new(),
+    };
+    let fs = &info.findings;
+    let count = |s: Severity| fs.iter().filter(|f| f.severity == s).count();
+    let (ne, nw, nn) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Notice),
+    );
+    let verdict = if info.verdict.trim().is_empty() {
+        if info.ready {
+            "可以上报：未发现必须改正的错误".to_string()
+        } else {
+            "不能上报：还有必须改正的错误".to_string()
+        }
+    } else {
+        info.verdict.clone()
+    };
+    sh.text(1, 1, verdict, styles.title);
+    // Rows after the table: counts start here (known once the table size is).
+    let mut row = 3;
+    sh.text(row, 1, "错误", styles.error);
+    sh.text(row, 2, "红色：错误，必须改正后才能上报", 0);
+    row += 1;
+    sh.text(row, 1, "警告", styles.warning);
+    sh.text(row, 2, "橙色：警告，需要人工核实", 0);
+    row += 1;
+    sh.text(row, 1, "提示", styles.notice);
+    sh.text(row, 2, "蓝色：提示，需要上报或留意的情况（如失学辍学）", 0);
+    row += 1;
+    if let Some(r) = &info.rebuilt_from {
+        sh.text(row, 1, r.clone(), styles.bold);
+        row += 1;
+    }
+    let header = row;
+    for (i, h) in TABLE_HEADER.iter().enumerate() {
+        sh.text(header, i as u32 + 1, *h, styles.header);
+    }
+    let mut r = header;
+    for f in fs {
+        r += 1;
+        sh.text(r, 1, f.severity.label_zh(), styles.sev(f.severity));
+        sh.text(r, 2, f.code.as_str(), 0);
+        sh.text(r, 3, f.code.title_zh(), 0);
+        sh.text(r, 4, f.message.clone(), 0);
+        sh.text(r, 5, f.file.clone(), 0);
+        sh.text(r, 6, f.sheet.clone(), 0);
+        let cell = format!("{}{}", f.column, f.row);
+        if local_sheets.contains(&(f.file.clone(), f.sheet.clone())) {
+            let display = format!("{}!{}", f.sheet, cell);
+            sh.text(r, 7, display.clone(), styles.link);
+            sh.links
+                .push((r, 7, format!("{}!{}", quote_sheet(&f.sheet), cell), display));
+        } else {
+            sh.text(r, 7, cell, 0);
+        }
+        sh.text(r, 8, f.value.clone(), 0);
+        sh.text(r, 9, f.suggestion.clone().unwrap_or_default(), 0);
+    }
+    let last = r;
+    if fs.is_empty() {
+        sh.text(header + 1, 1, "未发现问题", 0);
+    }
+    // Counts below the table.
+    let mut r = last.max(header + 1) + 2;
+    let counts_row = r;
+    sh.text(r, 2, "按问题代码统计", styles.bold);
+    r += 1;
+    for (i, h) in ["代码", "问题", "级别", "数量"].iter().enumerate() {
+        sh.text(r, i as u32 + 2, *h, styles.header);
+    }
+    let mut by_code: BTreeMap<Code, u64> = BTreeMap::new();
+    for f in fs {
+        *by_code.entry(f.code).or_default() += 1;
+    }
+    let mut codes: Vec<(Code, u64)> = by_code.into_iter().collect();
+    codes.sort_by_key(|(c, _)| (c.severity(), *c));
+    for (c, n) in &codes {
+        r += 1;
+        sh.text(r, 2, c.as_str(), 0);
+        sh.text(r, 3, c.title_zh(), 0);
+        sh.text(r, 4, c.severity().label_zh(), styles.sev(c.severity()));
+        sh.put(r, 5, V::N(*n), 0);
+    }
+    r += 2;
+    sh.text(r, 2, "按村（社区）统计", styles.bold);
+    r += 1;
+    for (i, h) in ["村（社区）", "错误", "警告", "提示", "合计"]
+        .iter()
+        .enumerate()
+    {
+        sh.text(r, i as u32 + 2, *h, styles.header);
+    }
+    let mut by_village: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    for f in fs {
+        let v = f
+            .village
+            .clone()
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| "（未识别）".to_string());
+        let e = by_village.entry(v).or_default();
+        e[sev_index(f.severity)] += 1;
+    }
+    let mut total = [0u64; 3];
+    for (v, n) in &by_village {
+        r += 1;
+        sh.text(r, 2, v.clone(), 0);
+        for i in 0..3 {
+            sh.put(r, 3 + i as u32, V::N(n[i]), 0);
+            total[i] += n[i];
+        }
+        sh.put(r, 6, V::N(n.iter().sum()), 0);
+    }
+    r += 1;
+    sh.text(r, 2, "合计", styles.bold);
+    for (i, t) in total.iter().enumerate() {
+        sh.put(r, 3 + i as u32, V::N(*t), styles.bold);
+    }
+    sh.put(r, 6, V::N(total.iter().sum()), styles.bold);
+    if !info.inputs_note.is_empty() {
+        r += 2;
+        sh.text(r, 2, "读取的文件", styles.bold);
+        for line in &info.inputs_note {
+            r += 1;
+            sh.text(r, 2, line.clone(), 0);
+        }
+    }
+    let totals = format!(
+        "共 {} 条：错误 {ne} 条，警告 {nw} 条，提示 {nn} 条。按问题代码、按村的统计见第 {counts_row} 行。",
+        fs.len()
+    );
+    sh.text(2, 1, totals, styles.link);
+    sh.links.push((
+        2,
+        1,
+        format!("A{counts_row}"),
+        format!("第 {counts_row} 行"),
+    ));
+
+    (render(&sh, header, last, r), header, last)
+}
+
+fn sev_index(s: Severity) -> usize {
+    match s {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Notice => 2,
+    }
+}
+
+fn render(sh: &Sheet, header: u32, last: u32, max_row: u32) -> String {
+    let mut x = String::with_capacity(4096 + sh.rows.len() * 400);
+    x.push_str(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#);
+    x.push('\n');
+    x.push_str(r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#);
+    x.push_str(r#"<sheetPr><tabColor rgb="FFC00000"/></sheetPr>"#);
+    x.push_str(&format!(
+        r#"<dimension ref="A1:{}"/>"#,
+        cell_name(max_row.max(1), 9)
+    ));
+    let top = header + 1;
+    x.push_str(&format!(
+        r#"<sheetViews><sheetView workbookViewId="0"><pane ySplit="{header}" topLeftCell="A{top}" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A{top}" sqref="A{top}"/></sheetView></sheetViews>"#
+    ));
+    x.push_str(r#"<sheetFormatPr defaultRowHeight="15"/><cols>"#);
+    for (i, w) in WIDTHS.iter().enumerate() {
+        x.push_str(&format!(
+            r#"<col min="{0}" max="{0}" width="{w}" customWidth="1"/>"#,
+            i + 1
+        ));
+    }
+    x.push_str("</cols><sheetData>");
+    for (r, cells) in &sh.rows {
+        if *r == 1 {
+            x.push_str(r#"<row r="1" ht="27" customHeight="1">"#);
+        } else {
+            x.push_str(&format!(r#"<row r="{r}">"#));
+        }
+        let mut cells: Vec<&(u32, V, u32)> = cells.iter().collect();
+        cells.sort_by_key(|(c, _, _)| *c);
+        for (c, v, s) in cells {
+            let name = cell_name(*r, *c);
+            let s_attr = if *s == 0 {
+                String::new()
+            } else {
+                format!(r#" s="{s}""#)
+            };
+            match v {
+                V::S(t) if t.is_empty() => x.push_str(&format!(r#"<c r="{name}"{s_attr}/>"#)),
+                V::S(t) => x.push_str(&format!(
+                    r#"<c r="{name}"{s_attr} t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#,
+                    esc(t)
+                )),
+                V::N(n) => x.push_str(&format!(r#"<c r="{name}"{s_attr}><v>{n}</v></c>"#)),
+            }
+        }
+        x.push_str("</row>");
+    }
+    x.push_str("</sheetData>");
+    x.push_str(&format!(
+        r#"<autoFilter ref="A{header}:I{}"/>"#,
+        last.max(header)
+    ));
+    if !sh.links.is_empty() {
+        x.push_str("<hyperlinks>");
+        for (r, c, loc, display) in &sh.links {
+            x.push_str(&format!(
+                r#"<hyperlink ref="{}" location="{}" display="{}"/>"#,
+                cell_name(*r, *c),
+                esc(loc),
+                esc(display)
+            ));
+        }
+        x.push_str("</hyperlinks>");
+    }
+    x.push_str(r#"<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>"#);
+    x.push_str(r#"<pageSetup paperSize="9" orientation="landscape"/>"#);
+    x.push_str("</worksheet>");
+    x
+}
+
+/// The `_xlnm._FilterDatabase` range of the findings table.
+pub fn filter_range(sheet_name: &str, header: u32, last: u32) -> String {
+    format!(
+        "{}!$A${header}:$I${}",
+        quote_sheet(sheet_name),
+        last.max(header)
+    )
+}
+
+#[allow(dead_code)]
+pub fn local_pairs(findings: &[Finding]) -> BTreeSet<(String, String)> {
+    findings
+        .iter()
+        .map(|f| (f.file.clone(), f.sheet.clone()))
+        .collect()
+}
