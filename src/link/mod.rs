@@ -456,7 +456,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
         pairs.push(make_pair(ctx, c, Decision::Possible, vec![note]));
     }
 
-    pairs.sort_by(|a, b| (a.survey, a.roster).cmp(&(b.survey, b.roster)));
+    pairs.sort_by_key(|a| (a.survey, a.roster));
     pairs
 }
 
