@@ -7,7 +7,7 @@
 //!
 //! How: candidate pairs come only from blocks (exact ID, ID without its
 //! check digit, region + birth date, birth date + name pinyin, village +
-//! name pinyin, and the one-digit repairs of a bad ID that pass the check
+//! name pinyin, birth date + village, and the one-digit repairs of a bad ID that pass the check
 //! digit), so the cost grows about linearly with the rows. Each candidate is
 //! compared field by field ([`compare`]); the levels carry Fellegi–Sunter
 //! weights in bits, the name weight adjusted for how common the name is in
@@ -185,6 +185,15 @@ struct Cand {
     r: usize,
     s: usize,
     w: f64,
+    name: NameLevel,
+}
+
+/// The name alone says "same child".
+fn name_matches(l: NameLevel) -> bool {
+    matches!(
+        l,
+        NameLevel::Identical | NameLevel::SameAfterFolding | NameLevel::Homophone
+    )
 }
 
 /// Link survey records to roster records. Indices are into `records`; the
@@ -245,6 +254,11 @@ pub fn link(
                 add(format!("V:{v}|{k}"), r);
             }
         }
+        if let Some(v) = &rec.village {
+            for b in &p.births {
+                add(format!("D:{b}|{v}"), r);
+            }
+        }
     }
 
     // ---- candidates for each survey record ----
@@ -293,13 +307,21 @@ pub fn link(
                 take(&format!("V:{v}|{k}"), BLOCK_CAP, &mut found);
             }
         }
+        if let Some(v) = &rec.village {
+            for b in &p.births {
+                take(&format!("D:{b}|{v}"), BLOCK_CAP, &mut found);
+            }
+        }
         found.sort_unstable();
         found.dedup();
         for &r in found.iter() {
-            let (w, _) = ctx.weigh(r, s);
-            if score_of(w) >= params.possible {
-                cands.push(Cand { r, s, w });
-            }
+            let (w, c) = ctx.weigh(r, s);
+            cands.push(Cand {
+                r,
+                s,
+                w,
+                name: c.name,
+            });
         }
     }
 
@@ -312,12 +334,17 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
             .then_with(|| ctx.pos(a.r).cmp(&ctx.pos(b.r)))
             .then_with(|| ctx.pos(a.s).cmp(&ctx.pos(b.s)))
     });
+    // Every blocked candidate takes part in the competitor checks; only
+    // those at or above `possible` can be paired.
     let mut by_s: HashMap<usize, Vec<(usize, f64)>> = HashMap::new();
     let mut by_r: HashMap<usize, Vec<(usize, f64)>> = HashMap::new();
+    let mut name_of: HashMap<(usize, usize), NameLevel> = HashMap::new();
     for c in &cands {
         by_s.entry(c.s).or_default().push((c.r, c.w));
         by_r.entry(c.r).or_default().push((c.s, c.w));
+        name_of.insert((c.r, c.s), c.name);
     }
+    cands.retain(|c| score_of(c.w) >= params.possible);
     let best_except = |list: Option<&Vec<(usize, f64)>>, except: usize| -> f64 {
         list.into_iter()
             .flatten()
@@ -350,6 +377,20 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
                     continue;
                 }
                 let twin = twin_like(ctx, c.r, r2);
+                // Twins mixed up: the name is the other twin's, the ID this one's.
+                let r2_name = name_of
+                    .get(&(r2, c.s))
+                    .copied()
+                    .unwrap_or(NameLevel::Different);
+                if twin && !name_matches(c.name) && name_matches(r2_name) {
+                    decision = Decision::Possible;
+                    let o = &ctx.records[r2];
+                    notes.push(format!(
+                        "姓名与同户同日出生的 {}(县局名单第{}行)相符，其他信息却与 {} 相符，疑似双胞胎信息填混，请人工确认",
+                        o.name, o.row, ctx.records[c.r].name
+                    ));
+                    continue;
+                }
                 let margin = if twin { TWIN_MARGIN } else { TIE_MARGIN };
                 if w2 < c.w - margin {
                     continue;
@@ -415,7 +456,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
         pairs.push(make_pair(ctx, c, Decision::Possible, vec![note]));
     }
 
-    pairs.sort_by(|a, b| (a.survey, a.roster).cmp(&(b.survey, b.roster)));
+    pairs.sort_by_key(|a| (a.survey, a.roster));
     pairs
 }
 
