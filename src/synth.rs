@@ -442,6 +442,20 @@ impl Round {
             .count();
         SURVEY_FIRST_DATA_ROW + k as u32
     }
+    /// The 1-based Excel row of every survey row (parallel to `surveyed`).
+    pub fn survey_excel_rows(&self) -> Vec<u32> {
+        let mut next: HashMap<&str, u32> = HashMap::new();
+        self.surveyed
+            .iter()
+            .map(|(_, r)| {
+                let n = next
+                    .entry(r.surveyed_by.as_str())
+                    .or_insert(SURVEY_FIRST_DATA_ROW);
+                *n += 1;
+                *n - 1
+            })
+            .collect()
+    }
     /// The roster row (index into `roster`) of a child, if listed.
     pub fn roster_row_of(&self, child: usize) -> Option<usize> {
         self.roster.iter().position(|&c| c == child)
@@ -1956,6 +1970,10 @@ mod tests {
         let range = wb.worksheet_range("Sheet1").unwrap();
         let rows = r.survey_rows_of(&school);
         assert!(!rows.is_empty());
+        let all = r.survey_excel_rows();
+        for (i, row) in all.iter().enumerate() {
+            assert_eq!(*row, r.survey_excel_row(i));
+        }
         // Every row: the name in column F of its Excel row.
         for &i in &rows {
             let excel_row = r.survey_excel_row(i);
