@@ -16,7 +16,7 @@
 use crate::model::{Sex, Status};
 use chrono::{Datelike, Duration, NaiveDate};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -442,6 +442,20 @@ impl Round {
             .count();
         SURVEY_FIRST_DATA_ROW + k as u32
     }
+    /// The 1-based Excel row of every survey row (parallel to `surveyed`).
+    pub fn survey_excel_rows(&self) -> Vec<u32> {
+        let mut next: HashMap<&str, u32> = HashMap::new();
+        self.surveyed
+            .iter()
+            .map(|(_, r)| {
+                let n = next
+                    .entry(r.surveyed_by.as_str())
+                    .or_insert(SURVEY_FIRST_DATA_ROW);
+                *n += 1;
+                *n - 1
+            })
+            .collect()
+    }
     /// The roster row (index into `roster`) of a child, if listed.
     pub fn roster_row_of(&self, child: usize) -> Option<usize> {
         self.roster.iter().position(|&c| c == child)
@@ -816,6 +830,11 @@ pub fn generate(spec: &RoundSpec) -> Round {
     let mut assigned: Vec<Option<Defect>> = vec![None; local_count];
     let mut out_of_age = 0usize;
     let mut stale_platform: HashSet<usize> = HashSet::new();
+    // village → (children, children planned not surveyed)
+    let mut per_village: HashMap<String, (usize, usize)> = HashMap::new();
+    for c in &g.children {
+        per_village.entry(c.village.clone()).or_default().0 += 1;
+    }
     for kind in plan {
         if kind == Defect::OutOfAge {
             out_of_age += 1;
@@ -823,10 +842,15 @@ pub fn generate(spec: &RoundSpec) -> Round {
         }
         for _ in 0..60 {
             let i = g.rng.below(local_count as u64) as usize;
-            if assigned[i].is_some() || !applicable(kind, &g.children[i], i, &g) {
+            if assigned[i].is_some() || !applicable(kind, &g.children[i], &per_village, &g) {
                 continue;
             }
             assigned[i] = Some(kind);
+            if kind == Defect::NotSurveyed
+                && let Some(v) = per_village.get_mut(&g.children[i].village)
+            {
+                v.1 += 1;
+            }
             if kind == Defect::Dropout {
                 let c = &mut g.children[i].clone();
                 let age = age_on_cutoff(spec.school_year, c.birth);
@@ -851,7 +875,7 @@ pub fn generate(spec: &RoundSpec) -> Round {
     }
 
     // 3. Out-of-age children: surveyed, own household, not in the roster.
-    let mut out_of_age_children = Vec::new();
+    let mut out_of_age_children = HashSet::new();
     for k in 0..out_of_age {
         let village = g.rng.pick(&villages).clone();
         g.household(&spec.township.clone(), &village, 1, false);
@@ -880,7 +904,7 @@ pub fn generate(spec: &RoundSpec) -> Round {
         c.evidence.clear();
         g.set_platform(&mut c, false);
         g.children[i] = c;
-        out_of_age_children.push(i);
+        out_of_age_children.insert(i);
     }
 
     // 4. Another township's households (the county export holds them too).
@@ -1024,7 +1048,12 @@ pub fn generate(spec: &RoundSpec) -> Round {
     }
 }
 
-fn applicable(kind: Defect, c: &Child, i: usize, g: &Gen) -> bool {
+fn applicable(
+    kind: Defect,
+    c: &Child,
+    per_village: &HashMap<String, (usize, usize)>,
+    g: &Gen,
+) -> bool {
     let given: Vec<char> = c.name.chars().skip(1).collect();
     let minority = c.name.contains('·');
     match kind {
@@ -1049,9 +1078,11 @@ fn applicable(kind: Defect, c: &Child, i: usize, g: &Gen) -> bool {
             g.spec.schools.len() > 1 && g.school_of(&c.village) == Some(0)
         }
         Defect::NotSurveyed => {
-            // keep every village covered: never the only child of a village
-            let _ = i;
-            g.children.iter().filter(|o| o.village == c.village).count() > 3
+            // keep every village covered: at most a third of a village's
+            // children, and never in a village of three or fewer
+            per_village
+                .get(&c.village)
+                .is_some_and(|&(n, missing)| n > 3 && (missing + 1) * 3 <= n)
         }
         _ => true,
     }
@@ -1939,6 +1970,10 @@ mod tests {
         let range = wb.worksheet_range("Sheet1").unwrap();
         let rows = r.survey_rows_of(&school);
         assert!(!rows.is_empty());
+        let all = r.survey_excel_rows();
+        for (i, row) in all.iter().enumerate() {
+            assert_eq!(*row, r.survey_excel_row(i));
+        }
         // Every row: the name in column F of its Excel row.
         for &i in &rows {
             let excel_row = r.survey_excel_row(i);
@@ -1982,5 +2017,36 @@ mod tests {
             text.lines().count() as u32,
             SURVEY_FIRST_DATA_ROW - 1 + rows.len() as u32
         );
+    }
+
+    #[test]
+    fn writers_are_byte_deterministic_and_csv_shows_numbers_as_excel_does() {
+        let r = generate(&RoundSpec::yundou(2000, 11));
+        let dir = tempfile::tempdir().unwrap();
+        let school = r.spec.schools[0].0.clone();
+        let (a, b) = (dir.path().join("a.xlsx"), dir.path().join("b.xlsx"));
+        write_survey_xlsx(&r, &school, &a).unwrap();
+        write_survey_xlsx(&r, &school, &b).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        write_roster_xlsx(&r, &a).unwrap();
+        write_roster_xlsx(&r, &b).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        // a number-typed ID row in csv
+        let (i, row) = r
+            .surveyed
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s))| (i, s))
+            .find(|(_, s)| s.id_as_number)
+            .expect("an ID stored as a number");
+        let p = dir.path().join("s.csv");
+        write_survey_csv(&r, &row.surveyed_by, &p).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let line = text
+            .lines()
+            .nth(r.survey_excel_row(i) as usize - 1)
+            .unwrap();
+        assert!(line.contains(",6.10922E+17,"), "{line}");
+        assert!(line.contains(row.name.trim()));
     }
 }
