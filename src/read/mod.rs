@@ -535,9 +535,3 @@ mod tests {
         assert_ne!(town_key("双河镇"), town_key("熨斗镇"));
     }
 }
-pub fn detect_format(path: &Path) -> Result<crate::model::Format, ReadError> {
-    Err(ReadError::Input {
-        path: path.to_path_buf(),
-        message: "unimplemented".into(),
-    })
-}
