@@ -587,7 +587,7 @@ pub fn check_stats(
         }
         let total_row = is_total_label(&label);
         let canonical = if total_row {
-            Some(TOTAL_ROW.to_string())
+            None
         } else {
             villages.canonical(&label)
         };
@@ -654,7 +654,11 @@ pub fn check_stats(
             }
         }
         if expected.is_some() {
-            let key = canonical.clone().unwrap_or_else(|| label.clone());
+            let key = if total_row {
+                TOTAL_ROW.to_string()
+            } else {
+                canonical.clone().unwrap_or_else(|| label.clone())
+            };
             seen.push(key.clone());
             let recount = by_village.get(key.as_str()).copied();
             for (f, n) in &counts {
@@ -673,7 +677,7 @@ pub fn check_stats(
                             n,
                             want
                         ),
-                        canonical.clone().filter(|v| v != TOTAL_ROW),
+                        canonical.clone(),
                     );
                 }
             }

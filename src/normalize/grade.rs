@@ -49,7 +49,16 @@ pub fn parse_grade(text: &str) -> GradeValue {
     if ["中职", "职高", "中专", "职中", "技校"].contains(&k.as_str()) {
         return GradeValue::Known(10);
     }
-    let parsed = if let Some(c) = SHORT.captures(&k) {
+    // 十年级…十二年级 (and 10–12) are 高一…高三 under the 12-year count.
+    let senior = match k.trim_end_matches('年') {
+        "十" | "10" => Some(10),
+        "十一" | "11" => Some(11),
+        "十二" | "12" => Some(12),
+        _ => None,
+    };
+    let parsed = if senior.is_some() {
+        senior
+    } else if let Some(c) = SHORT.captures(&k) {
         let n = cn_digit(&c[2]);
         match &c[1] {
             "小" => n.filter(|n| *n <= 6),
@@ -75,6 +84,14 @@ pub fn parse_grade(text: &str) -> GradeValue {
         Some(g) => GradeValue::Known(g),
         None => GradeValue::Unknown(original),
     }
+}
+
+#[test]
+fn senior_grades_counted_past_nine() {
+    assert_eq!(parse_grade("十年级"), GradeValue::Known(10));
+    assert_eq!(parse_grade("十二年级"), GradeValue::Known(12));
+    assert_eq!(parse_grade("11年级"), GradeValue::Known(11));
+    assert_eq!(parse_grade("十三年级"), GradeValue::Unknown("十三年级".into()));
 }
 
 /// 1 → 一年级 … 9 → 九年级, 10 → 高一 … 12 → 高三.
