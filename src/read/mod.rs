@@ -323,8 +323,10 @@ fn data_rows(
                 Some(x) if !x.is_empty() => x.clone(),
                 _ => match sh.merge_at(r, c) {
                     // A merge starting in the data area fills every row it
-                    // covers; one starting in the header does not.
-                    Some((r0, c0, _, _)) if r0 > h.row => {
+                    // covers, in its own column (a label merged across
+                    // columns says nothing about the neighbours); one
+                    // starting in the header does not.
+                    Some((r0, c0, _, _)) if r0 > h.row && c0 == c => {
                         sh.raw(r0, c0).cloned().unwrap_or(Cell::Empty)
                     }
                     _ => raw.cloned().unwrap_or(Cell::Empty),
