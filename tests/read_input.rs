@@ -752,6 +752,9 @@ fn lock_files_and_annotated_copies_are_not_inputs() {
             other => panic!("{name}: expected NotInput, got {other:?}"),
         }
     }
+    // The annotated copy is still a workbook for read_grids.
+    let copy = dir.path().join("附件1.核对.xlsx");
+    assert_eq!(read_grids(&copy).unwrap().len(), 3);
 }
 
 #[test]

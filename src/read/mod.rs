@@ -95,6 +95,9 @@ pub fn detect_format(path: &Path) -> Result<Format, ReadError> {
 ///    column says 证件号码) → roster; a 乡镇 column and no 调查人 → ledger;
 ///    otherwise survey.
 ///
+/// Not inputs ([`ReadError::NotInput`]): Excel lock files `~$…` and
+/// taizhang's own annotated copies `*.核对.xlsx`.
+///
 /// A forced stats role only takes sheets with a statistics header, a forced
 /// person role only sheets with 姓名 + 身份证号.
 ///
@@ -108,10 +111,16 @@ pub fn read_input(
     township: Option<&str>,
     first_index: usize,
 ) -> Result<Vec<Table>, ReadError> {
+    let file = file_label(path);
+    if file.ends_with(".核对.xlsx") {
+        return Err(ReadError::NotInput {
+            path: path.to_path_buf(),
+            message: format!("「{file}」是 taizhang 生成的核对结果副本，不是输入，已忽略"),
+        });
+    }
     let bytes = sniff::read_bytes(path)?;
     let format = sniff::sniff(path, &bytes)?;
     let sheets = sheet::load(path, &bytes, format)?;
-    let file = file_label(path);
 
     let accept = |h: &Header| match role {
         Some(Role::Stats) => h.is_stats(),

@@ -63,12 +63,6 @@ pub(crate) fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ReadError> {
             ),
         });
     }
-    if name.ends_with(".核对.xlsx") {
-        return Err(ReadError::NotInput {
-            path: path.to_path_buf(),
-            message: format!("「{name}」是 taizhang 生成的核对结果副本，不是输入，已忽略"),
-        });
-    }
     if bytes.is_empty() {
         return Err(ReadError::input(
             path,
