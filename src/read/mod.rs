@@ -11,7 +11,12 @@
 //! - rows and columns are absolute and 1-based (calamine ranges are shifted
 //!   by their start), csv rows are the record numbers a spreadsheet shows;
 //! - a merged cell's value belongs to every row it covers (household head,
-//!   户编号, village, group merged down); blank unmerged cells are not filled;
+//!   户编号, village, group merged down), in the merge's own column; blank
+//!   unmerged cells are not filled;
+//! - cell values keep their type: text as written, numbers (IDs typed as
+//!   numbers included) as `Number`, date cells as `Date` serials in the 1900
+//!   system (ODS dates and 1904-system workbooks converted), csv values as
+//!   text;
 //! - empty rows, pre-numbered blank rows, repeated header rows and footer
 //!   lines (合计, 填表说明, 注：, signatures …) are not returned, except the
 //!   合计/总计 row of a statistics table, returned with Village text `合计`;
