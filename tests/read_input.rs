@@ -739,6 +739,25 @@ fn warning_list_is_not_an_input() {
 }
 
 #[test]
+fn lock_files_and_annotated_copies_are_not_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(fixture("merged_household.xlsx")).unwrap();
+    for name in ["~$附件1.xlsx", "附件1.核对.xlsx"] {
+        let p = write(dir.path(), name, &good);
+        match read_unchanged(&p, None, None, 0) {
+            Err(e @ ReadError::NotInput { .. }) => {
+                assert!(e.to_string().contains(name), "{e}");
+                assert_eq!(e.path(), p.as_path());
+            }
+            other => panic!("{name}: expected NotInput, got {other:?}"),
+        }
+    }
+    // The annotated copy is still a workbook for read_grids.
+    let copy = dir.path().join("附件1.核对.xlsx");
+    assert_eq!(read_grids(&copy).unwrap().len(), 3);
+}
+
+#[test]
 fn no_header_lists_expected_names_and_masks_ids() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("乱表.xlsx");

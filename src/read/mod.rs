@@ -11,7 +11,12 @@
 //! - rows and columns are absolute and 1-based (calamine ranges are shifted
 //!   by their start), csv rows are the record numbers a spreadsheet shows;
 //! - a merged cell's value belongs to every row it covers (household head,
-//!   户编号, village, group merged down); blank unmerged cells are not filled;
+//!   户编号, village, group merged down), in the merge's own column; blank
+//!   unmerged cells are not filled;
+//! - cell values keep their type: text as written, numbers (IDs typed as
+//!   numbers included) as `Number`, date cells as `Date` serials in the 1900
+//!   system (ODS dates and 1904-system workbooks converted), csv values as
+//!   text;
 //! - empty rows, pre-numbered blank rows, repeated header rows and footer
 //!   lines (合计, 填表说明, 注：, signatures …) are not returned, except the
 //!   合计/总计 row of a statistics table, returned with Village text `合计`;
@@ -95,6 +100,9 @@ pub fn detect_format(path: &Path) -> Result<Format, ReadError> {
 ///    column says 证件号码) → roster; a 乡镇 column and no 调查人 → ledger;
 ///    otherwise survey.
 ///
+/// Not inputs ([`ReadError::NotInput`]): Excel lock files `~$…` and
+/// taizhang's own annotated copies `*.核对.xlsx`.
+///
 /// A forced stats role only takes sheets with a statistics header, a forced
 /// person role only sheets with 姓名 + 身份证号.
 ///
@@ -108,10 +116,16 @@ pub fn read_input(
     township: Option<&str>,
     first_index: usize,
 ) -> Result<Vec<Table>, ReadError> {
+    let file = file_label(path);
+    if file.ends_with(".核对.xlsx") {
+        return Err(ReadError::NotInput {
+            path: path.to_path_buf(),
+            message: format!("「{file}」是 taizhang 生成的核对结果副本，不是输入，已忽略"),
+        });
+    }
     let bytes = sniff::read_bytes(path)?;
     let format = sniff::sniff(path, &bytes)?;
     let sheets = sheet::load(path, &bytes, format)?;
-    let file = file_label(path);
 
     let accept = |h: &Header| match role {
         Some(Role::Stats) => h.is_stats(),
@@ -323,8 +337,10 @@ fn data_rows(
                 Some(x) if !x.is_empty() => x.clone(),
                 _ => match sh.merge_at(r, c) {
                     // A merge starting in the data area fills every row it
-                    // covers; one starting in the header does not.
-                    Some((r0, c0, _, _)) if r0 > h.row => {
+                    // covers, in its own column (a label merged across
+                    // columns says nothing about the neighbours); one
+                    // starting in the header does not.
+                    Some((r0, c0, _, _)) if r0 > h.row && c0 == c => {
                         sh.raw(r0, c0).cloned().unwrap_or(Cell::Empty)
                     }
                     _ => raw.cloned().unwrap_or(Cell::Empty),
