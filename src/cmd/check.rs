@@ -36,7 +36,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
     let inputs = super::reconcile::dedup_paths(args.files.iter().cloned());
     let files: Vec<(PathBuf, Option<Role>)> = inputs.iter().map(|p| (p.clone(), None)).collect();
     let config = load_config(args.config.as_deref(), None)?;
-    let tables = read_all(&files, &config, ui)?;
+    let tables = read_all(&files, &config, false, ui)?;
     let villages = village_index(&config, &tables);
     let (records, per_table) = normalize_all(&tables, &villages);
     let mut findings = Vec::new();

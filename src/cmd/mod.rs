@@ -98,13 +98,28 @@ pub fn load_config(config: Option<&Path>, folder: Option<&Path>) -> Result<Confi
 }
 
 /// Read every input; stops at the first unreadable one (exit 2).
-pub fn read_all(files: &[(PathBuf, Option<Role>)], cfg: &Config, ui: &Ui) -> Result<Vec<Table>> {
+/// `skip_non_inputs`: files found in a folder that are readable but not inputs
+/// (warning lists, lock files) are skipped instead of failing the run.
+pub fn read_all(
+    files: &[(PathBuf, Option<Role>)],
+    cfg: &Config,
+    skip_non_inputs: bool,
+    ui: &Ui,
+) -> Result<Vec<Table>> {
     let pb = ui.progress(files.len() as u64, "读取");
     let mut tables: Vec<Table> = Vec::new();
     for (path, role) in files {
         pb.set_message(file_name(path));
-        let t = read::read_input(path, *role, cfg.township.as_deref(), tables.len())?;
-        tables.extend(t);
+        match read::read_input(path, *role, cfg.township.as_deref(), tables.len()) {
+            Ok(t) => tables.extend(t),
+            // In a folder, a warning list or an Office lock file is not an input: skip it.
+            Err(read::ReadError::NotInput { message, .. }) if skip_non_inputs => {
+                if !ui.quiet {
+                    eprintln!("跳过：{message}");
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
         pb.inc(1);
     }
     pb.finish_and_clear();

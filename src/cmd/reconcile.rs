@@ -116,7 +116,7 @@ fn loc(tables: &[Table], r: &Record) -> Loc {
 pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
-    let tables = read_all(&files, &config, ui)?;
+    let tables = read_all(&files, &config, args.folder.is_some(), ui)?;
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
         bail!(
@@ -206,7 +206,13 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         findings.extend(derive::check_stats(t, Some(&expected), &villages));
     }
 
-    let inputs: Vec<PathBuf> = dedup_paths(files.iter().map(|(p, _)| p.clone()));
+    // Files skipped as non-inputs have no table and get no annotated copy.
+    let inputs: Vec<PathBuf> = dedup_paths(
+        files
+            .iter()
+            .map(|(p, _)| p.clone())
+            .filter(|p| tables.iter().any(|t| &t.path == p)),
+    );
     report::sort_findings(
         &mut findings,
         &inputs.iter().map(|p| file_name(p)).collect::<Vec<_>>(),

@@ -91,7 +91,10 @@ fn senior_grades_counted_past_nine() {
     assert_eq!(parse_grade("十年级"), GradeValue::Known(10));
     assert_eq!(parse_grade("十二年级"), GradeValue::Known(12));
     assert_eq!(parse_grade("11年级"), GradeValue::Known(11));
-    assert_eq!(parse_grade("十三年级"), GradeValue::Unknown("十三年级".into()));
+    assert_eq!(
+        parse_grade("十三年级"),
+        GradeValue::Unknown("十三年级".into())
+    );
 }
 
 /// 1 → 一年级 … 9 → 九年级, 10 → 高一 … 12 → 高三.
