@@ -154,7 +154,7 @@ mod tests {
         assert_eq!(g("幼儿园"), GradeValue::Unknown("幼儿园".into()));
         assert_eq!(g("小七"), GradeValue::Unknown("小七".into()));
         assert_eq!(g("2班"), GradeValue::Unknown("2班".into()));
-        assert_eq!(g("10"), GradeValue::Unknown("10".into()));
+        assert_eq!(g("13"), GradeValue::Unknown("13".into()));
     }
 
     #[test]
