@@ -3,7 +3,7 @@
 use clap::{ArgAction, Parser, Subcommand};
 use taizhang::cmd::{self, Ui};
 
-const HELP_TEMPLATE: &str = "{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}";
+const HELP_TEMPLATE: &str = "{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}\n";
 
 #[derive(Parser)]
 #[command(
@@ -11,6 +11,8 @@ const HELP_TEMPLATE: &str = "{about-with-newline}\n用法：{usage}\n\n{all-args
     version,
     about = "台账核对工具：把县局名单和各校摸底表逐人比对，逐条检查，标注出问题，生成附件2、附件3和筛查预警清单。所有数据只在本机处理。",
     help_template = HELP_TEMPLATE,
+    override_usage = "taizhang <命令> [选项]",
+    subcommand_value_name = "命令",
     subcommand_help_heading = "命令",
     disable_help_flag = true,
     disable_version_flag = true,
@@ -21,13 +23,13 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// 不显示进度条
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "选项")]
     quiet: bool,
     /// 显示帮助
-    #[arg(short = 'h', long = "help", action = ArgAction::Help, global = true)]
+    #[arg(short = 'h', long = "help", action = ArgAction::Help, global = true, help_heading = "选项")]
     help: Option<bool>,
     /// 显示版本号
-    #[arg(short = 'V', long = "version", action = ArgAction::Version)]
+    #[arg(short = 'V', long = "version", action = ArgAction::Version, help_heading = "选项")]
     version: Option<bool>,
 }
 

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
+    override_usage = "taizhang check <文件>... [选项]",
     about = "逐条检查表格（摸底表、台账、统计表、名单），不需要县局名单",
     after_help = "示例：\n  taizhang check 附件1_熨斗初级中学.xlsx\n  taizhang check 附件1_中心小学.xls 附件3_统计表.xlsx --config taizhang.toml --out 检查结果\n\n退出码：0 没有错误；1 有错误需要改正；2 无法完成检查（文件打不开、配置错误等）"
 )]

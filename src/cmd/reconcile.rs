@@ -22,11 +22,13 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
+    override_usage = "taizhang reconcile [文件夹] [选项]",
     about = "核对一轮摸底：县局名单 ↔ 各校摸底表，生成附件2/附件3/预警清单和标注副本",
     after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n\n退出码：0 没有错误，可以上报；1 有错误需要改正；2 无法完成核对（文件打不开、配置错误等）"
 )]
 pub struct ReconcileArgs {
     /// 存放本轮所有表格的文件夹（自动识别县局名单、摸底表、台账、统计表；有 taizhang.toml 时自动使用）
+    #[arg(value_name = "文件夹")]
     pub folder: Option<PathBuf>,
     /// 配置文件 taizhang.toml（乡镇、学年、学校与包联村）
     #[arg(long, value_name = "文件")]

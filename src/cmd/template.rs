@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
+    override_usage = "taizhang template [选项]",
     about = "生成空白的官方表格：附件1摸底调查表、附件2台账、附件3统计表、筛查预警清单",
     after_help = "示例：\n  taizhang template\n  taizhang template --out 空白表格"
 )]
