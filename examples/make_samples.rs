@@ -22,7 +22,8 @@ fn main() -> anyhow::Result<()> {
     let seed: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(2022);
     std::fs::create_dir_all(&dir)?;
     let spec = RoundSpec::yundou(children, seed);
-    let round = synth::generate(&spec);
+    let mut round = synth::generate(&spec);
+    add_clerk_slips(&mut round);
     std::fs::write(dir.join("taizhang.toml"), spec.config_toml())?;
     synth::write_roster_xlsx(&round, &dir.join("县局名单.xlsx"))?;
     for (school, _) in &spec.schools {
@@ -35,6 +36,72 @@ fn main() -> anyhow::Result<()> {
         round.children.len()
     );
     Ok(())
+}
+
+/// A few more mistakes the generator does not make on its own, on clean rows,
+/// so that the samples show every kind of finding a clerk will meet: a blank
+/// name, a blank ID, an in-school child without a school, 延缓入学 for an
+/// older child, a village name that is not the township's, and one whole
+/// village that nobody surveyed.
+fn add_clerk_slips(round: &mut Round) {
+    let clean: Vec<usize> = (0..round.surveyed.len())
+        .filter(|&i| {
+            round.surveyed[i].1.kinds.is_empty() && round.surveyed[i].1.duplicate_of.is_none()
+        })
+        .collect();
+    let pick = |k: usize| clean[(k * 37 + 11) % clean.len()];
+    round.surveyed[pick(1)].1.name.clear();
+    round.surveyed[pick(2)].1.id.clear();
+    {
+        let row = &mut round.surveyed[pick(3)].1;
+        row.status = "在校".into();
+        row.school.clear();
+    }
+    {
+        let row = &mut round.surveyed[pick(4)].1;
+        row.status = "延缓入学".into();
+        row.school.clear();
+        row.grade.clear();
+        row.reason = "身体原因".into();
+        row.evidence = "延缓入学申请表、县医院证明".into();
+    }
+    round.surveyed[pick(5)].1.village = "金鑫村".into();
+    // A 16-year-old the teacher wrote down too: not in the roster, outside the age window.
+    {
+        let (child, mut row) = round.surveyed[pick(6)].clone();
+        let birth = chrono::NaiveDate::from_ymd_opt(2005, 5, 20).expect("valid date");
+        let mut rng = synth::Rng::new(7);
+        row.name = synth::fake_name(&mut rng, None);
+        row.id = synth::make_id(&mut rng, "610922", birth, taizhang::model::Sex::Female);
+        row.id_as_number = false;
+        row.sex = "女".into();
+        row.birth = "2005-05-20".into();
+        row.birth_date = birth;
+        row.birth_style = synth::DateStyle::Dash;
+        row.status = "初中已毕业".into();
+        row.school.clear();
+        row.grade.clear();
+        row.evidence = "初中毕业证".into();
+        row.merge_household = false;
+        row.household_head = row.name.clone();
+        let at = pick(6) + 1;
+        round.surveyed.insert(at, (child, row));
+    }
+    // The smallest village of the township: its survey rows never came back.
+    let mut count: std::collections::BTreeMap<String, usize> = Default::default();
+    for &c in &round.roster {
+        let ch = &round.children[c];
+        if ch.township == round.spec.township {
+            *count.entry(ch.village.clone()).or_default() += 1;
+        }
+    }
+    if let Some((village, _)) = count.iter().min_by_key(|(v, n)| (**n, (*v).clone())) {
+        let village = village.clone();
+        let children = &round.children;
+        round
+            .surveyed
+            .retain(|(c, _)| children[*c].village != village);
+    }
 }
 
 fn text(s: &str) -> TCell {
