@@ -1,0 +1,4 @@
+//! `taizhang reconcile` integration tests.
+
+#[allow(unused_imports)]
+use super::support::*;
