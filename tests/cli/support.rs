@@ -84,8 +84,8 @@ impl Workdir {
     /// absolute).
     pub fn findings(&self, out_dir: impl AsRef<Path>) -> Value {
         let p = self.join(out_dir).join("findings.json");
-        let text = std::fs::read_to_string(&p)
-            .unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
+        let text =
+            std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", p.display()))
     }
 }
