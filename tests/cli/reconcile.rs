@@ -195,7 +195,13 @@ fn assert_findings_match_truth(fx: &Fixture, json: &Value) {
     }
     let mut unexpected = Vec::new();
     for ((file, row), codes) in &got {
-        let (must, may) = want.get(&(file.clone(), *row)).cloned().unwrap_or_default();
+        let (must, mut may) = want.get(&(file.clone(), *row)).cloned().unwrap_or_default();
+        // A later copy of a child already linked keeps its best roster
+        // candidate as a `possible` pair: POSSIBLE_MATCH next to DUPLICATE_ID
+        // is tolerated (SPEC does not settle it).
+        if must.contains(&"DUPLICATE_ID") {
+            may.push("POSSIBLE_MATCH");
+        }
         for c in codes {
             if !must.contains(&c.as_str()) && !may.contains(&c.as_str()) {
                 unexpected.push(format!("{file} 第{row}行 多出 {c}（应有 {must:?}）"));
@@ -576,9 +582,14 @@ fn derived_annexes_follow_the_roster() {
         let parts: i64 = counts[1..].iter().map(|&c| num(&r[c])).sum();
         assert_eq!(num(&r[counts[0]]), parts, "学龄人口数 of {}", r[sv]);
     }
-    let surveyed_local = local.len() - not_surveyed.len();
-    assert!(num(&total[counts[0]]) <= local.len() as i64);
-    assert!(num(&total[counts[0]]) >= surveyed_local as i64 - 5);
+    // 学龄人口数 counts the children with a status (the others are 未摸底,
+    // noted in the remark): the ledger rows not marked 未摸底.
+    let with_status = ledger.len() - marked.len();
+    assert_eq!(
+        num(&total[counts[0]]),
+        with_status as i64,
+        "合计 学龄人口数"
+    );
 
     // 预警清单: the dropouts and the children not verified, nobody else.
     let wid = col_of(Annex::Warning, Field::Id);
