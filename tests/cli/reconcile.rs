@@ -167,12 +167,15 @@ fn codes_by_cell(json: &Value) -> BTreeMap<(String, u32), Vec<String>> {
     m
 }
 
+/// Codes a row must carry, and codes it may also carry.
+type MustMay = (Vec<&'static str>, Vec<&'static str>);
+
 /// Every expected code at its row, nothing unexpected on any row.
 fn assert_findings_match_truth(fx: &Fixture, json: &Value) {
     let round = &fx.round;
     let got = codes_by_cell(json);
     // (file,row) → (must, may)
-    let mut want: BTreeMap<(String, u32), (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+    let mut want: BTreeMap<(String, u32), MustMay> = BTreeMap::new();
     let rows = round.survey_excel_rows();
     for (i, (_, r)) in round.surveyed.iter().enumerate() {
         let key = (fx.survey_file_of(&r.surveyed_by).to_string(), rows[i]);
