@@ -1,0 +1,1 @@
+//! `taizhang check` integration tests (filled in by another engineer).

@@ -1,0 +1,1 @@
+//! `taizhang template` integration tests (filled in by another engineer).
