@@ -193,6 +193,15 @@ pub fn link_findings(
         }
     }
     let mut out = Vec::new();
+    // Valid IDs of linked survey rows: a later copy of the same person is
+    // DUPLICATE_ID (from the checker), not a child missing from the roster.
+    let linked_ids: HashSet<&str> = pairs
+        .iter()
+        .filter(|p| p.decision == Decision::Linked && p.survey < n)
+        .map(|p| &records[p.survey].id)
+        .filter(|id| id.is_valid())
+        .map(|id| id.clean.as_str())
+        .collect();
 
     // ---- survey side ----
     for &s in &survey {
@@ -201,6 +210,9 @@ pub fn link_findings(
             continue;
         };
         let Some(p) = pair_of_s.get(&s) else {
+            if sr.id.is_valid() && linked_ids.contains(sr.id.clean.as_str()) {
+                continue;
+            }
             let mut f = Finding::at(
                 Code::NOT_IN_ROSTER,
                 st,

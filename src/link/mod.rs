@@ -356,6 +356,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
     let mut used_s: HashSet<usize> = HashSet::new();
     let mut used_r: HashSet<usize> = HashSet::new();
     let mut linked_r: HashSet<usize> = HashSet::new();
+    let mut linked_by_r: HashMap<usize, usize> = HashMap::new();
     let mut linked_s: HashSet<usize> = HashSet::new();
     let mut pairs: Vec<Pair> = Vec::new();
 
@@ -437,6 +438,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
         if decision == Decision::Linked {
             linked_r.insert(c.r);
             linked_s.insert(c.s);
+            linked_by_r.insert(c.r, c.s);
         }
         pairs.push(make_pair(ctx, c, decision, notes));
     }
@@ -448,6 +450,11 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
             continue;
         }
         used_s.insert(c.s);
+        // The same person surveyed twice (same full ID as the linked row) is
+        // DUPLICATE_ID, reported by the checker: no POSSIBLE_MATCH on top.
+        if linked_by_r.get(&c.r).is_some_and(|&s| same_person(ctx, s, c.s)) {
+            continue;
+        }
         let note = if linked_r.contains(&c.r) {
             "该县局名单儿童已与另一条摸底记录关联，请核对是否重复摸底".to_string()
         } else {

@@ -198,13 +198,9 @@ fn assert_findings_match_truth(fx: &Fixture, json: &Value) {
     }
     let mut unexpected = Vec::new();
     for ((file, row), codes) in &got {
-        let (must, mut may) = want.get(&(file.clone(), *row)).cloned().unwrap_or_default();
-        // A later copy of a child already linked keeps its best roster
-        // candidate as a `possible` pair: POSSIBLE_MATCH next to DUPLICATE_ID
-        // is tolerated (SPEC does not settle it).
-        if must.contains(&"DUPLICATE_ID") {
-            may.push("POSSIBLE_MATCH");
-        }
+        // A later copy of a child already linked is DUPLICATE_ID only: no
+        // POSSIBLE_MATCH on top of it.
+        let (must, may) = want.get(&(file.clone(), *row)).cloned().unwrap_or_default();
         for c in codes {
             if !must.contains(&c.as_str()) && !may.contains(&c.as_str()) {
                 unexpected.push(format!("{file} 第{row}行 多出 {c}（应有 {must:?}）"));
