@@ -1014,7 +1014,8 @@ fn findings_json_csv_and_annotated_copies() {
     assert_eq!(rows.len(), fs.len());
     for (r, f) in rows.iter().zip(fs) {
         assert!(r.iter().any(|c| c == f["code"].as_str().unwrap()));
-        assert!(r.iter().any(|c| c == f["row"].to_string()));
+        let row = f["row"].to_string();
+        assert!(r.iter().any(|c| c == row));
         assert!(r.iter().any(|c| c == f["column"].as_str().unwrap()));
     }
 
@@ -1038,7 +1039,8 @@ fn clean_survey_exits_0_and_every_date_format_reads() {
     let w = Workdir::new("check-dates");
     write_config(&w);
     let mut rng = Rng::new(7);
-    let formats: Vec<(&str, Box<dyn Fn(NaiveDate) -> V>)> = vec![
+    type Style = Box<dyn Fn(NaiveDate) -> V>;
+    let formats: Vec<(&str, Style)> = vec![
         (
             "iso",
             Box::new(|d: NaiveDate| s(&d.format("%Y-%m-%d").to_string())),
