@@ -452,7 +452,10 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
         used_s.insert(c.s);
         // The same person surveyed twice (same full ID as the linked row) is
         // DUPLICATE_ID, reported by the checker: no POSSIBLE_MATCH on top.
-        if linked_by_r.get(&c.r).is_some_and(|&s| same_person(ctx, s, c.s)) {
+        if linked_by_r
+            .get(&c.r)
+            .is_some_and(|&s| same_person(ctx, s, c.s))
+        {
             continue;
         }
         let note = if linked_r.contains(&c.r) {

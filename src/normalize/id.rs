@@ -188,8 +188,9 @@ pub fn mask(id: &str) -> String {
     out
 }
 
-/// Mask every ID-looking run in free text: 18 characters (17 digits and a
-/// digit or X) or 15 digits, not part of a longer run of digits.
+/// Mask every ID-looking run in free text: any run of 14 or more digits
+/// (an 18-character ID may end in X), so an ID with a digit lost or added
+/// is masked too.
 pub fn mask_text(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
@@ -210,7 +211,8 @@ pub fn mask_text(s: &str) -> String {
             i += 1;
         }
         let run: String = chars[start..end].iter().collect();
-        if matches!(end - start, 15 | 18) {
+        // 15 and 18 digits are IDs; 14–17 and 19+ are IDs with a digit lost or added.
+        if end - start >= 14 {
             out.push_str(&mask(&run));
         } else {
             out.push_str(&run);
@@ -331,7 +333,8 @@ mod tests {
             mask_text("身份证号61092220100503123x与110105491231002不符，电话13800001111"),
             "身份证号610922********123x与110105*****1002不符，电话13800001111"
         );
-        // 19 digits is not an ID
-        assert_eq!(mask_text("1234567890123456789"), "1234567890123456789");
+        // An ID with a digit lost or added is still masked; a phone number is not.
+        assert_eq!(mask_text("61092220120206405"), "610922*******6405");
+        assert_eq!(mask_text("1234567890123456789"), "123456*********6789");
     }
 }
