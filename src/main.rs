@@ -17,6 +17,7 @@ const HELP_TEMPLATE: &str = "{about-with-newline}\n用法：{usage}\n\n{all-args
     disable_help_flag = true,
     disable_version_flag = true,
     disable_help_subcommand = true,
+    arg_required_else_help = true,
     after_help = "示例：\n  taizhang reconcile 摸底材料        核对一整轮（名单 + 摸底表）\n  taizhang check 附件1_初中.xlsx      只检查一张表\n  taizhang template                  生成空白官方表格\n\n每个命令加 --help 查看详细说明。"
 )]
 struct Cli {
@@ -44,6 +45,12 @@ enum Command {
 }
 
 fn main() {
+    cmd::double_click::setup_console();
+    // A folder dropped onto taizhang.exe, or a double-click without arguments.
+    let decision = cmd::double_click::decide_from_env();
+    if decision != cmd::double_click::Decision::Cli {
+        std::process::exit(cmd::double_click::run(&decision));
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -3,6 +3,7 @@
 //! itself are `Err` and become exit status 2 in `main`.
 
 pub mod check;
+pub mod double_click;
 pub mod reconcile;
 pub mod template;
 
