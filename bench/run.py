@@ -110,15 +110,23 @@ def score(truth, links):
 
 
 def taizhang_links(out_dir):
+    """(strict, sole): strict = decision "linked" only; sole adds a "possible"
+    pair that is its survey row's only candidate (taizhang holds the second
+    copy of a child surveyed twice as "possible" + DUPLICATE_ID by design)."""
     with open(os.path.join(out_dir, "findings.json"), encoding="utf-8") as f:
         j = json.load(f)
-    links, possible = {}, 0
+    strict, possible = {}, {}
     for l in j["links"]:
-        if l["decision"] != "linked":
-            possible += 1
-            continue
-        links[(l["survey"]["file"], l["survey"]["row"])] = l["roster"]["row"]
-    return links, possible
+        key = (l["survey"]["file"], l["survey"]["row"])
+        if l["decision"] == "linked":
+            strict[key] = l["roster"]["row"]
+        else:
+            possible.setdefault(key, []).append(l["roster"]["row"])
+    sole = dict(strict)
+    for key, rows in possible.items():
+        if key not in sole and len(rows) == 1:
+            sole[key] = rows[0]
+    return strict, sole, sum(len(v) for v in possible.values())
 
 
 def peer_links(path):
@@ -144,11 +152,20 @@ def run_size(n, args):
 
     print(f"[{n}] taizhang reconcile …", flush=True)
     out = os.path.join(rd, "taizhang_out")
-    t = timed([TZ, "reconcile", d, "--out", out])
+    # Inputs named explicitly: truth.csv sits in the same folder.
+    files = sorted(os.listdir(d))
+    cmd = [TZ, "reconcile", "--config", os.path.join(d, "taizhang.toml"), "--out", out]
+    cmd += ["--roster", os.path.join(d, next(f for f in files if f.startswith("县局名单")))]
+    for f in files:
+        if f.startswith("附件1_"):
+            cmd += ["--survey", os.path.join(d, f)]
+    t = timed(cmd)
     if not t["timed_out"] and t["rc"] in (0, 1):
-        links, possible = taizhang_links(out)
-        t["score"] = score(truth, links)
+        strict, sole, possible = taizhang_links(out)
+        t["score"] = score(truth, sole)
         t["possible"] = possible
+        res["tools"]["taizhang"] = t
+        res["tools"]["taizhang (linked only)"] = dict(t, score=score(truth, strict))
     res["tools"]["taizhang"] = t
 
     for peer in args.peers:
