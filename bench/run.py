@@ -42,11 +42,13 @@ def timed(cmd, timeout=None, env=None):
     txt = open(tf).read()
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", txt)
     w = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", txt)
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", txt))
     el = w.group(1).split(":") if w else []
     secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(el))) if el else wall
     return {
         "timed_out": False,
         "wall_s": secs,
+        "cpu_s": cpu,
         "rss_mb": int(m.group(1)) / 1024 if m else None,
         "rc": p.returncode,
         "stdout": out.decode(errors="replace")[-2000:],
@@ -191,23 +193,23 @@ def fmt(x, nd=3):
 
 def summarize(results, timeout):
     lines = []
-    lines.append("| size | tool | wall s | s / 1k rows | peak MB | tz/tool time | overall P / R / F1 | damaged ID F1 | twins F1 | not-in-roster false links | forbidden |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("| size | tool | wall s | cpu s | s / 1k rows | peak MB | tz/tool time | overall P / R / F1 | damaged ID F1 | twins F1 | not-in-roster false links | forbidden |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         n = r["size"]
         tz = r["tools"]["taizhang"]
         for name, t in r["tools"].items():
             if t.get("timed_out"):
-                lines.append(f"| {n:,} | {name} | timed out after {t['wall_s']:.0f} s | | | | | | | | |")
+                lines.append(f"| {n:,} | {name} | timed out after {t['wall_s']:.0f} s | | | | | | | | | |")
                 continue
             if t.get("rc") not in (0, 1):
-                lines.append(f"| {n:,} | {name} | failed (exit {t.get('rc')}) | | | | | | | | |")
+                lines.append(f"| {n:,} | {name} | failed (exit {t.get('rc')}) | | | | | | | | | |")
                 continue
             ratio = tz["wall_s"] / t["wall_s"] if not tz.get("timed_out") else None
             s = t.get("score")
             q = "" if not s else f"{fmt(s['overall']['precision'])} / {fmt(s['overall']['recall'])} / {fmt(s['overall']['f1'])}"
             lines.append(
-                f"| {n:,} | {name} | {t['wall_s']:.2f} | {1000 * t['wall_s'] / n:.4f} | {fmt(t.get('rss_mb'), 0)} | {fmt(ratio, 2)} | {q} | "
+                f"| {n:,} | {name} | {t['wall_s']:.2f} | {fmt(t.get('cpu_s'), 2)} | {1000 * t['wall_s'] / n:.4f} | {fmt(t.get('rss_mb'), 0)} | {fmt(ratio, 2)} | {q} | "
                 + (f"{fmt(s['damaged_id']['f1'])} | {fmt(s['twin']['f1'])} | {s['not_in_roster']['fp']} of {s['not_in_roster']['rows']} | {s['forbidden']} |" if s else " | | | |")
             )
     return "\n".join(lines)

@@ -16,8 +16,12 @@ fn write_round(dir: &Path, children: usize) {
     std::fs::write(dir.join("taizhang.toml"), spec.config_toml()).unwrap();
     synth::write_roster_xlsx(&round, &dir.join("县局名单.xlsx")).unwrap();
     for (school, _) in &spec.schools {
-        synth::write_survey_xlsx(&round, school, &dir.join(SynthRound::survey_file_name(school)))
-            .unwrap();
+        synth::write_survey_xlsx(
+            &round,
+            school,
+            &dir.join(SynthRound::survey_file_name(school)),
+        )
+        .unwrap();
     }
 }
 

@@ -46,7 +46,9 @@ fn read_csv(path: &Path) -> anyhow::Result<(usize, usize)> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "bench/data/2000".into());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "bench/data/2000".into());
     let t0 = std::time::Instant::now();
     let mut paths: Vec<_> = std::fs::read_dir(&dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))

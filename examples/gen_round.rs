@@ -24,7 +24,16 @@ const VILLAGE_HEADS: &[&str] = &[
     "东", "西", "南", "北", "上", "下", "新", "老", "大", "小", "高", "三", "五", "七", "红", "兴",
 ];
 const VILLAGE_TAILS: &[&str] = &[
-    "家沟村", "树坪村", "河湾村", "岭村", "庄村", "坝村", "垭村", "堡村", "营村", "田村",
+    "家沟村",
+    "树坪村",
+    "河湾村",
+    "岭村",
+    "庄村",
+    "坝村",
+    "垭村",
+    "堡村",
+    "营村",
+    "田村",
 ];
 
 fn scaled_spec(children: usize, seed: u64) -> RoundSpec {
@@ -74,7 +83,11 @@ fn main() -> anyhow::Result<()> {
     let spec = scaled_spec(children, seed);
     let t0 = std::time::Instant::now();
     let round = synth::generate(&spec);
-    eprintln!("generated {} children in {:?}", round.children.len(), t0.elapsed());
+    eprintln!(
+        "generated {} children in {:?}",
+        round.children.len(),
+        t0.elapsed()
+    );
     std::fs::write(dir.join("taizhang.toml"), spec.config_toml())?;
     let ext = if csv { "csv" } else { "xlsx" };
     let roster_file = format!("县局名单.{ext}");
