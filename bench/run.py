@@ -1,0 +1,235 @@
+"""Benchmark driver: for each size, generate a round (once), then in one run
+side by side: `taizhang reconcile`, the calamine read floor, Splink and
+recordlinkage, each under /usr/bin/time -v (wall time, peak RSS), peers
+capped by a timeout. Scores every tool's links against truth.csv and writes
+results/<size>.json plus a markdown table (results/summary.md).
+
+Usage (from the repo root, via bench/run.sh):
+  python bench/run.py [--sizes 2000,30000] [--timeout 1800] [--peers splink,recordlinkage]
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+TZ = os.path.join(ROOT, "target", "release", "taizhang")
+GEN = os.path.join(ROOT, "target", "release", "examples", "gen_round")
+READ = os.path.join(ROOT, "target", "release", "examples", "bench_read")
+PY = sys.executable
+
+
+def timed(cmd, timeout=None, env=None):
+    """Run cmd under /usr/bin/time -v; returns dict(wall_s, rss_mb, rc, timed_out, stderr)."""
+    tf = os.path.join(BENCH, "results", ".time.txt")
+    full = ["/usr/bin/time", "-v", "-o", tf] + cmd
+    t0 = time.perf_counter()
+    p = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        return {"timed_out": True, "wall_s": time.perf_counter() - t0, "rc": None}
+    wall = time.perf_counter() - t0
+    txt = open(tf).read()
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", txt)
+    w = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", txt)
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", txt))
+    el = w.group(1).split(":") if w else []
+    secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(el))) if el else wall
+    return {
+        "timed_out": False,
+        "wall_s": secs,
+        "cpu_s": cpu,
+        "rss_mb": int(m.group(1)) / 1024 if m else None,
+        "rc": p.returncode,
+        "stdout": out.decode(errors="replace")[-2000:],
+        "stderr": err.decode(errors="replace")[-2000:],
+    }
+
+
+def load_truth(d):
+    truth = {}
+    with open(os.path.join(d, "truth.csv"), encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            key = (r["survey_file"], int(r["survey_row"]))
+            truth[key] = {
+                "roster": int(r["roster_row"]) if r["roster_row"] else None,
+                "damaged_id": r["damaged_id"] == "1",
+                "not_in_roster": r["not_in_roster"] == "1",
+                "twin": r["twin"] == "1",
+                "twin_roster": int(r["twin_roster_row"]) if r["twin_roster_row"] else None,
+            }
+    return truth
+
+
+def score(truth, links):
+    """links: {(survey_file, survey_row): roster_row} (one per survey row)."""
+    subsets = {
+        "overall": lambda t: True,
+        "damaged_id": lambda t: t["damaged_id"],
+        "twin": lambda t: t["twin"],
+        "not_in_roster": lambda t: t["not_in_roster"],
+    }
+    res = {}
+    for name, keep in subsets.items():
+        tp = fp = fn = 0
+        rows = 0
+        for key, t in truth.items():
+            if not keep(t):
+                continue
+            rows += 1
+            got = links.get(key)
+            if got is not None and got == t["roster"]:
+                tp += 1
+            else:
+                if got is not None:
+                    fp += 1
+                if t["roster"] is not None:
+                    fn += 1
+        p = tp / (tp + fp) if tp + fp else None
+        r = tp / (tp + fn) if tp + fn else None
+        f1 = 2 * p * r / (p + r) if p and r else (None if p is None or r is None else 0.0)
+        res[name] = {"rows": rows, "tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": f1}
+    forbidden = 0
+    for key, got in links.items():
+        t = truth.get(key)
+        if t is None:
+            continue
+        if t["not_in_roster"] or (t["twin_roster"] is not None and got == t["twin_roster"]):
+            forbidden += 1
+    res["forbidden"] = forbidden
+    res["links"] = len(links)
+    return res
+
+
+def taizhang_links(out_dir):
+    """(strict, sole): strict = decision "linked" only; sole adds a "possible"
+    pair that is its survey row's only candidate (taizhang holds the second
+    copy of a child surveyed twice as "possible" + DUPLICATE_ID by design)."""
+    with open(os.path.join(out_dir, "findings.json"), encoding="utf-8") as f:
+        j = json.load(f)
+    strict, possible = {}, {}
+    for l in j["links"]:
+        key = (l["survey"]["file"], l["survey"]["row"])
+        if l["decision"] == "linked":
+            strict[key] = l["roster"]["row"]
+        else:
+            possible.setdefault(key, []).append(l["roster"]["row"])
+    sole = dict(strict)
+    for key, rows in possible.items():
+        if key not in sole and len(rows) == 1:
+            sole[key] = rows[0]
+    return strict, sole, sum(len(v) for v in possible.values())
+
+
+def peer_links(path):
+    links = {}
+    with open(path, encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            links[(r["survey_file"], int(r["survey_row"]))] = int(r["roster_row"])
+    return links
+
+
+def run_size(n, args):
+    d = os.path.join(BENCH, "data", str(n))
+    if not os.path.exists(os.path.join(d, "truth.csv")):
+        print(f"[{n}] generating …", flush=True)
+        subprocess.run([GEN, d, str(n), "2022"], check=True)
+    truth = load_truth(d)
+    res = {"size": n, "survey_rows": len(truth), "tools": {}}
+    rd = os.path.join(BENCH, "results", str(n))
+    os.makedirs(rd, exist_ok=True)
+
+    print(f"[{n}] calamine read …", flush=True)
+    res["tools"]["calamine_read"] = timed([READ, d])
+
+    print(f"[{n}] taizhang reconcile …", flush=True)
+    out = os.path.join(rd, "taizhang_out")
+    # Inputs named explicitly: truth.csv sits in the same folder.
+    files = sorted(os.listdir(d))
+    cmd = [TZ, "reconcile", "--config", os.path.join(d, "taizhang.toml"), "--out", out]
+    cmd += ["--roster", os.path.join(d, next(f for f in files if f.startswith("县局名单")))]
+    for f in files:
+        if f.startswith("附件1_"):
+            cmd += ["--survey", os.path.join(d, f)]
+    t = timed(cmd)
+    if not t["timed_out"] and t["rc"] in (0, 1):
+        strict, sole, possible = taizhang_links(out)
+        t["score"] = score(truth, sole)
+        t["possible"] = possible
+        res["tools"]["taizhang"] = t
+        res["tools"]["taizhang (linked only)"] = dict(t, score=score(truth, strict))
+    res["tools"]["taizhang"] = t
+
+    for peer in args.peers:
+        print(f"[{n}] {peer} …", flush=True)
+        lf = os.path.join(rd, f"{peer}_links.csv")
+        tj = os.path.join(rd, f"{peer}_timings.json")
+        for f in (lf, tj):
+            if os.path.exists(f):
+                os.remove(f)
+        t = timed([PY, os.path.join(BENCH, "peers.py"), peer, d, lf, tj], timeout=args.timeout)
+        if not t["timed_out"] and t["rc"] == 0:
+            t["score"] = score(truth, peer_links(lf))
+            t["phases"] = json.load(open(tj))
+        res["tools"][peer] = t
+    with open(os.path.join(BENCH, "results", f"{n}.json"), "w") as f:
+        json.dump(res, f, indent=1, ensure_ascii=False)
+    return res
+
+
+def fmt(x, nd=3):
+    return "–" if x is None else f"{x:.{nd}f}"
+
+
+def summarize(results, timeout):
+    lines = []
+    lines.append("| size | tool | wall s | cpu s | s / 1k rows | peak MB | tz/tool time | overall P / R / F1 | damaged ID F1 | twins F1 | not-in-roster false links | forbidden |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        n = r["size"]
+        tz = r["tools"]["taizhang"]
+        for name, t in r["tools"].items():
+            if t.get("timed_out"):
+                lines.append(f"| {n:,} | {name} | timed out after {t['wall_s']:.0f} s | | | | | | | | | |")
+                continue
+            if t.get("rc") not in (0, 1):
+                lines.append(f"| {n:,} | {name} | failed (exit {t.get('rc')}) | | | | | | | | | |")
+                continue
+            ratio = tz["wall_s"] / t["wall_s"] if not tz.get("timed_out") else None
+            s = t.get("score")
+            q = "" if not s else f"{fmt(s['overall']['precision'])} / {fmt(s['overall']['recall'])} / {fmt(s['overall']['f1'])}"
+            lines.append(
+                f"| {n:,} | {name} | {t['wall_s']:.2f} | {fmt(t.get('cpu_s'), 2)} | {1000 * t['wall_s'] / n:.4f} | {fmt(t.get('rss_mb'), 0)} | {fmt(ratio, 2)} | {q} | "
+                + (f"{fmt(s['damaged_id']['f1'])} | {fmt(s['twin']['f1'])} | {s['not_in_roster']['fp']} of {s['not_in_roster']['rows']} | {s['forbidden']} |" if s else " | | | |")
+            )
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="2000,30000")
+    ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--peers", default="splink,recordlinkage")
+    args = ap.parse_args()
+    args.peers = [p for p in args.peers.split(",") if p]
+    os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
+    results = []
+    for n in [int(s.replace("_", "")) for s in args.sizes.split(",")]:
+        results.append(run_size(n, args))
+        md = summarize(results, args.timeout)
+        open(os.path.join(BENCH, "results", "summary.md"), "w").write(md + "\n")
+        print(md, flush=True)
+
+
+if __name__ == "__main__":
+    main()
