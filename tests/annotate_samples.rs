@@ -64,7 +64,7 @@ impl Pkg {
             let mut f = z.by_index(i).unwrap();
             let mut v = Vec::new();
             f.read_to_end(&mut v).unwrap();
-            entries.insert(f.name().to_string(), v);
+            entries.insert(f.name().unwrap().to_string(), v);
         }
         Pkg { entries }
     }
@@ -121,14 +121,14 @@ fn elements(xml: &[u8], local: &str) -> Vec<BTreeMap<String, String>> {
     loop {
         match r.read_event_into(&mut buf).unwrap() {
             Event::Eof => break,
-            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == local.as_bytes() => {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == local => {
                 out.push(
                     e.attributes()
                         .flatten()
                         .map(|a| {
                             (
-                                String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-                                a.unescape_value().unwrap().into_owned(),
+                                a.key.as_ref().to_string(),
+                                quick_xml::escape::unescape(&a.value).unwrap().into_owned(),
                             )
                         })
                         .collect(),
@@ -153,39 +153,39 @@ fn comments(xml: &[u8]) -> BTreeMap<String, String> {
         match r.read_event_into(&mut buf).unwrap() {
             Event::Eof => break,
             Event::Start(e) => match e.local_name().as_ref() {
-                b"comment" => {
+                "comment" => {
                     let a = e
                         .attributes()
                         .flatten()
-                        .find(|a| a.key.as_ref() == b"ref")
+                        .find(|a| a.key.as_ref() == "ref")
                         .unwrap();
-                    let k = String::from_utf8_lossy(&a.value).into_owned();
+                    let k = a.value.to_string();
                     out.insert(k.clone(), String::new());
                     cur = Some(k);
                 }
-                b"t" => in_t = true,
-                b"rPh" => in_rph = true,
+                "t" => in_t = true,
+                "rPh" => in_rph = true,
                 _ => {}
             },
             Event::End(e) => match e.local_name().as_ref() {
-                b"comment" => cur = None,
-                b"t" => in_t = false,
-                b"rPh" => in_rph = false,
+                "comment" => cur = None,
+                "t" => in_t = false,
+                "rPh" => in_rph = false,
                 _ => {}
             },
             Event::Text(t) if in_t && !in_rph => {
                 if let Some(k) = &cur {
-                    out.get_mut(k).unwrap().push_str(&t.xml_content().unwrap());
+                    out.get_mut(k).unwrap().push_str(&t.xml10_content());
                 }
             }
             Event::GeneralRef(g) if in_t && !in_rph => {
                 if let Some(k) = &cur {
-                    let s = match g.as_ref() {
-                        b"amp" => "&",
-                        b"lt" => "<",
-                        b"gt" => ">",
-                        b"quot" => "\"",
-                        b"apos" => "'",
+                    let s = match g.xml10_content().as_ref() {
+                        "amp" => "&",
+                        "lt" => "<",
+                        "gt" => ">",
+                        "quot" => "\"",
+                        "apos" => "'",
                         _ => "?",
                     };
                     out.get_mut(k).unwrap().push_str(s);
@@ -222,12 +222,12 @@ fn xf_fill_rgb(styles: &[u8]) -> Vec<Option<String>> {
         match r.read_event_into(&mut buf).unwrap() {
             Event::Eof => break,
             Event::Start(e) | Event::Empty(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let name = e.local_name().as_ref().to_string();
                 let get = |k: &str| {
                     e.attributes()
                         .flatten()
-                        .find(|a| a.key.as_ref() == k.as_bytes())
-                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                        .find(|a| a.key.as_ref() == k)
+                        .map(|a| a.value.to_string())
                 };
                 match name.as_str() {
                     "fills" | "cellXfs" | "cellStyleXfs" | "dxfs" => section = name.clone(),
