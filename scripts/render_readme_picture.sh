@@ -11,6 +11,8 @@
 #   SAMPLES       the sample folder (default: samples next to this script)
 #   COPY          the annotated copy to render (default 附件1_熨斗初级中学.核对.xlsx)
 #   DPI           resolution (default 100)
+#   DATA_MARK     text on the data sheet's first printed page (default 填报单位):
+#                 pages before it are 核对说明's
 # Needs: soffice (LibreOffice), pdftoppm and pdftotext (poppler-utils), python3.
 set -euo pipefail
 
@@ -20,6 +22,7 @@ out="${1:-$root/docs/annotated.png}"
 samples="${SAMPLES:-$root/samples}"
 copy="${COPY:-附件1_熨斗初级中学.核对.xlsx}"
 dpi="${DPI:-100}"
+mark="${DATA_MARK:-填报单位}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -45,16 +48,20 @@ soffice "-env:UserInstallation=file://$work/profile" --headless --norestore \
     --convert-to pdf --outdir "$work" "$work/copy.xlsx" >"$work/soffice.log" 2>&1
 [[ -s "$work/copy.pdf" ]] || { cat "$work/soffice.log" >&2; echo "LibreOffice wrote no PDF" >&2; exit 2; }
 
-# 3. Page 1 is 核对说明; the data page is the one with the most red and
-#    orange fills among pages without finding codes (ID_CHECKSUM …) in it.
+# 3. Page 1 is 核对说明; the data sheet starts at the first page showing
+#    $mark, and of its pages the one with the most red and orange fills wins.
 pages="$(pdfinfo "$work/copy.pdf" 2>/dev/null | awk '/^Pages:/{print $2}')"
 pages="${pages:-1}"
 pdftoppm -r 40 "$work/copy.pdf" "$work/low"
-best=""; best_n=0
+first_data=""
 for ((p = 2; p <= pages; p++)); do
-    if pdftotext -f "$p" -l "$p" "$work/copy.pdf" - | grep -Eq '[A-Z]{2,}_[A-Z]{2,}'; then
-        continue
+    if pdftotext -f "$p" -l "$p" "$work/copy.pdf" - | grep -q "$mark"; then
+        first_data="$p"
+        break
     fi
+done
+best=""; best_n=0
+for ((p = ${first_data:-pages + 1}; p <= pages; p++)); do
     f="$(ls "$work"/low-*.ppm | sed -n "${p}p")"
     read -r _ _ red orange _ < <(python3 "$here/ppm_tool.py" count "$f")
     n=$((red + orange))
