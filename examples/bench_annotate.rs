@@ -118,7 +118,7 @@ fn generate(path: &Path, rows: u32) {
     ws.set_freeze_panes(3, 0).unwrap();
     let base = NaiveDate::from_ymd_opt(2007, 1, 1).unwrap();
     for i in 0..rows {
-        let r = (FIRST_DATA_ROW - 1 + i) as u32;
+        let r = FIRST_DATA_ROW - 1 + i;
         let sex = if rng.chance(0.5) {
             Sex::Male
         } else {

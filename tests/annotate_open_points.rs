@@ -165,10 +165,7 @@ fn workbook_without_styles_gets_a_minimal_styles_part() {
         .parse()
         .unwrap();
     let fills: Vec<&str> = styles.split("<fill>").skip(1).collect();
-    assert!(
-        fills[fill - 0].contains("FFFFC7CE"),
-        "fill {fill}: {styles}"
-    );
+    assert!(fills[fill].contains("FFFFC7CE"), "fill {fill}: {styles}");
 }
 
 /// (idmap blocks, shape numbers) of a VML drawing.
