@@ -26,6 +26,8 @@ const CT_WORKSHEET: &str =
 const CT_COMMENTS: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml";
 const CT_VML: &str = "application/vnd.openxmlformats-officedocument.vmlDrawing";
+const T_STYLES: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles";
+const CT_STYLES: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml";
 const AUTHOR: &str = "台账核对";
 const SUMMARY_NAME: &str = "核对说明";
 
@@ -216,14 +218,34 @@ pub fn patch_package<R: Read + Seek>(
     }
 
     // ---- styles ----
-    let styles_part = wb_rels
+    // A workbook without a styles part (some generators write none) gets a
+    // minimal one: every cell's style 0 is the default format anyway.
+    let styles_rel = wb_rels
         .iter()
-        .find(|r| r.typ.ends_with("/styles"))
-        .map(|r| super::xml::resolve_target(&wb_dir, &r.target))
-        .ok_or_else(|| corrupt(input, "缺少样式部件 xl/styles.xml"))?;
-    let styles_xml = pkg
-        .read(&styles_part)?
-        .ok_or_else(|| corrupt(input, format!("缺少样式部件 {styles_part}")))?;
+        .find(|r| r.typ.ends_with("/styles") && !r.external)
+        .map(|r| super::xml::resolve_target(&wb_dir, &r.target));
+    let existing_styles = match &styles_rel {
+        Some(p) => pkg.read(p)?.map(|x| (p.clone(), x)),
+        None => None,
+    };
+    let (styles_part, styles_xml, styles_is_new) = match existing_styles {
+        Some((p, x)) => (p, x, false),
+        None => {
+            let p = styles_rel.clone().unwrap_or_else(|| {
+                format!("{wb_dir}/styles.xml")
+                    .trim_start_matches('/')
+                    .to_string()
+            });
+            let p = if pkg.exists(&p) {
+                format!("{wb_dir}/styles_tz.xml")
+                    .trim_start_matches('/')
+                    .to_string()
+            } else {
+                p
+            };
+            (p, styles::MINIMAL.as_bytes().to_vec(), true)
+        }
+    };
     let counts = styles::scan(&styles_xml, input)?;
     let font0 = counts.fonts;
     let fill0 = counts.fills;
@@ -307,7 +329,22 @@ pub fn patch_package<R: Read + Seek>(
     let mut overrides: Vec<(String, &'static str)> = Vec::new();
     let mut need_vml_default = false;
     let mut edits: BTreeMap<String, SheetEdit> = BTreeMap::new(); // part → edit
-    let mut vml_block = 0u32;
+    // Every VML drawing already in the package claims its idmap blocks and
+    // the blocks of its shape ids (Excel: shape `_x0000_s<1024*block+n>`).
+    let mut vml_used: BTreeSet<u32> = BTreeSet::new();
+    let vml_names: Vec<String> = pkg
+        .names
+        .iter()
+        .filter(|n| n.to_ascii_lowercase().ends_with(".vml"))
+        .cloned()
+        .collect();
+    for n in &vml_names {
+        if let Some(x) = pkg.read(n)? {
+            let ids = vml_ids(&x);
+            vml_used.extend(ids.blocks.iter().copied());
+            vml_used.extend(ids.shapes.iter().map(|s| s / 1024));
+        }
+    }
 
     for (sheet_name, cells) in &marks {
         let part = sheet_parts[sheet_name].clone();
@@ -380,18 +417,16 @@ pub fn patch_package<R: Read + Seek>(
             .and_then(|id| rels.iter().find(|r| &r.id == id))
             .map(|r| super::xml::resolve_target(&sheet_dir, &r.target))
             .filter(|p| pkg.exists(p));
-        vml_block += 1;
         match existing_vml {
             Some(vpart) => {
                 let xml = pkg.read(&vpart)?.unwrap_or_default();
-                replaced.insert(vpart, merge_vml(&xml, &shape_cells, 80 + vml_block));
+                replaced.insert(vpart, merge_vml(&xml, &shape_cells, &mut vml_used));
             }
             None => {
                 let vpart = alloc(&|k| format!("xl/drawings/vmlDrawing{k}.vml"));
-                added.push((
-                    vpart.clone(),
-                    new_vml(&shape_cells, 50 + vml_block).into_bytes(),
-                ));
+                let blocks = free_blocks(&vml_used, shape_blocks(shape_cells.len()));
+                vml_used.extend(blocks.clone());
+                added.push((vpart.clone(), new_vml(&shape_cells, &blocks).into_bytes()));
                 need_vml_default = true;
                 let id = next_id(&mut used_ids);
                 new_rels.push(Rel {
@@ -415,7 +450,33 @@ pub fn patch_package<R: Read + Seek>(
         }
         edits.insert(part, edit);
     }
-    replaced.insert(styles_part, new_styles);
+    let mut wb_new_rels: Vec<Rel> = Vec::new();
+    let mut wb_ids: BTreeSet<String> = wb_rels.iter().map(|r| r.id.clone()).collect();
+    let mut wb_next_id = || {
+        let mut k = 1;
+        loop {
+            let id = format!("rIdTz{k}");
+            if wb_ids.insert(id.clone()) {
+                return id;
+            }
+            k += 1;
+        }
+    };
+    if styles_is_new {
+        added.push((styles_part.clone(), new_styles));
+        overrides.push((format!("/{styles_part}"), CT_STYLES));
+        // A dangling styles relationship (part missing) now has its part.
+        if styles_rel.is_none() {
+            wb_new_rels.push(Rel {
+                id: wb_next_id(),
+                typ: T_STYLES.into(),
+                target: super::xml::relative_target(&wb_dir, &styles_part),
+                external: false,
+            });
+        }
+    } else {
+        replaced.insert(styles_part, new_styles);
+    }
 
     // ---- the summary sheet ----
     let existing_names: BTreeSet<String> =
@@ -436,7 +497,7 @@ pub fn patch_package<R: Read + Seek>(
             local.insert((f.clone(), s.clone()));
         }
     }
-    let (sum_xml, header, last) = summary::sheet_xml(info, sum_styles, &local);
+    let (sum_xml, header, last) = summary::sheet_xml(info, &sum_name, sum_styles, &local);
     let sum_part = alloc(&|k| {
         format!("{wb_dir}/worksheets/sheet{k}.xml")
             .trim_start_matches('/')
@@ -444,15 +505,7 @@ pub fn patch_package<R: Read + Seek>(
     });
     added.insert(0, (sum_part.clone(), sum_xml.into_bytes()));
     overrides.insert(0, (format!("/{sum_part}"), CT_WORKSHEET));
-    let wb_ids: BTreeSet<String> = wb_rels.iter().map(|r| r.id.clone()).collect();
-    let mut k = 1;
-    let sum_rid = loop {
-        let id = format!("rIdTz{k}");
-        if !wb_ids.contains(&id) {
-            break id;
-        }
-        k += 1;
-    };
+    let sum_rid = wb_next_id();
     let sum_rel = Rel {
         id: sum_rid.clone(),
         typ: T_WORKSHEET.into(),
@@ -461,8 +514,12 @@ pub fn patch_package<R: Read + Seek>(
     };
     replaced.insert(
         wb_rels_part.clone(),
-        add_rels(&wb_rels_xml, &[sum_rel])
-            .map_err(|e| corrupt(input, format!("{wb_rels_part}：{e}")))?,
+        add_rels(&wb_rels_xml, &{
+            let mut v = vec![sum_rel];
+            v.extend(wb_new_rels);
+            v
+        })
+        .map_err(|e| corrupt(input, format!("{wb_rels_part}：{e}")))?,
     );
     let max_id = sheets.iter().map(|(_, id, _)| *id).max().unwrap_or(0);
     let new_wb = rewrite_workbook(
@@ -622,6 +679,7 @@ fn rewrite_content_types(
     let text = String::from_utf8_lossy(xml);
     // Whether a Default for .vml exists already (parsed, not searched).
     let mut has_vml = false;
+    let mut existing: BTreeSet<String> = BTreeSet::new();
     let mut r = NsReader::from_reader(xml);
     let mut buf = Vec::new();
     loop {
@@ -632,6 +690,11 @@ fn rewrite_content_types(
                     && attr(&e, "Extension").is_some_and(|x| x.eq_ignore_ascii_case("vml")) =>
             {
                 has_vml = true;
+            }
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Override" => {
+                if let Some(p) = attr(&e, "PartName") {
+                    existing.insert(p.to_ascii_lowercase());
+                }
             }
             _ => {}
         }
@@ -646,6 +709,9 @@ fn rewrite_content_types(
             ));
         }
         for (part, ct) in overrides {
+            if existing.contains(&part.to_ascii_lowercase()) {
+                continue;
+            }
             s.push_str(&format!(
                 r#"<{p}Override PartName="{}" ContentType="{ct}"/>"#,
                 esc(part)
@@ -1080,13 +1146,39 @@ fn vml_shape(id: u32, row: u32, col: u32, lines: usize, z: usize, ns: bool) -> S
     )
 }
 
-fn new_vml(cells: &[((u32, u32), usize)], block: u32) -> String {
+/// How many 1024-id blocks `n` new shapes need (ids start at block*1024+1).
+fn shape_blocks(n: usize) -> u32 {
+    1 + n as u32 / 1024
+}
+
+/// `k` consecutive blocks (from 1) none of which is in `used`.
+fn free_blocks(used: &BTreeSet<u32>, k: u32) -> Vec<u32> {
+    let mut b = 1;
+    loop {
+        if (b..b + k).all(|x| !used.contains(&x)) {
+            return (b..b + k).collect();
+        }
+        b += 1;
+    }
+}
+
+fn idmap_data(blocks: &[u32]) -> String {
+    blocks
+        .iter()
+        .map(|b| b.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn new_vml(cells: &[((u32, u32), usize)], blocks: &[u32]) -> String {
+    let first = blocks.first().copied().unwrap_or(1);
     let mut x = format!(
-        "<xml {VML_NS}>\n <o:shapelayout v:ext=\"edit\"><o:idmap v:ext=\"edit\" data=\"{block}\"/></o:shapelayout>{SHAPETYPE}\n"
+        "<xml {VML_NS}>\n <o:shapelayout v:ext=\"edit\"><o:idmap v:ext=\"edit\" data=\"{}\"/></o:shapelayout>{SHAPETYPE}\n",
+        idmap_data(blocks)
     );
     for (i, ((r, c), lines)) in cells.iter().enumerate() {
         x.push_str(&vml_shape(
-            block * 1024 + 1 + i as u32,
+            first * 1024 + 1 + i as u32,
             *r,
             *c,
             *lines,
@@ -1099,13 +1191,97 @@ fn new_vml(cells: &[((u32, u32), usize)], block: u32) -> String {
     x
 }
 
+/// The idmap blocks and shape numbers of a VML drawing.
+#[derive(Debug, Default, PartialEq)]
+struct VmlIds {
+    blocks: Vec<u32>,
+    /// Span (start, end) of the idmap's data value, to rewrite it.
+    data_span: Option<(usize, usize)>,
+    shapes: Vec<u32>,
+}
+
+/// Scan VML bytes for `<o:idmap ... data="1,2">` and `_x0000_s1025` ids.
+/// VML from old writers is often not well-formed XML, so this scans bytes.
+fn vml_ids(xml: &[u8]) -> VmlIds {
+    let mut out = VmlIds::default();
+    let find = |hay: &[u8], needle: &[u8], from: usize| -> Option<usize> {
+        hay.get(from..)?
+            .windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+            .map(|p| p + from)
+    };
+    if let Some(i) = find(xml, b"idmap", 0) {
+        let end = find(xml, b">", i).unwrap_or(xml.len());
+        let tag = &xml[i..end];
+        if let Some(d) = find(tag, b"data=", 0) {
+            let q = i + d + 5;
+            if let Some(&quote) = xml.get(q)
+                && (quote == b'"' || quote == b'\'')
+                && let Some(close) = xml[q + 1..end].iter().position(|&c| c == quote)
+            {
+                let (a, b) = (q + 1, q + 1 + close);
+                out.data_span = Some((a, b));
+                out.blocks = String::from_utf8_lossy(&xml[a..b])
+                    .split(',')
+                    .filter_map(|v| v.trim().parse().ok())
+                    .collect();
+            }
+        }
+    }
+    let mut from = 0;
+    while let Some(i) = find(xml, b"_x0000_s", from) {
+        let digits: Vec<u8> = xml[i + 8..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .copied()
+            .collect();
+        if let Ok(n) = String::from_utf8_lossy(&digits).parse::<u32>() {
+            out.shapes.push(n);
+        }
+        from = i + 8;
+    }
+    out
+}
+
 /// Insert shapes before the closing `</xml>` of an existing VML drawing.
+/// New shape ids continue after the drawing's own; the blocks they fall in
+/// are added to its idmap, and when one of those belongs to another drawing
+/// the new shapes move to fresh blocks (`used` is updated).
 /// VML from old writers is often not well-formed XML, so this one splices
-/// bytes at the root's closing tag instead of parsing.
-fn merge_vml(xml: &[u8], cells: &[((u32, u32), usize)], block: u32) -> Vec<u8> {
+/// bytes instead of parsing.
+fn merge_vml(xml: &[u8], cells: &[((u32, u32), usize)], used: &mut BTreeSet<u32>) -> Vec<u8> {
     if cells.is_empty() {
         return xml.to_vec();
     }
+    let ids = vml_ids(xml);
+    let n = cells.len() as u32;
+    let own: BTreeSet<u32> = ids.blocks.iter().copied().collect();
+    let first_block = ids.blocks.iter().min().copied();
+    let start = match (ids.shapes.iter().max(), first_block) {
+        (Some(m), Some(b)) => (*m).max(b * 1024) + 1,
+        (Some(m), None) => m + 1,
+        (None, Some(b)) => b * 1024 + 1,
+        (None, None) => 0,
+    };
+    let span = |start: u32| -> Vec<u32> { (start / 1024..=(start + n - 1) / 1024).collect() };
+    let fits = start > 0
+        && span(start).iter().all(|b| {
+            own.contains(b) || !used.contains(b) || ids.shapes.iter().any(|s| s / 1024 == *b)
+        });
+    let (start, new_blocks) = if fits {
+        let extra: Vec<u32> = span(start)
+            .into_iter()
+            .filter(|b| !own.contains(b))
+            .collect();
+        (start, extra)
+    } else {
+        let blocks = free_blocks(used, shape_blocks(cells.len()));
+        (blocks[0] * 1024 + 1, blocks)
+    };
+    used.extend(new_blocks.iter().copied());
+    let mut all_blocks = ids.blocks.clone();
+    all_blocks.extend(new_blocks.iter().copied());
+
     let needle = b"</xml>";
     let pos = xml
         .windows(needle.len())
@@ -1115,7 +1291,33 @@ fn merge_vml(xml: &[u8], cells: &[((u32, u32), usize)], block: u32) -> Vec<u8> {
         .windows(12)
         .any(|w| w == b"_x0000_t202\"" || w == b"_x0000_t202'");
     let mut out = Vec::with_capacity(xml.len() + cells.len() * 800);
-    out.extend_from_slice(&xml[..pos]);
+    // Head up to `pos`, with the idmap data rewritten or a shapelayout added.
+    match ids.data_span {
+        Some((a, b)) if !new_blocks.is_empty() => {
+            out.extend_from_slice(&xml[..a]);
+            out.extend_from_slice(idmap_data(&all_blocks).as_bytes());
+            out.extend_from_slice(&xml[b..pos]);
+        }
+        None if !new_blocks.is_empty() => {
+            // After the root start tag `<xml ...>`.
+            let root_end = xml
+                .windows(4)
+                .position(|w| w.eq_ignore_ascii_case(b"<xml"))
+                .and_then(|i| xml[i..].iter().position(|&c| c == b'>').map(|p| i + p + 1))
+                .filter(|e| *e <= pos)
+                .unwrap_or(0);
+            out.extend_from_slice(&xml[..root_end]);
+            out.extend_from_slice(
+                format!(
+                    "<o:shapelayout {VML_NS} v:ext=\"edit\"><o:idmap v:ext=\"edit\" data=\"{}\"/></o:shapelayout>",
+                    idmap_data(&all_blocks)
+                )
+                .as_bytes(),
+            );
+            out.extend_from_slice(&xml[root_end..pos]);
+        }
+        _ => out.extend_from_slice(&xml[..pos]),
+    }
     if !has_type {
         out.extend_from_slice(
             SHAPETYPE
@@ -1125,7 +1327,7 @@ fn merge_vml(xml: &[u8], cells: &[((u32, u32), usize)], block: u32) -> Vec<u8> {
     }
     for (i, ((r, c), lines)) in cells.iter().enumerate() {
         out.extend_from_slice(
-            vml_shape(block * 1024 + 1 + i as u32, *r, *c, *lines, 1000 + i, true).as_bytes(),
+            vml_shape(start + i as u32, *r, *c, *lines, 1000 + i, true).as_bytes(),
         );
     }
     if pos == xml.len() {
@@ -1202,10 +1404,55 @@ mod tests {
     #[test]
     fn vml_merge_adds_shapes_before_root_end() {
         let old = "<xml xmlns:v=\"urn:schemas-microsoft-com:vml\"><v:shapetype id=\"_x0000_t202\"></v:shapetype><v:shape id=\"a\"/></xml>\n";
-        let out = String::from_utf8(merge_vml(old.as_bytes(), &[((3, 2), 4)], 81)).unwrap();
-        assert!(out.starts_with("<xml xmlns:v=\"urn:schemas-microsoft-com:vml\"><v:shapetype id=\"_x0000_t202\"></v:shapetype><v:shape id=\"a\"/><v:shape xmlns:v"));
+        let mut used = BTreeSet::new();
+        let out = String::from_utf8(merge_vml(old.as_bytes(), &[((3, 2), 4)], &mut used)).unwrap();
+        // No idmap before: one is added, in a free block.
+        assert!(out.starts_with("<xml xmlns:v=\"urn:schemas-microsoft-com:vml\"><o:shapelayout"));
+        assert!(out.contains("<o:idmap v:ext=\"edit\" data=\"1\"/>"));
+        assert!(out.contains(
+            "<v:shapetype id=\"_x0000_t202\"></v:shapetype><v:shape id=\"a\"/><v:shape xmlns:v"
+        ));
+        assert!(out.contains("id=\"_x0000_s1025\""));
         assert!(out.contains("<x:Row>2</x:Row><x:Column>1</x:Column>"));
         assert!(out.ends_with("</xml>\n"));
         assert_eq!(out.matches("v:shapetype id").count(), 1);
+        assert_eq!(used, [1].into_iter().collect());
+    }
+
+    #[test]
+    fn vml_merge_continues_the_drawings_ids_and_skips_blocks_of_others() {
+        // The drawing owns block 1 with shapes up to 1027; block 2 is another sheet's.
+        let old = "<xml><o:shapelayout v:ext=\"edit\"><o:idmap v:ext=\"edit\" data=\"1\"/></o:shapelayout><v:shape id=\"_x0000_s1025\"/><v:shape id=\"_x0000_s1027\"/></xml>";
+        let mut used: BTreeSet<u32> = [1, 2].into_iter().collect();
+        let out = String::from_utf8(merge_vml(
+            old.as_bytes(),
+            &[((3, 2), 4), ((4, 2), 4)],
+            &mut used,
+        ))
+        .unwrap();
+        assert!(out.contains("data=\"1\""), "{out}");
+        assert!(out.contains("_x0000_s1028") && out.contains("_x0000_s1029"));
+        // Too many shapes for block 1 and block 2 taken: fresh blocks 3, 4, and the idmap lists them.
+        let many: Vec<((u32, u32), usize)> = (1..=1100).map(|r| ((r, 1), 4)).collect();
+        let mut used: BTreeSet<u32> = [1, 2].into_iter().collect();
+        let out = String::from_utf8(merge_vml(old.as_bytes(), &many, &mut used)).unwrap();
+        assert!(out.contains("data=\"1,3,4\""), "{}", &out[..200]);
+        assert!(out.contains("_x0000_s3073\"") && out.contains("_x0000_s4172\""));
+        assert!(!out.contains("_x0000_s2049\""));
+        assert_eq!(used, [1, 2, 3, 4].into_iter().collect());
+    }
+
+    #[test]
+    fn new_vml_lists_every_block_its_shapes_use() {
+        let used: BTreeSet<u32> = [1].into_iter().collect();
+        let cells: Vec<((u32, u32), usize)> = (1..=1500).map(|r| ((r, 1), 4)).collect();
+        let blocks = free_blocks(&used, shape_blocks(cells.len()));
+        assert_eq!(blocks, vec![2, 3]);
+        let x = new_vml(&cells, &blocks);
+        assert!(x.contains("<o:idmap v:ext=\"edit\" data=\"2,3\"/>"));
+        assert!(x.contains("_x0000_s2049\"") && x.contains("_x0000_s3548\""));
+        let ids = vml_ids(x.as_bytes());
+        assert_eq!(ids.blocks, vec![2, 3]);
+        assert!(ids.shapes.iter().all(|s| [2, 3].contains(&(s / 1024))));
     }
 }

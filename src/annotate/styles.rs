@@ -32,6 +32,21 @@ pub struct StylePlan {
     pub copies: Vec<(u32, u32)>,
 }
 
+/// The styles part written into a workbook that has none: one font, the two
+/// fills every styles part starts with, one border, one cell format.
+pub const MINIMAL: &str = concat!(
+    r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+    "\n",
+    r#"<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#,
+    r#"<fonts count="1"><font><sz val="11"/><name val="宋体"/><family val="3"/><charset val="134"/></font></fonts>"#,
+    r#"<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>"#,
+    r#"<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>"#,
+    r#"<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>"#,
+    r#"<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>"#,
+    r#"<cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles>"#,
+    "</styleSheet>"
+);
+
 fn err(path: &std::path::Path, detail: impl Into<String>) -> AnnotateError {
     AnnotateError::Corrupt {
         path: path.to_path_buf(),

@@ -72,9 +72,12 @@ pub fn quote_sheet(name: &str) -> String {
 
 /// The sheet XML. `local_sheets` are the (file, sheet) pairs present in this
 /// workbook: findings there get a working internal hyperlink.
+/// `own_name` is this sheet's name in the workbook (links to its own rows
+/// are sheet-qualified, as Excel and WPS require).
 /// Returns (xml, header row, last table row).
 pub fn sheet_xml(
     info: &SummaryInfo,
+    own_name: &str,
     styles: SumStyles,
     local_sheets: &BTreeSet<(String, String)>,
 ) -> (String, u32, u32) {
@@ -215,7 +218,7 @@ pub fn sheet_xml(
     sh.links.push((
         2,
         1,
-        format!("A{counts_row}"),
+        format!("{}!A{counts_row}", quote_sheet(own_name)),
         format!("第 {counts_row} 行"),
     ));
 
