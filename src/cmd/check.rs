@@ -6,7 +6,7 @@ use super::{
 };
 use crate::check;
 use crate::derive;
-use crate::model::{Record, Role};
+use crate::model::Role;
 use crate::report::{self, Report, Summary};
 use anyhow::Result;
 use std::fmt::Write as _;
@@ -46,10 +46,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
             findings.extend(derive::check_stats(t, None, &villages));
             continue;
         }
-        let recs: Vec<Record> = per_table[t.index]
-            .iter()
-            .map(|&i| records[i].clone())
-            .collect();
+        let recs = super::records_of(&records, &per_table[t.index]);
         let school = if t.role == Role::Survey {
             check::school_of_survey(t, &config)
         } else {
@@ -57,7 +54,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         };
         findings.extend(check::check_table(
             t,
-            &recs,
+            recs,
             &config,
             &villages,
             school.as_deref(),

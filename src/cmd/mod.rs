@@ -167,6 +167,14 @@ pub fn normalize_all(tables: &[Table], villages: &VillageIndex) -> (Vec<Record>,
     (records, per_table)
 }
 
+/// The records of one table: `indices` are contiguous (see [`normalize_all`]).
+pub fn records_of<'a>(records: &'a [Record], indices: &[usize]) -> &'a [Record] {
+    match (indices.first(), indices.last()) {
+        (Some(&a), Some(&b)) => &records[a..=b],
+        _ => &[],
+    }
+}
+
 pub fn input_infos(tables: &[Table]) -> Vec<InputInfo> {
     tables
         .iter()

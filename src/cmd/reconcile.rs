@@ -146,10 +146,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         if t.role == Role::Stats {
             continue;
         }
-        let recs: Vec<Record> = per_table[t.index]
-            .iter()
-            .map(|&i| records[i].clone())
-            .collect();
+        let recs = super::records_of(&records, &per_table[t.index]);
         let school = if t.role == Role::Survey {
             check::school_of_survey(t, &config)
         } else {
@@ -157,7 +154,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         };
         findings.extend(check::check_table(
             t,
-            &recs,
+            recs,
             &config,
             &villages,
             school.as_deref(),
