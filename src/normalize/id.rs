@@ -189,7 +189,8 @@ pub fn mask(id: &str) -> String {
 }
 
 /// Mask every ID-looking run in free text: 18 characters (17 digits and a
-/// digit or X) or 15 digits, not part of a longer run of digits.
+/// digit or X), 15 digits, and any longer run of digits (an ID typed with an
+/// extra digit still holds the whole ID).
 pub fn mask_text(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
@@ -210,7 +211,7 @@ pub fn mask_text(s: &str) -> String {
             i += 1;
         }
         let run: String = chars[start..end].iter().collect();
-        if matches!(end - start, 15 | 18) {
+        if end - start >= 15 {
             out.push_str(&mask(&run));
         } else {
             out.push_str(&run);
@@ -331,7 +332,8 @@ mod tests {
             mask_text("身份证号61092220100503123x与110105491231002不符，电话13800001111"),
             "身份证号610922********123x与110105*****1002不符，电话13800001111"
         );
-        // 19 digits is not an ID
-        assert_eq!(mask_text("1234567890123456789"), "1234567890123456789");
+        // 19 digits may be an ID with an extra keystroke: masked too.
+        assert_eq!(mask_text("6109222010050312391"), "610922*********2391");
+        assert_eq!(mask_text("12345678901234"), "12345678901234");
     }
 }
