@@ -1300,3 +1300,37 @@ fn fuzz_regressions() {
         assert!(matches!(r.code, Some(0..=2)), "{name}: {}", r.stderr);
     }
 }
+
+/// A package without xl/styles.xml (legal, some generators omit it) is read,
+/// but the annotated copy cannot be made yet: the patcher needs a styles part
+/// to add its fills. Known limitation; until it is lifted the run must end
+/// cleanly: exit 2, a Chinese message naming the file, no partial output.
+#[test]
+fn workbook_without_styles_part_is_refused_cleanly() {
+    let c = Case::new();
+    let ct = CONTENT_TYPES.replace(
+        r#"<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#,
+        "",
+    );
+    let rels = WORKBOOK_RELS.replace(
+        r#"<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>"#,
+        "",
+    );
+    let sheet = sheet_xml(&survey_cells(&[]), &[]);
+    let b = zip_of(&[
+        ("[Content_Types].xml", ct.as_bytes()),
+        ("_rels/.rels", ROOT_RELS.as_bytes()),
+        ("xl/workbook.xml", WORKBOOK.as_bytes()),
+        ("xl/_rels/workbook.xml.rels", rels.as_bytes()),
+        ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+    ]);
+    let f = c.put("无样式.xlsx", &b);
+    assert_refused(&c.check(&f), &c, "无样式.xlsx", &["styles.xml"]);
+    // reconcile annotates the roster first: that copy is complete and stays.
+    let r = c.reconcile_survey(&f);
+    assert_eq!(r.code, Some(2), "{}", short(&r.stderr));
+    assert!(r.stderr.contains("无样式.xlsx"), "{}", short(&r.stderr));
+    assert_outputs_complete(&c.out);
+    assert!(!c.out.join("无样式.核对.xlsx").exists());
+    assert!(!c.out.join("findings.json").exists());
+}
