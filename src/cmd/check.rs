@@ -71,7 +71,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(super::OUT_DIR_NAME));
-    prepare_out_dir(&out, &inputs)?;
+    prepare_out_dir(&out, &inputs, false)?;
     write_annotated(&inputs, &tables, &findings, &summary, &out, ui)?;
     let rep = Report {
         tool: "taizhang",
@@ -84,8 +84,8 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         findings: findings.clone(),
         links: Vec::new(),
     };
-    report::write_atomic(&out.join("findings.json"), &report::findings_json(&rep))?;
-    report::write_atomic(&out.join("findings.csv"), &report::findings_csv(&findings))?;
+    super::write_output(&out.join("findings.json"), &report::findings_json(&rep))?;
+    super::write_output(&out.join("findings.csv"), &report::findings_csv(&findings))?;
 
     let style = ui.style();
     let mut s = String::new();

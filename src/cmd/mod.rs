@@ -189,26 +189,56 @@ pub fn input_infos(tables: &[Table]) -> Vec<InputInfo> {
         .collect()
 }
 
-/// Output folder: created if missing; refused when it would overwrite an input.
-pub fn prepare_out_dir(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+/// Output folder: created if missing; refused when one of the files the run
+/// writes there (annotated copies, findings.json/csv and, with
+/// `round_outputs`, the generated annexes and the HTML report) is an input.
+pub fn prepare_out_dir(out: &Path, inputs: &[PathBuf], round_outputs: bool) -> Result<()> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("无法创建输出文件夹 {}", out.display()))?;
     let out_abs = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
+    let mut names = annotated_names(inputs);
+    names.extend(["findings.json", "findings.csv"].map(String::from));
+    if round_outputs {
+        names.push(reconcile::HTML_REPORT.to_string());
+        for a in [
+            crate::templates::Annex::Ledger,
+            crate::templates::Annex::Stats,
+            crate::templates::Annex::Warning,
+        ] {
+            names.push(a.file_name().to_string());
+        }
+    }
     for p in inputs {
         if let Ok(abs) = p.canonicalize()
             && abs.parent() == Some(out_abs.as_path())
-            && abs.to_string_lossy().contains(".核对.")
+            && (abs.to_string_lossy().contains(".核对.") || names.contains(&file_name(p)))
         {
-            {
-                bail!(
-                    "输出文件夹 {} 中的 {} 是一个输入文件，不能被覆盖；请换一个输出文件夹（--out）",
-                    out.display(),
-                    file_name(p)
-                );
-            }
+            bail!(
+                "输出文件夹 {} 中的 {} 是一个输入文件，会被本次结果覆盖；请换一个输出文件夹（--out），或把这个输入文件改名",
+                out.display(),
+                file_name(p)
+            );
         }
     }
     Ok(())
+}
+
+/// Write one output file atomically (temporary name, then rename); the error
+/// names the file and says why in Chinese.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    report::write_atomic(path, bytes).map_err(|e| {
+        let why = match e.raw_os_error() {
+            Some(28) => "磁盘已满",
+            Some(27) => "文件超过允许的大小（磁盘空间或配额不足）",
+            Some(13) | Some(1) | Some(30) => "没有写入权限（文件夹只读）",
+            _ => "写入失败",
+        };
+        anyhow::anyhow!(
+            "无法写入输出文件「{}」（文件夹 {}）：{why}（{e}）",
+            file_name(path),
+            path.parent().unwrap_or(Path::new(".")).display()
+        )
+    })
 }
 
 /// `<stem>.核对.xlsx`, or `<name>.核对.xlsx` when two inputs share a stem.

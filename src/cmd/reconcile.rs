@@ -269,7 +269,7 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
             .unwrap_or_else(|| PathBuf::from("."))
             .join(super::OUT_DIR_NAME)
     });
-    prepare_out_dir(&out, &round.inputs)?;
+    prepare_out_dir(&out, &round.inputs, true)?;
     write_outputs(&round, &out, ui)?;
     print_summary(&round, &out, ui);
     Ok(exit_status(&round.summary))
@@ -300,8 +300,8 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         findings: round.findings.clone(),
         links: round.links.clone(),
     };
-    report::write_atomic(&out.join("findings.json"), &report::findings_json(&report))?;
-    report::write_atomic(
+    super::write_output(&out.join("findings.json"), &report::findings_json(&report))?;
+    super::write_output(
         &out.join("findings.csv"),
         &report::findings_csv(&round.findings),
     )?;
@@ -312,7 +312,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         &status_counts(round),
         ui.mask,
     );
-    report::write_atomic(&out.join(HTML_REPORT), page.as_bytes())?;
+    super::write_output(&out.join(HTML_REPORT), page.as_bytes())?;
     Ok(())
 }
 
@@ -423,7 +423,7 @@ fn write_annexes(round: &Round, out: &Path) -> Result<()> {
     ] {
         let bytes = templates::build_annex(annex, &annex_data(round, rows))
             .map_err(|e| anyhow::anyhow!("生成{}失败：{e}", annex.file_name()))?;
-        report::write_atomic(&out.join(annex.file_name()), &bytes)?;
+        super::write_output(&out.join(annex.file_name()), &bytes)?;
     }
     Ok(())
 }

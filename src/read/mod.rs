@@ -551,3 +551,38 @@ mod tests {
         assert_ne!(town_key("双河镇"), town_key("熨斗镇"));
     }
 }
+
+/// Entry points for the fuzz targets in `fuzz/` (not a stable API).
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// Header detection, role recognition and data rows on an arbitrary grid
+    /// of cells and merges (1-based). Returns the header row and the number
+    /// of data rows, or None when no header is found.
+    pub fn header_on_grid(
+        cells: Vec<(u32, u32, Cell)>,
+        merges: Vec<(u32, u32, u32, u32)>,
+    ) -> Option<(u32, usize)> {
+        let mut rows: BTreeMap<u32, BTreeMap<u32, Cell>> = BTreeMap::new();
+        for (r, c, cell) in cells {
+            rows.entry(r).or_default().insert(c, cell);
+        }
+        let sh = SheetData::new("Sheet1".to_string(), rows, merges);
+        let h = header::find_header(&sh, &|_| true)?;
+        let preamble = preamble_text(&sh, h.top);
+        let role = recognise_role(&h, &preamble, "fuzz.xlsx").unwrap_or(Role::Survey);
+        let (rows, _) = data_rows(&sh, &h, role, Some("熨斗镇"));
+        let _ = no_header_message("fuzz.xlsx", std::slice::from_ref(&sh), None);
+        Some((h.row, rows.len()))
+    }
+
+    /// csv decoding and loading of arbitrary bytes: the number of non-empty
+    /// rows, or the error message.
+    pub fn load_csv(bytes: &[u8]) -> Result<usize, String> {
+        let _ = csv::decode(bytes);
+        csv::load(Path::new("fuzz.csv"), bytes)
+            .map(|s| s.rows.len())
+            .map_err(|e| e.to_string())
+    }
+}

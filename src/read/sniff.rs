@@ -148,6 +148,7 @@ fn sniff_zip(path: &Path, bytes: &[u8], ext: &str) -> Result<Format, ReadError> 
             ),
         )
     })?;
+    check_inflated_sizes(path, &mut zip)?;
     let names: Vec<String> = zip
         .file_names()
         .filter_map(|s| s.ok().map(|s| s.into_owned()))
@@ -193,6 +194,71 @@ fn sniff_zip(path: &Path, bytes: &[u8], ext: &str) -> Result<Format, ReadError> 
         path,
         format!("「{name}」是一个压缩包，但里面不是 Excel 工作簿，无法读取"),
     ))
+}
+
+/// Largest uncompressed size of one zip entry (a sheet's XML) that is read.
+/// A full 1,048,576-row sheet of 20 short columns is about 0.8 GiB of XML.
+pub const MAX_ENTRY_BYTES: u64 = 1 << 30;
+/// Largest uncompressed size of all entries together.
+pub const MAX_TOTAL_BYTES: u64 = 2 << 30;
+/// Entries larger than [`RATIO_FLOOR_BYTES`] may inflate at most this many
+/// times their compressed size (real sheet XML compresses 5–30 times).
+pub const MAX_RATIO: u64 = 100;
+/// Below this uncompressed size the ratio is not checked (tiny parts such as
+/// an empty sheet compress extremely well and are harmless).
+pub const RATIO_FLOOR_BYTES: u64 = 64 << 20;
+
+fn mib(n: u64) -> String {
+    format!("{} MB", n >> 20)
+}
+
+/// Decompression-bomb guard, from the central directory only: nothing is
+/// inflated here. The zip reader caps every entry's output at the size
+/// declared in the central directory, so a declaration that lies small
+/// cannot inflate past it either.
+fn check_inflated_sizes<R: std::io::Read + std::io::Seek>(
+    path: &Path,
+    zip: &mut zip::ZipArchive<R>,
+) -> Result<(), ReadError> {
+    let name = file_label(path);
+    let refuse = |what: String| {
+        ReadError::input(
+            path,
+            format!(
+                "「{name}」解压后过大，疑似“压缩炸弹”或已损坏，已拒绝读取（未解压）：{what}。\
+                 taizhang 的上限是：单个部件解压后不超过 {}，全部合计不超过 {}，\
+                 大于 {} 的部件压缩比不超过 {MAX_RATIO} 倍。\
+                 如果这确实是正常的表格，请在 Excel 或 WPS 中删去多余的空行空列后另存为 .xlsx 再试",
+                mib(MAX_ENTRY_BYTES),
+                mib(MAX_TOTAL_BYTES),
+                mib(RATIO_FLOOR_BYTES),
+            ),
+        )
+    };
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let Ok(f) = zip.by_index_raw(i) else {
+            continue;
+        };
+        let (size, packed) = (f.size(), f.compressed_size());
+        let part = f.name().map(|s| s.into_owned()).unwrap_or_default();
+        total = total.saturating_add(size);
+        if size > MAX_ENTRY_BYTES {
+            return Err(refuse(format!("部件 {part} 解压后有 {}", mib(size))));
+        }
+        if size > RATIO_FLOOR_BYTES && size / packed.max(1) > MAX_RATIO {
+            return Err(refuse(format!(
+                "部件 {part} 压缩后 {} 字节，解压后 {}，压缩比 {} 倍",
+                packed,
+                mib(size),
+                size / packed.max(1)
+            )));
+        }
+        if total > MAX_TOTAL_BYTES {
+            return Err(refuse(format!("全部部件解压后超过 {}", mib(total))));
+        }
+    }
+    Ok(())
 }
 
 fn contains_utf16(hay: &[u8], needle: &str) -> bool {
