@@ -325,40 +325,29 @@ pub fn check_ledger(
         }
         let r = &records[ri];
         let t = &tables[r.table];
-        let col = r.col(Field::Name).unwrap_or(1);
-        let mut f = Finding::at(
+        out.push(Finding::on_name(
             Code::LEDGER_MISSING_CHILD,
             t,
-            r.row,
-            col,
-            Some(Field::Name),
-            r.name_raw.clone(),
+            r,
             format!(
                 "台账（附件2）中没有县局名单第{}行的儿童：{} {}",
                 r.row, r.name, r.id.clean
             ),
-        );
-        f.village = r.village.clone();
-        out.push(f);
+        ));
     }
     for &li in ledger {
         let l = &records[li];
         let t = &tables[l.table];
         let Some(&ri) = ledger_to_roster.get(&li) else {
-            let mut f = Finding::at(
+            out.push(Finding::on_name(
                 Code::LEDGER_DIFFERS,
                 t,
-                l.row,
-                l.col(Field::Name).unwrap_or(1),
-                Some(Field::Name),
-                l.name_raw.clone(),
+                l,
                 format!(
                     "县局名单中找不到台账中的这名儿童：{} {}",
                     l.name, l.id.clean
                 ),
-            );
-            f.village = l.village.clone();
-            out.push(f);
+            ));
             continue;
         };
         let r = &records[ri];

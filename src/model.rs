@@ -523,6 +523,22 @@ impl Finding {
             village: None,
         }
     }
+    /// A finding about a whole row: on the record's name cell (column A when
+    /// the table has no name column), carrying the record's village.
+    pub fn on_name(code: Code, table: &Table, r: &Record, message: impl Into<String>) -> Finding {
+        let col = r.col(Field::Name).unwrap_or(1);
+        let mut f = Finding::at(
+            code,
+            table,
+            r.row,
+            col,
+            Some(Field::Name),
+            r.name_raw.clone(),
+            message,
+        );
+        f.village = r.village.clone();
+        f
+    }
     pub fn with_suggestion(mut self, s: impl Into<String>) -> Finding {
         self.suggestion = Some(s.into());
         self

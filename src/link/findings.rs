@@ -213,20 +213,15 @@ pub fn link_findings(
             if sr.id.is_valid() && linked_ids.contains(sr.id.clean.as_str()) {
                 continue;
             }
-            let mut f = Finding::at(
+            out.push(Finding::on_name(
                 Code::NOT_IN_ROSTER,
                 st,
-                sr.row,
-                col(sr, Field::Name),
-                Some(Field::Name),
-                sr.name_raw.clone(),
+                sr,
                 format!(
                     "县局名单中没有此儿童：{}。请核实是否为本镇农村适龄儿童，或县局名单遗漏",
                     describe(sr)
                 ),
-            );
-            f.village = sr.village.clone();
-            out.push(f);
+            ));
             continue;
         };
         let rr = &records[p.roster];
@@ -429,20 +424,15 @@ pub fn link_findings(
         let Some(t) = table_of(tables, rr) else {
             continue;
         };
-        let mut f = Finding::at(
+        out.push(Finding::on_name(
             Code::NOT_SURVEYED,
             t,
-            rr.row,
-            col(rr, Field::Name),
-            Some(Field::Name),
-            rr.name_raw.clone(),
+            rr,
             format!(
                 "县局名单中的儿童在摸底表中未找到（遗漏）：{}，请补充入户摸底",
                 describe(rr)
             ),
-        );
-        f.village = rr.village.clone();
-        out.push(f);
+        ));
     }
     out
 }
