@@ -6,6 +6,7 @@ pub mod check;
 pub mod double_click;
 pub mod reconcile;
 pub mod template;
+pub mod timing;
 
 use crate::annotate::{self, SummaryInfo};
 use crate::config::Config;

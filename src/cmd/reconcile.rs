@@ -3,7 +3,7 @@
 
 use super::{
     Ui, exit_status, file_name, folder_inputs, load_config, normalize_all, prepare_out_dir,
-    read_all, village_index, write_annotated,
+    read_all, timing, village_index, write_annotated,
 };
 use crate::check;
 use crate::config::Config;
@@ -116,6 +116,7 @@ fn loc(tables: &[Table], r: &Record) -> Loc {
 
 /// Run the pipeline up to (not including) writing outputs.
 pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
+    timing::start();
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
     let tables = read_all(&files, &config, args.folder.is_some(), ui)?;
@@ -128,8 +129,10 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     if roles(Role::Survey) == 0 {
         bail!("没有找到摸底调查表（附件1）：请用 --survey 指定，或确认表头中有“就读状态”列");
     }
+    timing::mark("read");
     let villages = village_index(&config, &tables);
     let (records, per_table) = normalize_all(&tables, &villages);
+    timing::mark("normalize");
     let of_role = |role: Role| -> Vec<usize> {
         tables
             .iter()
@@ -161,14 +164,17 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         ));
     }
     findings.extend(check::check_duplicates(&tables, &records));
+    timing::mark("check");
 
     let pb = ui.progress(1, "匹配");
     let params = LinkParams::default();
     let pairs = link::link(&records, &roster, &survey, &params);
     pb.finish_and_clear();
+    timing::mark("link");
     findings.extend(link::link_findings(
         &tables, &records, &roster, &survey, &pairs,
     ));
+    timing::mark("link_findings");
 
     let derived = derive::derive(&config, &records, &roster, &survey, &pairs);
     if !ledger.is_empty() {
@@ -241,6 +247,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         .iter()
         .filter(|i| !in_pair_survey.contains(i))
         .count();
+    timing::mark("derive");
     Ok(Round {
         config,
         inputs,
@@ -272,6 +279,7 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
     prepare_out_dir(&out, &round.inputs, true)?;
     write_outputs(&round, &out, ui)?;
     print_summary(&round, &out, ui);
+    timing::mark("terminal");
     Ok(exit_status(&round.summary))
 }
 
@@ -288,7 +296,9 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         out,
         ui,
     )?;
+    timing::mark("annotate");
     write_annexes(round, out)?;
+    timing::mark("annexes");
     let report = Report {
         tool: "taizhang",
         version: env!("CARGO_PKG_VERSION"),
@@ -305,6 +315,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         &out.join("findings.csv"),
         &report::findings_csv(&round.findings),
     )?;
+    timing::mark("findings");
     let page = html::render_with_township(
         &report,
         round.config.township.as_deref(),
@@ -313,6 +324,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         ui.mask,
     );
     super::write_output(&out.join(HTML_REPORT), page.as_bytes())?;
+    timing::mark("html");
     Ok(())
 }
 

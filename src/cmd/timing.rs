@@ -1,0 +1,38 @@
+//! Phase timings on stderr when `TAIZHANG_TIMINGS` is set: where a run spends
+//! its time, for profiling (see BENCHMARKS.md). Silent otherwise.
+
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+
+fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("TAIZHANG_TIMINGS").is_some())
+}
+
+/// Start the clock (the first phase is measured from here).
+pub fn start() {
+    if enabled()
+        && let Ok(mut last) = LAST.lock()
+    {
+        *last = Some(Instant::now());
+    }
+}
+
+/// The phase that just ended: prints its wall time since the previous mark.
+pub fn mark(phase: &str) {
+    if !enabled() {
+        return;
+    }
+    if let Ok(mut last) = LAST.lock() {
+        let now = Instant::now();
+        if let Some(t) = *last {
+            eprintln!(
+                "[timing] {phase:<12} {:>8.1} ms",
+                (now - t).as_secs_f64() * 1e3
+            );
+        }
+        *last = Some(now);
+    }
+}
