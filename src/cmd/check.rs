@@ -81,8 +81,8 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         born_to: config.born_to.to_string(),
         inputs: input_infos(&tables),
         summary: summary.clone(),
-        findings: findings.clone(),
-        links: Vec::new(),
+        findings: &findings,
+        links: &[],
     };
     super::write_output(&out.join("findings.json"), &report::findings_json(&rep))?;
     super::write_output(&out.join("findings.csv"), &report::findings_csv(&findings))?;

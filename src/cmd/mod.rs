@@ -266,7 +266,155 @@ pub fn annotated_names(inputs: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
-/// Write the annotated copy of every input into `out`; returns the paths written.
+/// One piece of output work with its name (for `TAIZHANG_TIMINGS`).
+pub struct Task<'a> {
+    pub name: String,
+    pub run: Box<dyn FnOnce() -> Result<()> + Send + 'a>,
+}
+
+impl<'a> Task<'a> {
+    pub fn new(name: impl Into<String>, run: impl FnOnce() -> Result<()> + Send + 'a) -> Self {
+        Task {
+            name: name.into(),
+            run: Box::new(run),
+        }
+    }
+}
+
+/// Run independent tasks on up to as many threads as the machine has cores,
+/// taking them in the order given (put the biggest first). Every task runs
+/// even when one fails; the error returned is the first in task order, so a
+/// run's message does not depend on thread timing.
+pub fn run_tasks(tasks: Vec<Task<'_>>) -> Result<()> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(tasks.len());
+    let n = tasks.len();
+    let queue = std::sync::Mutex::new(tasks.into_iter().enumerate());
+    let results: std::sync::Mutex<Vec<Option<anyhow::Error>>> =
+        std::sync::Mutex::new((0..n).map(|_| None).collect());
+    let work = || {
+        loop {
+            let next = match queue.lock() {
+                Ok(mut q) => q.next(),
+                Err(_) => None,
+            };
+            let Some((i, task)) = next else { break };
+            let started = std::time::Instant::now();
+            let result = (task.run)();
+            timing::task(&task.name, started.elapsed());
+            if let (Err(e), Ok(mut r)) = (result, results.lock()) {
+                r[i] = Some(e);
+            }
+        }
+    };
+    if threads <= 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(work);
+            }
+        });
+    }
+    let errors = results
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("内部错误：输出线程异常退出"))?;
+    match errors.into_iter().flatten().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// The tasks that write the annotated copy of every input into `out`, the
+/// largest input first, and the paths they write (in input order).
+pub fn annotated_tasks<'a>(
+    inputs: &'a [PathBuf],
+    tables: &'a [Table],
+    findings: &'a [Finding],
+    summary: &'a report::Summary,
+    out: &Path,
+    pb: &indicatif::ProgressBar,
+) -> (Vec<Task<'a>>, Vec<PathBuf>) {
+    let names = annotated_names(inputs);
+    let mut jobs: Vec<(u64, Task<'a>)> = Vec::new();
+    let mut written = Vec::new();
+    for (path, name) in inputs.iter().zip(names) {
+        let target = out.join(&name);
+        written.push(target.clone());
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let pb = pb.clone();
+        jobs.push((
+            size,
+            Task::new(format!("标注 {name}"), move || {
+                annotate_one(path, &target, tables, findings, summary)?;
+                pb.inc(1);
+                Ok(())
+            }),
+        ));
+    }
+    // Stable: equal sizes keep input order.
+    jobs.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+    (jobs.into_iter().map(|(_, t)| t).collect(), written)
+}
+
+/// Write the annotated copy of one input.
+fn annotate_one(
+    path: &Path,
+    target: &Path,
+    tables: &[Table],
+    findings: &[Finding],
+    summary: &report::Summary,
+) -> Result<()> {
+    let fname = file_name(path);
+    let own: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.file == fname)
+        .cloned()
+        .collect();
+    let format = tables
+        .iter()
+        .find(|t| t.path == *path)
+        .map(|t| t.format)
+        .map(Ok)
+        .unwrap_or_else(|| read::detect_format(path))?;
+    let inputs_note = tables
+        .iter()
+        .filter(|t| t.path == *path)
+        .map(|t| {
+            format!(
+                "{}：{}，表头在第{}行，{}行数据",
+                t.sheet,
+                t.role.label_zh(),
+                t.header_row,
+                t.rows.len()
+            )
+        })
+        .collect();
+    let mut info = SummaryInfo {
+        ready: summary.ready,
+        verdict: report::verdict(summary),
+        findings: own.clone(),
+        rebuilt_from: None,
+        inputs_note,
+    };
+    match format {
+        Format::Xlsx | Format::Xlsm => annotate::annotate_xlsx(path, target, &own, &info)?,
+        _ => {
+            info.rebuilt_from = Some(format!(
+                "本文件由 {} 的数据重建为 xlsx（原文件格式无法直接加批注），原文件未改动；格式与公式未保留，只保留数值。",
+                fname
+            ));
+            let grids = read::read_grids(path)?;
+            annotate::rebuild_xlsx(&grids, target, &own, &info)?;
+        }
+    }
+    Ok(())
+}
+
+/// Write the annotated copy of every input into `out` (in parallel);
+/// returns the paths written, in input order.
 pub fn write_annotated(
     inputs: &[PathBuf],
     tables: &[Table],
@@ -275,58 +423,9 @@ pub fn write_annotated(
     out: &Path,
     ui: &Ui,
 ) -> Result<Vec<PathBuf>> {
-    let names = annotated_names(inputs);
     let pb = ui.progress(inputs.len() as u64, "标注");
-    let mut written = Vec::new();
-    for (path, name) in inputs.iter().zip(names) {
-        let fname = file_name(path);
-        pb.set_message(fname.clone());
-        let own: Vec<Finding> = findings
-            .iter()
-            .filter(|f| f.file == fname)
-            .cloned()
-            .collect();
-        let format = tables
-            .iter()
-            .find(|t| t.path == *path)
-            .map(|t| t.format)
-            .map(Ok)
-            .unwrap_or_else(|| read::detect_format(path))?;
-        let inputs_note = tables
-            .iter()
-            .filter(|t| t.path == *path)
-            .map(|t| {
-                format!(
-                    "{}：{}，表头在第{}行，{}行数据",
-                    t.sheet,
-                    t.role.label_zh(),
-                    t.header_row,
-                    t.rows.len()
-                )
-            })
-            .collect();
-        let mut info = SummaryInfo {
-            ready: summary.ready,
-            verdict: report::verdict(summary),
-            findings: own.clone(),
-            rebuilt_from: None,
-            inputs_note,
-        };
-        let target = out.join(&name);
-        match format {
-            Format::Xlsx | Format::Xlsm => annotate::annotate_xlsx(path, &target, &own, &info)?,
-            _ => {
-                info.rebuilt_from = Some(format!(
-                    "本文件由 {} 的数据重建为 xlsx（原文件格式无法直接加批注），原文件未改动；格式与公式未保留，只保留数值。",
-                    fname
-                ));
-                let grids = read::read_grids(path)?;
-                annotate::rebuild_xlsx(&grids, &target, &own, &info)?;
-            }
-        }
-        written.push(target);
-        pb.inc(1);
-    }
+    let (tasks, written) = annotated_tasks(inputs, tables, findings, summary, out, &pb);
+    run_tasks(tasks)?;
     pb.finish_and_clear();
     Ok(written)
 }

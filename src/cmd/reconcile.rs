@@ -2,8 +2,8 @@
 //! annexes, derived annexes, annotated copies, findings.
 
 use super::{
-    Ui, exit_status, file_name, folder_inputs, load_config, normalize_all, prepare_out_dir,
-    read_all, timing, village_index, write_annotated,
+    Task, Ui, exit_status, file_name, folder_inputs, load_config, normalize_all, prepare_out_dir,
+    read_all, timing, village_index,
 };
 use crate::check;
 use crate::config::Config;
@@ -288,17 +288,7 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
 pub const HTML_REPORT: &str = "报告.html";
 
 pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
-    write_annotated(
-        &round.inputs,
-        &round.tables,
-        &round.findings,
-        &round.summary,
-        out,
-        ui,
-    )?;
-    timing::mark("annotate");
-    write_annexes(round, out)?;
-    timing::mark("annexes");
+    let pb = ui.progress(round.inputs.len() as u64 + 6, "写出");
     let report = Report {
         tool: "taizhang",
         version: env!("CARGO_PKG_VERSION"),
@@ -307,24 +297,60 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         born_to: round.config.born_to.to_string(),
         inputs: super::input_infos(&round.tables),
         summary: round.summary.clone(),
-        findings: round.findings.clone(),
-        links: round.links.clone(),
+        findings: &round.findings,
+        links: &round.links,
     };
-    super::write_output(&out.join("findings.json"), &report::findings_json(&report))?;
-    super::write_output(
-        &out.join("findings.csv"),
-        &report::findings_csv(&round.findings),
-    )?;
-    timing::mark("findings");
-    let page = html::render_with_township(
-        &report,
-        round.config.township.as_deref(),
-        &village_lines(round),
-        &status_counts(round),
-        ui.mask,
+    let report = &report;
+    let (mut tasks, _) = super::annotated_tasks(
+        &round.inputs,
+        &round.tables,
+        &round.findings,
+        &round.summary,
+        out,
+        &pb,
     );
-    super::write_output(&out.join(HTML_REPORT), page.as_bytes())?;
-    timing::mark("html");
+    let done = |pb: &indicatif::ProgressBar| pb.inc(1);
+    // Biggest first after the copies: the ledger has a row per child.
+    for annex in [Annex::Ledger, Annex::Warning, Annex::Stats] {
+        let pb = pb.clone();
+        tasks.push(Task::new(annex.file_name(), move || {
+            write_annex(round, annex, out)?;
+            done(&pb);
+            Ok(())
+        }));
+    }
+    let pb1 = pb.clone();
+    tasks.push(Task::new("findings.json", move || {
+        super::write_output(&out.join("findings.json"), &report::findings_json(report))?;
+        done(&pb1);
+        Ok(())
+    }));
+    let pb2 = pb.clone();
+    let mask = ui.mask;
+    tasks.push(Task::new(HTML_REPORT, move || {
+        let page = html::render_with_township(
+            report,
+            round.config.township.as_deref(),
+            &village_lines(round),
+            &status_counts(round),
+            mask,
+        );
+        super::write_output(&out.join(HTML_REPORT), page.as_bytes())?;
+        done(&pb2);
+        Ok(())
+    }));
+    let pb3 = pb.clone();
+    tasks.push(Task::new("findings.csv", move || {
+        super::write_output(
+            &out.join("findings.csv"),
+            &report::findings_csv(&round.findings),
+        )?;
+        done(&pb3);
+        Ok(())
+    }));
+    super::run_tasks(tasks)?;
+    pb.finish_and_clear();
+    timing::mark("outputs");
     Ok(())
 }
 
@@ -352,8 +378,25 @@ fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
     }
 }
 
-fn write_annexes(round: &Round, out: &Path) -> Result<()> {
-    let ledger_rows: Vec<Vec<TCell>> = round
+/// The rows of one generated annex.
+fn annex_rows(round: &Round, annex: Annex) -> Vec<Vec<TCell>> {
+    match annex {
+        Annex::Ledger => ledger_rows(round),
+        Annex::Stats => stats_rows(round),
+        Annex::Warning => warning_rows(round),
+        Annex::Survey => Vec::new(),
+    }
+}
+
+/// Build and write one generated annex into `out`.
+fn write_annex(round: &Round, annex: Annex, out: &Path) -> Result<()> {
+    let bytes = templates::build_annex(annex, &annex_data(round, annex_rows(round, annex)))
+        .map_err(|e| anyhow::anyhow!("生成{}失败：{e}", annex.file_name()))?;
+    super::write_output(&out.join(annex.file_name()), &bytes)
+}
+
+fn ledger_rows(round: &Round) -> Vec<Vec<TCell>> {
+    round
         .derived
         .ledger
         .iter()
@@ -379,8 +422,11 @@ fn write_annexes(round: &Round, out: &Path) -> Result<()> {
                 text(&l.remark),
             ]
         })
-        .collect();
-    let stats_rows: Vec<Vec<TCell>> = round
+        .collect()
+}
+
+fn stats_rows(round: &Round) -> Vec<Vec<TCell>> {
+    round
         .derived
         .stats
         .iter()
@@ -403,8 +449,11 @@ fn write_annexes(round: &Round, out: &Path) -> Result<()> {
             });
             row
         })
-        .collect();
-    let warning_rows: Vec<Vec<TCell>> = round
+        .collect()
+}
+
+fn warning_rows(round: &Round) -> Vec<Vec<TCell>> {
+    round
         .derived
         .warnings
         .iter()
@@ -427,17 +476,7 @@ fn write_annexes(round: &Round, out: &Path) -> Result<()> {
                 TCell::Empty,
             ]
         })
-        .collect();
-    for (annex, rows) in [
-        (Annex::Ledger, ledger_rows),
-        (Annex::Stats, stats_rows),
-        (Annex::Warning, warning_rows),
-    ] {
-        let bytes = templates::build_annex(annex, &annex_data(round, rows))
-            .map_err(|e| anyhow::anyhow!("生成{}失败：{e}", annex.file_name()))?;
-        super::write_output(&out.join(annex.file_name()), &bytes)?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// Per-village counts: roster, surveyed, linked, errors, warnings, dropouts.

@@ -59,7 +59,7 @@ impl Summary {
 
 /// findings.json (SPEC §5).
 #[derive(Clone, Debug, Serialize)]
-pub struct Report {
+pub struct Report<'a> {
     pub tool: &'static str,
     pub version: &'static str,
     pub school_year: i32,
@@ -67,8 +67,8 @@ pub struct Report {
     pub born_to: String,
     pub inputs: Vec<InputInfo>,
     pub summary: Summary,
-    pub findings: Vec<Finding>,
-    pub links: Vec<Link>,
+    pub findings: &'a [Finding],
+    pub links: &'a [Link],
 }
 
 /// Sort findings by input order, sheet, row, column, then code.
