@@ -112,9 +112,14 @@ def score(truth, links):
 
 
 def taizhang_links(out_dir):
-    """(strict, sole): strict = decision "linked" only; sole adds a "possible"
-    pair that is its survey row's only candidate (taizhang holds the second
-    copy of a child surveyed twice as "possible" + DUPLICATE_ID by design)."""
+    """(strict, reported, possible count).
+
+    strict: decision "linked" only. reported: what taizhang tells the clerk
+    about each survey row: its "linked" pair; else a "possible" pair that is
+    the row's only candidate; else, for the second copy of a child surveyed
+    twice (no pair of its own by design: one roster child, one link), the
+    roster row its DUPLICATE_ID finding points to through the linked copy
+    named in `related`."""
     with open(os.path.join(out_dir, "findings.json"), encoding="utf-8") as f:
         j = json.load(f)
     strict, possible = {}, {}
@@ -124,11 +129,22 @@ def taizhang_links(out_dir):
             strict[key] = l["roster"]["row"]
         else:
             possible.setdefault(key, []).append(l["roster"]["row"])
-    sole = dict(strict)
+    reported = dict(strict)
     for key, rows in possible.items():
-        if key not in sole and len(rows) == 1:
-            sole[key] = rows[0]
-    return strict, sole, sum(len(v) for v in possible.values())
+        if key not in reported and len(rows) == 1:
+            reported[key] = rows[0]
+    for fd in j["findings"]:
+        if fd["code"] != "DUPLICATE_ID":
+            continue
+        key = (fd["file"], fd["row"])
+        if key in reported or key in possible:
+            continue
+        for rel in fd.get("related", []):
+            other = (rel["file"], rel["row"])
+            if other in strict:
+                reported[key] = strict[other]
+                break
+    return strict, reported, sum(len(v) for v in possible.values())
 
 
 def peer_links(path):
@@ -163,8 +179,8 @@ def run_size(n, args):
             cmd += ["--survey", os.path.join(d, f)]
     t = timed(cmd)
     if not t["timed_out"] and t["rc"] in (0, 1):
-        strict, sole, possible = taizhang_links(out)
-        t["score"] = score(truth, sole)
+        strict, reported, possible = taizhang_links(out)
+        t["score"] = score(truth, reported)
         t["possible"] = possible
         res["tools"]["taizhang"] = t
         res["tools"]["taizhang (linked only)"] = dict(t, score=score(truth, strict))
