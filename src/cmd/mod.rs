@@ -227,7 +227,15 @@ pub fn prepare_out_dir(out: &Path, inputs: &[PathBuf], round_outputs: bool) -> R
 /// Write one output file atomically (temporary name, then rename); the error
 /// names the file and says why in Chinese.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
-    report::write_atomic(path, bytes).map_err(|e| {
+    write_output_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_output`] for content streamed into the file.
+pub fn write_output_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
+    report::write_atomic_with(path, write).map_err(|e| {
         let why = match e.raw_os_error() {
             Some(28) => "磁盘已满",
             Some(27) => "文件超过允许的大小（磁盘空间或配额不足）",

@@ -321,7 +321,9 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
     }
     let pb1 = pb.clone();
     tasks.push(Task::new("findings.json", move || {
-        super::write_output(&out.join("findings.json"), &report::findings_json(report))?;
+        super::write_output_with(&out.join("findings.json"), |w| {
+            report::write_findings_json(report, w)
+        })?;
         done(&pb1);
         Ok(())
     }));

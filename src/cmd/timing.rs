@@ -29,8 +29,9 @@ pub fn mark(phase: &str) {
         let now = Instant::now();
         if let Some(t) = *last {
             eprintln!(
-                "[timing] {phase:<12} {:>8.1} ms",
-                (now - t).as_secs_f64() * 1e3
+                "[timing] {phase:<12} {:>8.1} ms  {}",
+                (now - t).as_secs_f64() * 1e3,
+                memory()
             );
         }
         *last = Some(now);
@@ -42,4 +43,24 @@ pub fn task(name: &str, took: std::time::Duration) {
     if enabled() {
         eprintln!("[timing]   {name:<30} {:>8.1} ms", took.as_secs_f64() * 1e3);
     }
+}
+
+/// Resident and peak memory from /proc/self/status (Linux), e.g. "rss 412 MB, peak 430 MB".
+fn memory() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    format!(
+        "rss {} MB, peak {} MB",
+        kb("VmRSS:") / 1024,
+        kb("VmHWM:") / 1024
+    )
 }
