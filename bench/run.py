@@ -53,6 +53,7 @@ def timed(cmd, timeout=None, env=None):
         "rc": p.returncode,
         "stdout": out.decode(errors="replace")[-2000:],
         "stderr": err.decode(errors="replace")[-2000:],
+        "stderr_full": err.decode(errors="replace"),
     }
 
 
@@ -177,7 +178,11 @@ def run_size(n, args):
     for f in files:
         if f.startswith("附件1_"):
             cmd += ["--survey", os.path.join(d, f)]
-    t = timed(cmd)
+    cmd += ["--quiet"]
+    # TAIZHANG_TIMINGS: each phase's wall time and memory, on stderr.
+    t = timed(cmd, env=dict(os.environ, TAIZHANG_TIMINGS="1"))
+    if not t["timed_out"]:
+        t["phases"] = [l for l in t.get("stderr_full", "").splitlines() if l.startswith("[timing]")]
     if not t["timed_out"] and t["rc"] in (0, 1):
         strict, reported, possible = taizhang_links(out)
         t["score"] = score(truth, reported)
@@ -198,6 +203,8 @@ def run_size(n, args):
             t["score"] = score(truth, peer_links(lf))
             t["phases"] = json.load(open(tj))
         res["tools"][peer] = t
+    for t in res["tools"].values():
+        t.pop("stderr_full", None)
     with open(os.path.join(BENCH, "results", f"{n}.json"), "w") as f:
         json.dump(res, f, indent=1, ensure_ascii=False)
     return res
