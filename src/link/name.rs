@@ -2,6 +2,7 @@
 //! middle dots, pinyin readings (surname readings for the first character,
 //! every reading of a polyphonic character), name levels and blocking keys.
 
+use super::FxMap;
 use pinyin::{ToPinyin, ToPinyinMulti};
 use unicode_normalization::UnicodeNormalization;
 
@@ -59,9 +60,17 @@ fn is_invisible(c: char) -> bool {
 /// The name as the linker compares it: NFKC, no whitespace or invisible
 /// characters, no middle dots of any spelling.
 pub fn fold(name: &str) -> String {
-    name.nfkc()
-        .filter(|c| !is_invisible(*c) && !is_dot(*c))
-        .collect()
+    let keep = |c: &char| !is_invisible(*c) && !is_dot(*c);
+    // Fast path: printable ASCII and the CJK Unified Ideographs block have
+    // no decomposition and compose with nothing, so such text is already
+    // NFKC; skipping `nfkc()` gives the same result without its buffers.
+    if name
+        .chars()
+        .all(|c| matches!(c, ' '..='~' | '\u{4E00}'..='\u{9FFF}'))
+    {
+        return name.chars().filter(keep).collect();
+    }
+    name.nfkc().filter(keep).collect()
 }
 
 /// The name as shown, trimmed, for telling `Identical` from `SameAfterFolding`.
@@ -287,6 +296,129 @@ pub fn compare_names(r_raw: &str, r_clean: &str, s_raw: &str, s_clean: &str) -> 
         }
     }
     NameLevel::Different
+}
+
+/// A folded name prepared for repeated comparison: each character with the
+/// index of its reading set in [`Readings`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct NameChars(pub Vec<(char, u32)>);
+
+/// The reading sets of the characters seen in one run, shared by all its
+/// records so that a homophone test is a comparison of small integer lists.
+#[derive(Default)]
+pub(super) struct Readings {
+    /// (character, is first character) → index into `sets`.
+    index: FxMap<(char, bool), u32>,
+    /// Whether the character has pinyin, and its reading ids (sorted).
+    sets: Vec<(bool, Vec<u32>)>,
+    words: FxMap<String, u32>,
+}
+
+impl Readings {
+    fn set_of(&mut self, c: char, first: bool) -> u32 {
+        if let Some(&i) = self.index.get(&(c, first)) {
+            return i;
+        }
+        let py = c.to_pinyin().is_some();
+        let mut ids: Vec<u32> = readings_at(c, if first { 0 } else { 1 })
+            .into_iter()
+            .map(|r| {
+                let n = self.words.len() as u32;
+                *self.words.entry(r).or_insert(n)
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let i = self.sets.len() as u32;
+        self.sets.push((py, ids));
+        self.index.insert((c, first), i);
+        i
+    }
+
+    /// The characters of an already folded name with their reading sets.
+    pub fn chars(&mut self, folded: &str) -> NameChars {
+        NameChars(
+            folded
+                .chars()
+                .enumerate()
+                .map(|(i, c)| (c, self.set_of(c, i == 0)))
+                .collect(),
+        )
+    }
+
+    /// `homophone_chars` of two different characters at the same position.
+    fn homophone(&self, a: u32, b: u32) -> bool {
+        let (Some((pa, ra)), Some((pb, rb))) =
+            (self.sets.get(a as usize), self.sets.get(b as usize))
+        else {
+            return false;
+        };
+        *pa && *pb && ra.iter().any(|r| rb.contains(r))
+    }
+
+    /// [`compare_names`] on two prepared names (`a`, `b` folded as
+    /// `compare_names` folds them); `same_shown` decides Identical against
+    /// SameAfterFolding when the folded names are equal.
+    pub fn level(&self, a: &NameChars, b: &NameChars, same_shown: bool) -> NameLevel {
+        let (ca, cb) = (&a.0, &b.0);
+        if ca.is_empty() || cb.is_empty() {
+            return NameLevel::Missing;
+        }
+        if ca.len() == cb.len() {
+            let mut n = 0;
+            let mut at = [0usize; 2];
+            let mut all_homophone = true;
+            for (i, (x, y)) in ca.iter().zip(cb.iter()).enumerate() {
+                if x.0 != y.0 {
+                    if n < 2 {
+                        at[n] = i;
+                    }
+                    n += 1;
+                    if all_homophone && !self.homophone(x.1, y.1) {
+                        all_homophone = false;
+                    }
+                }
+            }
+            if n == 0 {
+                return if same_shown {
+                    NameLevel::Identical
+                } else {
+                    NameLevel::SameAfterFolding
+                };
+            }
+            if all_homophone {
+                return NameLevel::Homophone;
+            }
+            if n == 1 {
+                return NameLevel::OneCharDiffers;
+            }
+            if n == 2 {
+                let (i, j) = (at[0], at[1]);
+                if ca[i].0 == cb[j].0 && ca[j].0 == cb[i].0 {
+                    return NameLevel::Swapped;
+                }
+            }
+            return NameLevel::Different;
+        }
+        let (long, short) = if ca.len() > cb.len() {
+            (ca, cb)
+        } else {
+            (cb, ca)
+        };
+        if long.len() == short.len() + 1 && short.len() >= 2 {
+            for skip in 0..long.len() {
+                let rest = long
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != skip)
+                    .map(|(_, c)| c.0);
+                if rest.eq(short.iter().map(|c| c.0)) {
+                    return NameLevel::OneCharDiffers;
+                }
+            }
+        }
+        NameLevel::Different
+    }
 }
 
 /// The surname character of a folded name (first character).
