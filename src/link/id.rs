@@ -82,7 +82,7 @@ pub fn truncated15(id: &IdInfo) -> Option<&str> {
     None
 }
 
-fn is_missing(id: &IdInfo) -> bool {
+pub fn is_missing(id: &IdInfo) -> bool {
     id.kind == IdKind::Missing || id.clean.trim().is_empty()
 }
 
@@ -100,10 +100,10 @@ pub fn first15(id: &IdInfo) -> Option<String> {
 pub fn level_with(
     r: &IdInfo,
     s: &IdInfo,
-    (rf, r15): (Option<&str>, Option<&str>),
-    (sf, s15): (Option<&str>, Option<&str>),
+    (r_missing, rf, r15): (bool, Option<&str>, Option<&str>),
+    (s_missing, sf, s15): (bool, Option<&str>, Option<&str>),
 ) -> IdLevel {
-    if is_missing(r) || is_missing(s) {
+    if r_missing || s_missing {
         return IdLevel::Missing;
     }
     if r.kind == IdKind::Truncated || s.kind == IdKind::Truncated {
@@ -166,8 +166,8 @@ pub fn compare_ids(r: &IdInfo, s: &IdInfo) -> (IdLevel, Vec<usize>) {
     let level = level_with(
         r,
         s,
-        (rf.as_deref(), r15.as_deref()),
-        (sf.as_deref(), s15.as_deref()),
+        (is_missing(r), rf.as_deref(), r15.as_deref()),
+        (is_missing(s), sf.as_deref(), s15.as_deref()),
     );
     let digit_by_digit = !is_missing(r)
         && !is_missing(s)

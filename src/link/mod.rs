@@ -201,6 +201,8 @@ struct Prep {
     births: Vec<i32>,
     full18: Option<String>,
     first15: Option<String>,
+    /// `id::is_missing`.
+    id_missing: bool,
     village: Option<u32>,
     /// The name as `compare_names` folds it, and its shown text (interned).
     name: NameChars,
@@ -251,18 +253,34 @@ fn prep(r: &Record, strs: &mut Interner, rd: &mut Readings) -> (Prep, String) {
     } else {
         rd.chars(&name::fold(&h1))
     };
-    let main_key = name::main_key(&folded);
+    let name = rd.chars(&cmp_fold);
+    let (main_key, keys) = {
+        let block_name = if folded == cmp_fold {
+            None
+        } else {
+            Some(rd.chars(&folded))
+        };
+        let n = block_name.as_ref().unwrap_or(&name);
+        (rd.main_key(n), rd.keys(n, KEY_CAP))
+    };
+    let full18 = id::full18(&r.id);
+    // As `id::first15`, from the full form already at hand.
+    let first15 = match id::truncated15(&r.id) {
+        Some(t) => Some(t.to_string()),
+        None => full18
+            .as_deref()
+            .and_then(|f| f.get(..15))
+            .map(str::to_string),
+    };
     let p = Prep {
-        keys: name::keys(&folded, KEY_CAP)
-            .iter()
-            .map(|k| strs.id(k))
-            .collect(),
+        keys: keys.iter().map(|k| strs.id(k)).collect(),
         folded,
         births,
-        full18: id::full18(&r.id),
-        first15: id::first15(&r.id),
+        id_missing: id::is_missing(&r.id),
+        full18,
+        first15,
         village: r.village.as_deref().map(|v| strs.id(v)),
-        name: rd.chars(&cmp_fold),
+        name,
         shown,
         head1: (!h1.is_empty()).then(|| strs.id(&h1)),
         head2,
@@ -359,8 +377,8 @@ impl<'a> Ctx<'a> {
         let id = id::level_with(
             &rr.id,
             &sr.id,
-            (pr.full18.as_deref(), pr.first15.as_deref()),
-            (ps.full18.as_deref(), ps.first15.as_deref()),
+            (pr.id_missing, pr.full18.as_deref(), pr.first15.as_deref()),
+            (ps.id_missing, ps.full18.as_deref(), ps.first15.as_deref()),
         );
         let agreement = |x: Option<bool>| match x {
             Some(true) => Agreement::Agree,
@@ -454,15 +472,36 @@ fn name_matches(l: NameLevel) -> bool {
     )
 }
 
-/// The roster's blocks: (key, roster record) sorted, so a block is a run of
-/// equal keys in roster order.
-struct Blocks(Vec<(Key, u32)>);
+/// The roster's blocks: the roster records of all blocks, block after
+/// block, each block in roster order, and where each key's block lies.
+struct Blocks {
+    members: Vec<u32>,
+    at: FxMap<Key, (u32, u32)>,
+}
 
 impl Blocks {
-    fn get(&self, k: &Key) -> &[(Key, u32)] {
-        let lo = self.0.partition_point(|e| e.0 < *k);
-        let n = self.0[lo..].partition_point(|e| e.0 == *k);
-        &self.0[lo..lo + n]
+    fn new(mut entries: Vec<(Key, u32)>) -> Self {
+        // Ascending roster index within a block, the order they were added in.
+        entries.sort_unstable();
+        let mut at: FxMap<Key, (u32, u32)> = FxMap::default();
+        let mut i = 0;
+        while i < entries.len() {
+            let k = entries[i].0;
+            let j = i + entries[i..].partition_point(|e| e.0 == k);
+            at.insert(k, (i as u32, j as u32));
+            i = j;
+        }
+        Blocks {
+            members: entries.into_iter().map(|e| e.1).collect(),
+            at,
+        }
+    }
+
+    fn get(&self, k: &Key) -> &[u32] {
+        match self.at.get(k) {
+            Some(&(a, b)) => self.members.get(a as usize..b as usize).unwrap_or(&[]),
+            None => &[],
+        }
     }
 }
 
@@ -515,9 +554,7 @@ pub fn link(
             }
         }
     }
-    // Stable order within a block: ascending roster index, as inserted.
-    entries.sort_unstable();
-    let blocks = Blocks(entries);
+    let blocks = Blocks::new(entries);
 
     // ---- candidates for each survey record ----
     let mut cands: Vec<Cand> = Vec::new();
@@ -530,7 +567,7 @@ pub fn link(
             if let Some(k) = k {
                 let b = blocks.get(&k);
                 if b.len() <= cap {
-                    found.extend(b.iter().map(|e| e.1 as usize));
+                    found.extend(b.iter().map(|&r| r as usize));
                 }
             }
         };
@@ -559,8 +596,8 @@ pub fn link(
         } else if let Some(t) = id::truncated15(&rec.id) {
             // Excel kept 15 digits: look among those born that day, keep the 15 that agree.
             if let Some(k) = id_key(T_ID14, &t[..14], &mut strs, false) {
-                for e in blocks.get(&k).iter().take(BLOCK_CAP * 8) {
-                    let r = e.1 as usize;
+                for &r in blocks.get(&k).iter().take(BLOCK_CAP * 8) {
+                    let r = r as usize;
                     if ctx.prep(r).and_then(|q| q.first15.as_deref()) == Some(t) {
                         found.push(r);
                     }
@@ -609,22 +646,63 @@ pub fn link(
     assign(&ctx, cands, params)
 }
 
+/// Lists of items per record index, all in one Vec (each list keeps the
+/// order its items came in).
+struct Lists<T> {
+    start: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T: Copy> Lists<T> {
+    fn new(n: usize, it: impl Iterator<Item = (usize, T)> + Clone) -> Self {
+        let mut start = vec![0u32; n + 2];
+        for (i, _) in it.clone() {
+            start[i + 2] += 1;
+        }
+        for i in 2..start.len() {
+            start[i] += start[i - 1];
+        }
+        let total = start[n + 1] as usize;
+        let mut items: Vec<Option<T>> = vec![None; total];
+        for (i, x) in it {
+            let at = &mut start[i + 1];
+            items[*at as usize] = Some(x);
+            *at += 1;
+        }
+        Lists {
+            start,
+            items: items.into_iter().flatten().collect(),
+        }
+    }
+
+    fn get(&self, i: usize) -> &[T] {
+        match (self.start.get(i), self.start.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.items.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
 fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
-    cands.sort_by(|a, b| {
-        b.w.total_cmp(&a.w)
-            .then_with(|| ctx.pos(a.r).cmp(&ctx.pos(b.r)))
-            .then_with(|| ctx.pos(a.s).cmp(&ctx.pos(b.s)))
-    });
     let n = ctx.records.len();
+    // Rank of each record by (table, row, index): sorting on ranks is
+    // sorting on `pos`, and as (r, s) is unique the order is total.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by_key(|&i| ctx.pos(i));
+    let mut rank = vec![0u32; n];
+    for (k, &i) in order.iter().enumerate() {
+        rank[i] = k as u32;
+    }
+    cands.sort_unstable_by(|a, b| {
+        b.w.total_cmp(&a.w)
+            .then_with(|| rank[a.r].cmp(&rank[b.r]))
+            .then_with(|| rank[a.s].cmp(&rank[b.s]))
+    });
     // Every blocked candidate takes part in the competitor checks; only
     // those at or above `possible` can be paired. Indexed by record, in
     // the order of `cands`; each (roster, survey) pair occurs once.
-    let mut by_s: Vec<Vec<(usize, f64, NameLevel)>> = vec![Vec::new(); n];
-    let mut by_r: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
-    for c in &cands {
-        by_s[c.s].push((c.r, c.w, c.comp.name));
-        by_r[c.r].push((c.s, c.w));
-    }
+    let by_s = Lists::new(n, cands.iter().map(|c| (c.s, (c.r, c.w, c.comp.name))));
+    let by_r = Lists::new(n, cands.iter().map(|c| (c.r, (c.s, c.w))));
     cands.retain(|c| score_of(c.w) >= params.possible);
     let best_except = |list: &[(usize, f64)], except: usize| -> f64 {
         list.iter()
@@ -659,7 +737,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
         };
         if decision == Decision::Linked {
             // Another roster child nearly as good for this survey row?
-            for &(r2, w2, r2_name) in &by_s[c.s] {
+            for &(r2, w2, r2_name) in by_s.get(c.s) {
                 if r2 == c.r || linked_r[r2] {
                     continue;
                 }
@@ -678,7 +756,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
                 if w2 < c.w - margin {
                     continue;
                 }
-                if best_except(&by_r[r2], c.s) >= w2 + CLEARLY_ELSEWHERE {
+                if best_except(by_r.get(r2), c.s) >= w2 + CLEARLY_ELSEWHERE {
                     continue;
                 }
                 decision = Decision::Possible;
@@ -692,7 +770,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
                 ));
             }
             // Another survey row nearly as good for this roster child?
-            for &(s2, w2) in &by_r[c.r] {
+            for &(s2, w2) in by_r.get(c.r) {
                 if s2 == c.s || linked_s[s2] || same_person(ctx, c.s, s2) {
                     continue;
                 }
@@ -701,7 +779,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
                 if w2 < c.w - margin {
                     continue;
                 }
-                if best_except_s(&by_s[s2], c.r) >= w2 + CLEARLY_ELSEWHERE {
+                if best_except_s(by_s.get(s2), c.r) >= w2 + CLEARLY_ELSEWHERE {
                     continue;
                 }
                 decision = Decision::Possible;
