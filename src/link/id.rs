@@ -82,64 +82,107 @@ pub fn truncated15(id: &IdInfo) -> Option<&str> {
     None
 }
 
-fn is_missing(id: &IdInfo) -> bool {
+pub fn is_missing(id: &IdInfo) -> bool {
     id.kind == IdKind::Missing || id.clean.trim().is_empty()
 }
 
-/// The level, and the 1-based positions that differ (for the reasons).
-pub fn compare_ids(r: &IdInfo, s: &IdInfo) -> (IdLevel, Vec<usize>) {
-    if is_missing(r) || is_missing(s) {
-        return (IdLevel::Missing, Vec::new());
+/// What `compare_ids` compares under a truncated ID: the first 15
+/// characters of the truncated digits or of the 18-digit form.
+pub fn first15(id: &IdInfo) -> Option<String> {
+    truncated15(id)
+        .map(str::to_string)
+        .or_else(|| full18(id))
+        .and_then(|a| a.get(..15).map(str::to_string))
+}
+
+/// The level of two IDs from their precomputed [`full18`] and [`first15`]
+/// forms (the linker computes those once per record).
+pub fn level_with(
+    r: &IdInfo,
+    s: &IdInfo,
+    (r_missing, rf, r15): (bool, Option<&str>, Option<&str>),
+    (s_missing, sf, s15): (bool, Option<&str>, Option<&str>),
+) -> IdLevel {
+    if r_missing || s_missing {
+        return IdLevel::Missing;
     }
-    let rt = truncated15(r);
-    let st = truncated15(s);
     if r.kind == IdKind::Truncated || s.kind == IdKind::Truncated {
-        let a = rt.map(str::to_string).or_else(|| full18(r));
-        let b = st.map(str::to_string).or_else(|| full18(s));
-        return match (a, b) {
-            (Some(a), Some(b)) if a.get(..15).is_some() && a.get(..15) == b.get(..15) => {
-                (IdLevel::Truncated15, Vec::new())
-            }
-            _ => (IdLevel::Different, Vec::new()),
+        return match (r15, s15) {
+            (Some(a), Some(b)) if a == b => IdLevel::Truncated15,
+            _ => IdLevel::Different,
         };
     }
     let legacy =
         matches!(r.kind, IdKind::Legacy15 { .. }) || matches!(s.kind, IdKind::Legacy15 { .. });
-    match (full18(r), full18(s)) {
+    match (rf, sf) {
         (Some(a), Some(b)) => {
             if legacy {
                 if r.clean == s.clean {
-                    return (IdLevel::Identical, Vec::new());
+                    return IdLevel::Identical;
                 }
                 return if a.get(..17) == b.get(..17) {
-                    (IdLevel::Legacy, Vec::new())
+                    IdLevel::Legacy
                 } else {
-                    (IdLevel::Different, Vec::new())
+                    IdLevel::Different
                 };
             }
             if a == b {
-                return (IdLevel::Identical, Vec::new());
+                return IdLevel::Identical;
             }
-            let ab = a.as_bytes();
-            let bb = b.as_bytes();
-            let diffs: Vec<usize> = (0..18).filter(|&i| ab[i] != bb[i]).collect();
-            match diffs.as_slice() {
-                [17] => (IdLevel::CheckDigitOnly, vec![18]),
-                [i] => (IdLevel::OneDigit, vec![i + 1]),
-                [i, j] if *j == i + 1 && *j < 17 && ab[*i] == bb[*j] && ab[*j] == bb[*i] => {
-                    (IdLevel::AdjacentSwap, vec![i + 1, j + 1])
+            let (ab, bb) = (a.as_bytes(), b.as_bytes());
+            let mut n = 0;
+            let mut at = [0usize; 2];
+            for (i, (x, y)) in ab.iter().zip(bb.iter()).enumerate().take(18) {
+                if x != y {
+                    if n < 2 {
+                        at[n] = i;
+                    }
+                    n += 1;
                 }
-                _ => (IdLevel::Different, diffs.iter().map(|i| i + 1).collect()),
+            }
+            match (n, at) {
+                (1, [17, _]) => IdLevel::CheckDigitOnly,
+                (1, _) => IdLevel::OneDigit,
+                (2, [i, j]) if j == i + 1 && j < 17 && ab[i] == bb[j] && ab[j] == bb[i] => {
+                    IdLevel::AdjacentSwap
+                }
+                _ => IdLevel::Different,
             }
         }
         _ => {
             if r.clean == s.clean {
-                (IdLevel::Identical, Vec::new())
+                IdLevel::Identical
             } else {
-                (IdLevel::Different, Vec::new())
+                IdLevel::Different
             }
         }
     }
+}
+
+/// The level, and the 1-based positions that differ (for the reasons).
+pub fn compare_ids(r: &IdInfo, s: &IdInfo) -> (IdLevel, Vec<usize>) {
+    let (rf, sf) = (full18(r), full18(s));
+    let (r15, s15) = (first15(r), first15(s));
+    let level = level_with(
+        r,
+        s,
+        (is_missing(r), rf.as_deref(), r15.as_deref()),
+        (is_missing(s), sf.as_deref(), s15.as_deref()),
+    );
+    let digit_by_digit = !is_missing(r)
+        && !is_missing(s)
+        && r.kind != IdKind::Truncated
+        && s.kind != IdKind::Truncated
+        && !matches!(r.kind, IdKind::Legacy15 { .. })
+        && !matches!(s.kind, IdKind::Legacy15 { .. });
+    let pos = match (rf, sf) {
+        (Some(a), Some(b)) if digit_by_digit => {
+            let (ab, bb) = (a.as_bytes(), b.as_bytes());
+            (0..18).filter(|&i| ab[i] != bb[i]).map(|i| i + 1).collect()
+        }
+        _ => Vec::new(),
+    };
+    (level, pos)
 }
 
 /// Which segment a 1-based position falls in, for the reasons.

@@ -35,9 +35,12 @@ pub use findings::link_findings;
 pub use id::IdLevel;
 pub use name::NameLevel;
 
-use crate::model::{DateValue, Decision, IdKind, Pair, Record};
-use compare::{NameFreq, birth_of, both_ids_valid, reasons, score_of, total_weight};
-use std::collections::{HashMap, HashSet};
+use crate::model::{DateValue, Decision, IdKind, Pair, Record, Sex};
+use chrono::Datelike;
+use compare::{NameFreq, birth_of, both_ids_valid, reasons, score_of, sex_of, total_weight};
+use name::{NameChars, Readings};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The two thresholds on the 0..1 score.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -72,17 +75,150 @@ const TIE_MARGIN: f64 = 1.0;
 /// A competitor whose own best partner beats it by this many bits belongs there.
 const CLEARLY_ELSEWHERE: f64 = 1.0;
 
-/// What the blocks need of a record, computed once.
-struct Prep {
-    folded: String,
-    main_key: String,
-    keys: Vec<String>,
-    /// yyyymmdd of the stated birth date and of the ID's.
-    births: Vec<String>,
-    full18: Option<String>,
+/// FxHash, the hasher of rustc: one rotate, xor and multiply per word. Not
+/// resistant to chosen keys, which does not matter for a run's own records.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
-fn prep(r: &Record) -> Prep {
+impl Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// Strings (pinyin keys, villages, odd ID texts, household heads) numbered
+/// in order of first sight, so that blocks and comparisons work on integers.
+#[derive(Default)]
+struct Interner(FxMap<String, u32>);
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.0.get(s) {
+            return i;
+        }
+        let i = self.0.len() as u32;
+        self.0.insert(s.to_string(), i);
+        i
+    }
+
+    fn get(&self, s: &str) -> Option<u32> {
+        self.0.get(s).copied()
+    }
+}
+
+/// A block key. Each kind of block has its own tag; the text of an ID
+/// (or of its first 17 or 14 digits) is encoded exactly: digits and X in
+/// base 11 with the length alongside, anything else interned under its own
+/// tag. So two keys are equal exactly when the texts the former string keys
+/// ("I:…", "B:yyyymmdd|key" …) were built from are equal: the blocks are
+/// the same, only cheaper to build and look up.
+type Key = (u8, u64, u64);
+
+const T_ID: u8 = 1;
+const T_ID17: u8 = 2;
+const T_ID14: u8 = 3;
+const T_REPAIR: u8 = 4;
+const T_BIRTH_NAME: u8 = 5;
+const T_VILLAGE_NAME: u8 = 6;
+const T_BIRTH_VILLAGE: u8 = 7;
+/// Added to an ID tag when its text is interned rather than encoded.
+const T_TEXT: u8 = 0x80;
+
+/// Digits and X, at most 18 of them, as a number (the length goes alongside).
+fn id_code(s: &str) -> Option<u64> {
+    if s.len() > 18 {
+        return None;
+    }
+    let mut v = 0u64;
+    for b in s.bytes() {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'X' => 10,
+            _ => return None,
+        };
+        v = v * 11 + d as u64;
+    }
+    Some(v)
+}
+
+/// The key of an ID text under `tag`; `strs` numbers texts that are not
+/// digits (None when looking up a text no roster record has).
+fn id_key(tag: u8, s: &str, strs: &mut Interner, insert: bool) -> Option<Key> {
+    match id_code(s) {
+        Some(v) => Some((tag, v, s.len() as u64)),
+        None if insert => Some((tag | T_TEXT, strs.id(s) as u64, 0)),
+        None => strs.get(s).map(|i| (tag | T_TEXT, i as u64, 0)),
+    }
+}
+
+/// What the blocks and the comparisons need of a record, computed once.
+struct Prep {
+    /// The name folded for blocking and counting.
+    folded: String,
+    /// Interned pinyin blocking keys.
+    keys: Vec<u32>,
+    /// Days since the common era of the stated birth date and of the ID's.
+    births: Vec<i32>,
+    full18: Option<String>,
+    first15: Option<String>,
+    /// `id::is_missing`.
+    id_missing: bool,
+    village: Option<u32>,
+    /// The name as `compare_names` folds it, and its shown text (interned).
+    name: NameChars,
+    shown: u32,
+    /// The household head folded once (interned, for `twin_like`; None when
+    /// empty) and folded twice as `compare_names` sees it.
+    head1: Option<u32>,
+    head2: NameChars,
+    birth: DateValue,
+    sex: Option<Sex>,
+    /// Roster children with this folded name and this main pinyin key.
+    name_n: usize,
+    sound_k: usize,
+}
+
+fn prep(r: &Record, strs: &mut Interner, rd: &mut Readings) -> (Prep, String) {
     let folded = name::fold(if r.name.is_empty() {
         &r.name_raw
     } else {
@@ -90,50 +226,194 @@ fn prep(r: &Record) -> Prep {
     });
     let mut births = Vec::new();
     if let DateValue::Day(d) = r.birth {
-        births.push(d.format("%Y%m%d").to_string());
+        births.push(d.num_days_from_ce());
     }
     if let Some(d) = r.id.birth_date() {
-        let k = d.format("%Y%m%d").to_string();
+        let k = d.num_days_from_ce();
         if !births.contains(&k) {
             births.push(k);
         }
     }
-    Prep {
-        main_key: name::main_key(&folded),
-        keys: name::keys(&folded, KEY_CAP),
+    // As `compare_names` folds: the clean name, else the raw one.
+    let cmp_fold = {
+        let a = name::fold(&r.name);
+        if a.is_empty() {
+            name::fold(&r.name_raw)
+        } else {
+            a
+        }
+    };
+    let shown = {
+        let t = r.name_raw.trim();
+        strs.id(if t.is_empty() { r.name.trim() } else { t })
+    };
+    let h1 = name::fold(&r.household_head);
+    let head2 = if h1.is_empty() {
+        NameChars::default()
+    } else {
+        rd.chars(&name::fold(&h1))
+    };
+    let name = rd.chars(&cmp_fold);
+    let (main_key, keys) = {
+        let block_name = if folded == cmp_fold {
+            None
+        } else {
+            Some(rd.chars(&folded))
+        };
+        let n = block_name.as_ref().unwrap_or(&name);
+        (rd.main_key(n), rd.keys(n, KEY_CAP))
+    };
+    let full18 = id::full18(&r.id);
+    // As `id::first15`, from the full form already at hand.
+    let first15 = match id::truncated15(&r.id) {
+        Some(t) => Some(t.to_string()),
+        None => full18
+            .as_deref()
+            .and_then(|f| f.get(..15))
+            .map(str::to_string),
+    };
+    let p = Prep {
+        keys: keys.iter().map(|k| strs.id(k)).collect(),
         folded,
         births,
-        full18: id::full18(&r.id),
-    }
+        id_missing: id::is_missing(&r.id),
+        full18,
+        first15,
+        village: r.village.as_deref().map(|v| strs.id(v)),
+        name,
+        shown,
+        head1: (!h1.is_empty()).then(|| strs.id(&h1)),
+        head2,
+        birth: birth_of(r),
+        sex: sex_of(r),
+        name_n: 1,
+        sound_k: 1,
+    };
+    (p, main_key)
 }
 
 struct Ctx<'a> {
     records: &'a [Record],
-    prep: HashMap<usize, Prep>,
-    name_count: HashMap<String, usize>,
-    sound_count: HashMap<String, usize>,
+    /// Indexed by record; None for records neither roster nor survey.
+    prep: Vec<Option<Prep>>,
+    rd: Readings,
     denom: f64,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// Prepare `roster` and `others` and count the roster's names.
+    fn new(records: &'a [Record], roster: &[usize], others: &[usize], strs: &mut Interner) -> Self {
+        let mut rd = Readings::default();
+        let mut prep: Vec<Option<Prep>> = Vec::new();
+        prep.resize_with(records.len(), || None);
+        let mut main_keys: Vec<Option<String>> = Vec::new();
+        main_keys.resize_with(records.len(), || None);
+        for &i in roster.iter().chain(others.iter()) {
+            if prep[i].is_none() {
+                let (p, k) = self::prep(&records[i], strs, &mut rd);
+                prep[i] = Some(p);
+                main_keys[i] = Some(k);
+            }
+        }
+        let mut name_count: FxMap<&str, usize> = FxMap::default();
+        let mut sound_count: FxMap<&str, usize> = FxMap::default();
+        for &r in roster {
+            if let (Some(p), Some(k)) = (&prep[r], &main_keys[r])
+                && !p.folded.is_empty()
+            {
+                *name_count.entry(p.folded.as_str()).or_default() += 1;
+                *sound_count.entry(k.as_str()).or_default() += 1;
+            }
+        }
+        let counts: Vec<(usize, usize, usize)> = prep
+            .iter()
+            .zip(&main_keys)
+            .enumerate()
+            .filter_map(|(i, (p, k))| {
+                let (p, k) = (p.as_ref()?, k.as_ref()?);
+                let n = name_count.get(p.folded.as_str()).copied().unwrap_or(1);
+                let s = sound_count.get(k.as_str()).copied().unwrap_or(1);
+                Some((i, n, s))
+            })
+            .collect();
+        for (i, n, k) in counts {
+            if let Some(p) = &mut prep[i] {
+                p.name_n = n;
+                p.sound_k = k;
+            }
+        }
+        Ctx {
+            records,
+            prep,
+            rd,
+            denom: (roster.len() as f64).max(2000.0),
+        }
+    }
+
+    fn prep(&self, i: usize) -> Option<&Prep> {
+        self.prep.get(i).and_then(Option::as_ref)
+    }
+
     fn freq(&self, r: usize) -> (NameFreq, usize) {
-        let Some(p) = self.prep.get(&r) else {
+        let Some(p) = self.prep(r) else {
             return (NameFreq::RARE, 0);
         };
-        let n = self.name_count.get(&p.folded).copied().unwrap_or(1);
-        let k = self.sound_count.get(&p.main_key).copied().unwrap_or(1);
         (
             NameFreq {
-                same_name: n as f64 / self.denom,
-                same_sound: k as f64 / self.denom,
+                same_name: p.name_n as f64 / self.denom,
+                same_sound: p.sound_k as f64 / self.denom,
             },
-            n,
+            p.name_n,
         )
+    }
+
+    /// [`compare`] of two prepared records, without allocating.
+    fn compare(&self, r: usize, s: usize) -> Comparison {
+        let (rr, sr) = (&self.records[r], &self.records[s]);
+        let (Some(pr), Some(ps)) = (self.prep(r), self.prep(s)) else {
+            return compare(rr, sr);
+        };
+        let name = self.rd.level(&pr.name, &ps.name, pr.shown == ps.shown);
+        let id = id::level_with(
+            &rr.id,
+            &sr.id,
+            (pr.id_missing, pr.full18.as_deref(), pr.first15.as_deref()),
+            (ps.id_missing, ps.full18.as_deref(), ps.first15.as_deref()),
+        );
+        let agreement = |x: Option<bool>| match x {
+            Some(true) => Agreement::Agree,
+            Some(false) => Agreement::Disagree,
+            None => Agreement::Unknown,
+        };
+        let household = if pr.head1.is_none() || ps.head1.is_none() {
+            Agreement::Unknown
+        } else {
+            match self.rd.level(&pr.head2, &ps.head2, true) {
+                NameLevel::Identical | NameLevel::SameAfterFolding | NameLevel::Homophone => {
+                    Agreement::Agree
+                }
+                _ => Agreement::Disagree,
+            }
+        };
+        Comparison {
+            name,
+            id,
+            birth: agreement(pr.birth.agrees(&ps.birth)),
+            sex: agreement(match (pr.sex, ps.sex) {
+                (Some(a), Some(b)) => Some(a == b),
+                _ => None,
+            }),
+            village: agreement(match (pr.village, ps.village) {
+                (Some(a), Some(b)) => Some(a == b),
+                _ => None,
+            }),
+            household,
+        }
     }
 
     fn weigh(&self, r: usize, s: usize) -> (f64, Comparison) {
         let (rr, sr) = (&self.records[r], &self.records[s]);
-        let c = compare(rr, sr);
+        let c = self.compare(r, s);
         let (f, _) = self.freq(r);
         (total_weight(&c, f, both_ids_valid(rr, sr)), c)
     }
@@ -154,30 +434,26 @@ fn sorted_unique(xs: &[usize], n: usize) -> Vec<usize> {
 /// date, same village (or unknown), same household (or unknown).
 fn twin_like(ctx: &Ctx, a: usize, b: usize) -> bool {
     let (ra, rb) = (&ctx.records[a], &ctx.records[b]);
-    let (Some(pa), Some(pb)) = (ctx.prep.get(&a), ctx.prep.get(&b)) else {
+    let (Some(pa), Some(pb)) = (ctx.prep(a), ctx.prep(b)) else {
         return false;
     };
     if name::surname(&pa.folded).is_none() || name::surname(&pa.folded) != name::surname(&pb.folded)
     {
         return false;
     }
-    if birth_of(ra).agrees(&birth_of(rb)) != Some(true) {
+    if pa.birth.agrees(&pb.birth) != Some(true) {
         return false;
     }
-    if let (Some(x), Some(y)) = (&ra.village, &rb.village)
+    if let (Some(x), Some(y)) = (pa.village, pb.village)
         && x != y
     {
         return false;
     }
-    let (ha, hb) = (
-        name::fold(&ra.household_head),
-        name::fold(&rb.household_head),
-    );
     let (na, nb) = (ra.household_no.trim(), rb.household_no.trim());
     if !na.is_empty() && !nb.is_empty() {
         return na == nb;
     }
-    ha.is_empty() || hb.is_empty() || ha == hb
+    pa.head1.is_none() || pb.head1.is_none() || pa.head1 == pb.head1
 }
 
 #[derive(Clone, Copy)]
@@ -185,7 +461,7 @@ struct Cand {
     r: usize,
     s: usize,
     w: f64,
-    name: NameLevel,
+    comp: Comparison,
 }
 
 /// The name alone says "same child".
@@ -194,6 +470,39 @@ fn name_matches(l: NameLevel) -> bool {
         l,
         NameLevel::Identical | NameLevel::SameAfterFolding | NameLevel::Homophone
     )
+}
+
+/// The roster's blocks: the roster records of all blocks, block after
+/// block, each block in roster order, and where each key's block lies.
+struct Blocks {
+    members: Vec<u32>,
+    at: FxMap<Key, (u32, u32)>,
+}
+
+impl Blocks {
+    fn new(mut entries: Vec<(Key, u32)>) -> Self {
+        // Ascending roster index within a block, the order they were added in.
+        entries.sort_unstable();
+        let mut at: FxMap<Key, (u32, u32)> = FxMap::default();
+        let mut i = 0;
+        while i < entries.len() {
+            let k = entries[i].0;
+            let j = i + entries[i..].partition_point(|e| e.0 == k);
+            at.insert(k, (i as u32, j as u32));
+            i = j;
+        }
+        Blocks {
+            members: entries.into_iter().map(|e| e.1).collect(),
+            at,
+        }
+    }
+
+    fn get(&self, k: &Key) -> &[u32] {
+        match self.at.get(k) {
+            Some(&(a, b)) => self.members.get(a as usize..b as usize).unwrap_or(&[]),
+            None => &[],
+        }
+    }
 }
 
 /// Link survey records to roster records. Indices are into `records`; the
@@ -206,162 +515,217 @@ pub fn link(
 ) -> Vec<Pair> {
     let roster = sorted_unique(roster, records.len());
     let survey = sorted_unique(survey, records.len());
-    let mut prep_map = HashMap::with_capacity(roster.len() + survey.len());
-    for &i in roster.iter().chain(survey.iter()) {
-        prep_map.entry(i).or_insert_with(|| prep(&records[i]));
-    }
-    let mut name_count: HashMap<String, usize> = HashMap::new();
-    let mut sound_count: HashMap<String, usize> = HashMap::new();
-    for &r in &roster {
-        if let Some(p) = prep_map.get(&r)
-            && !p.folded.is_empty()
-        {
-            *name_count.entry(p.folded.clone()).or_default() += 1;
-            *sound_count.entry(p.main_key.clone()).or_default() += 1;
-        }
-    }
-    let ctx = Ctx {
-        records,
-        prep: prep_map,
-        name_count,
-        sound_count,
-        denom: (roster.len() as f64).max(2000.0),
-    };
+    let mut strs = Interner::default();
+    let ctx = Ctx::new(records, &roster, &survey, &mut strs);
 
     // ---- blocks over the roster ----
-    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut add = |k: String, r: usize| blocks.entry(k).or_default().push(r);
+    let mut entries: Vec<(Key, u32)> = Vec::new();
     for &r in &roster {
-        let Some(p) = ctx.prep.get(&r) else { continue };
+        let Some(p) = ctx.prep(r) else { continue };
         let rec = &records[r];
+        let mut add = |k: Option<Key>| {
+            if let Some(k) = k {
+                entries.push((k, r as u32));
+            }
+        };
         if let Some(f) = &p.full18 {
-            add(format!("I:{f}"), r);
-            add(format!("S:{}", &f[..17]), r);
-            add(format!("F:{}", &f[..14]), r);
+            add(id_key(T_ID, f, &mut strs, true));
+            add(f.get(..17).and_then(|x| id_key(T_ID17, x, &mut strs, true)));
+            add(f.get(..14).and_then(|x| id_key(T_ID14, x, &mut strs, true)));
             for fix in id::repairs(f) {
-                add(format!("R:{fix}"), r);
+                add(id_key(T_REPAIR, &fix, &mut strs, true));
             }
         } else if let Some(t) = id::truncated15(&rec.id) {
-            add(format!("F:{}", &t[..14]), r);
+            add(id_key(T_ID14, &t[..14], &mut strs, true));
         } else if !rec.id.clean.is_empty() && rec.id.kind != IdKind::Missing {
-            add(format!("I:{}", rec.id.clean), r);
+            add(id_key(T_ID, &rec.id.clean, &mut strs, true));
         }
-        for k in &p.keys {
-            for b in &p.births {
-                add(format!("B:{b}|{k}"), r);
+        for &k in &p.keys {
+            for &b in &p.births {
+                add(Some((T_BIRTH_NAME, k as u64, b as u32 as u64)));
             }
-            if let Some(v) = &rec.village {
-                add(format!("V:{v}|{k}"), r);
+            if let Some(v) = p.village {
+                add(Some((T_VILLAGE_NAME, v as u64, k as u64)));
             }
         }
-        if let Some(v) = &rec.village {
-            for b in &p.births {
-                add(format!("D:{b}|{v}"), r);
+        if let Some(v) = p.village {
+            for &b in &p.births {
+                add(Some((T_BIRTH_VILLAGE, b as u32 as u64, v as u64)));
             }
         }
     }
+    let blocks = Blocks::new(entries);
 
     // ---- candidates for each survey record ----
     let mut cands: Vec<Cand> = Vec::new();
     let mut found: Vec<usize> = Vec::new();
     for &s in &survey {
-        let Some(p) = ctx.prep.get(&s) else { continue };
+        let Some(p) = ctx.prep(s) else { continue };
         let rec = &records[s];
         found.clear();
-        let take = |k: &str, cap: usize, found: &mut Vec<usize>| {
-            if let Some(b) = blocks.get(k)
-                && b.len() <= cap
-            {
-                found.extend_from_slice(b);
+        let take = |k: Option<Key>, cap: usize, found: &mut Vec<usize>| {
+            if let Some(k) = k {
+                let b = blocks.get(&k);
+                if b.len() <= cap {
+                    found.extend(b.iter().map(|&r| r as usize));
+                }
             }
         };
         if let Some(f) = &p.full18 {
-            take(&format!("I:{f}"), usize::MAX, &mut found);
-            take(&format!("S:{}", &f[..17]), usize::MAX, &mut found);
-            take(&format!("F:{}", &f[..14]), BLOCK_CAP, &mut found);
-            take(&format!("R:{f}"), usize::MAX, &mut found);
+            take(id_key(T_ID, f, &mut strs, false), usize::MAX, &mut found);
+            take(
+                f.get(..17)
+                    .and_then(|x| id_key(T_ID17, x, &mut strs, false)),
+                usize::MAX,
+                &mut found,
+            );
+            take(
+                f.get(..14)
+                    .and_then(|x| id_key(T_ID14, x, &mut strs, false)),
+                BLOCK_CAP,
+                &mut found,
+            );
+            take(
+                id_key(T_REPAIR, f, &mut strs, false),
+                usize::MAX,
+                &mut found,
+            );
             for fix in id::repairs(f) {
-                take(&format!("I:{fix}"), usize::MAX, &mut found);
+                take(id_key(T_ID, &fix, &mut strs, false), usize::MAX, &mut found);
             }
         } else if let Some(t) = id::truncated15(&rec.id) {
             // Excel kept 15 digits: look among those born that day, keep the 15 that agree.
-            if let Some(b) = blocks.get(&format!("F:{}", &t[..14])) {
-                for &r in b.iter().take(BLOCK_CAP * 8) {
-                    let rid = &records[r].id;
-                    let r15 = id::full18(rid)
-                        .map(|x| x[..15].to_string())
-                        .or_else(|| id::truncated15(rid).map(str::to_string));
-                    if r15.as_deref() == Some(t) {
+            if let Some(k) = id_key(T_ID14, &t[..14], &mut strs, false) {
+                for &r in blocks.get(&k).iter().take(BLOCK_CAP * 8) {
+                    let r = r as usize;
+                    if ctx.prep(r).and_then(|q| q.first15.as_deref()) == Some(t) {
                         found.push(r);
                     }
                 }
             }
         } else if !rec.id.clean.is_empty() && rec.id.kind != IdKind::Missing {
-            take(&format!("I:{}", rec.id.clean), usize::MAX, &mut found);
+            take(
+                id_key(T_ID, &rec.id.clean, &mut strs, false),
+                usize::MAX,
+                &mut found,
+            );
         }
-        for k in &p.keys {
-            for b in &p.births {
-                take(&format!("B:{b}|{k}"), BLOCK_CAP, &mut found);
+        for &k in &p.keys {
+            for &b in &p.births {
+                take(
+                    Some((T_BIRTH_NAME, k as u64, b as u32 as u64)),
+                    BLOCK_CAP,
+                    &mut found,
+                );
             }
-            if let Some(v) = &rec.village {
-                take(&format!("V:{v}|{k}"), BLOCK_CAP, &mut found);
+            if let Some(v) = p.village {
+                take(
+                    Some((T_VILLAGE_NAME, v as u64, k as u64)),
+                    BLOCK_CAP,
+                    &mut found,
+                );
             }
         }
-        if let Some(v) = &rec.village {
-            for b in &p.births {
-                take(&format!("D:{b}|{v}"), BLOCK_CAP, &mut found);
+        if let Some(v) = p.village {
+            for &b in &p.births {
+                take(
+                    Some((T_BIRTH_VILLAGE, b as u32 as u64, v as u64)),
+                    BLOCK_CAP,
+                    &mut found,
+                );
             }
         }
         found.sort_unstable();
         found.dedup();
         for &r in found.iter() {
-            let (w, c) = ctx.weigh(r, s);
-            cands.push(Cand {
-                r,
-                s,
-                w,
-                name: c.name,
-            });
+            let (w, comp) = ctx.weigh(r, s);
+            cands.push(Cand { r, s, w, comp });
         }
     }
 
     assign(&ctx, cands, params)
 }
 
+/// Lists of items per record index, all in one Vec (each list keeps the
+/// order its items came in).
+struct Lists<T> {
+    start: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T: Copy> Lists<T> {
+    fn new(n: usize, it: impl Iterator<Item = (usize, T)> + Clone) -> Self {
+        let mut start = vec![0u32; n + 2];
+        for (i, _) in it.clone() {
+            start[i + 2] += 1;
+        }
+        for i in 2..start.len() {
+            start[i] += start[i - 1];
+        }
+        let total = start[n + 1] as usize;
+        let mut items: Vec<Option<T>> = vec![None; total];
+        for (i, x) in it {
+            let at = &mut start[i + 1];
+            items[*at as usize] = Some(x);
+            *at += 1;
+        }
+        Lists {
+            start,
+            items: items.into_iter().flatten().collect(),
+        }
+    }
+
+    fn get(&self, i: usize) -> &[T] {
+        match (self.start.get(i), self.start.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.items.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
 fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
-    cands.sort_by(|a, b| {
+    let n = ctx.records.len();
+    // Rank of each record by (table, row, index): sorting on ranks is
+    // sorting on `pos`, and as (r, s) is unique the order is total.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by_key(|&i| ctx.pos(i));
+    let mut rank = vec![0u32; n];
+    for (k, &i) in order.iter().enumerate() {
+        rank[i] = k as u32;
+    }
+    cands.sort_unstable_by(|a, b| {
         b.w.total_cmp(&a.w)
-            .then_with(|| ctx.pos(a.r).cmp(&ctx.pos(b.r)))
-            .then_with(|| ctx.pos(a.s).cmp(&ctx.pos(b.s)))
+            .then_with(|| rank[a.r].cmp(&rank[b.r]))
+            .then_with(|| rank[a.s].cmp(&rank[b.s]))
     });
     // Every blocked candidate takes part in the competitor checks; only
-    // those at or above `possible` can be paired.
-    let mut by_s: HashMap<usize, Vec<(usize, f64)>> = HashMap::new();
-    let mut by_r: HashMap<usize, Vec<(usize, f64)>> = HashMap::new();
-    let mut name_of: HashMap<(usize, usize), NameLevel> = HashMap::new();
-    for c in &cands {
-        by_s.entry(c.s).or_default().push((c.r, c.w));
-        by_r.entry(c.r).or_default().push((c.s, c.w));
-        name_of.insert((c.r, c.s), c.name);
-    }
+    // those at or above `possible` can be paired. Indexed by record, in
+    // the order of `cands`; each (roster, survey) pair occurs once.
+    let by_s = Lists::new(n, cands.iter().map(|c| (c.s, (c.r, c.w, c.comp.name))));
+    let by_r = Lists::new(n, cands.iter().map(|c| (c.r, (c.s, c.w))));
     cands.retain(|c| score_of(c.w) >= params.possible);
-    let best_except = |list: Option<&Vec<(usize, f64)>>, except: usize| -> f64 {
-        list.into_iter()
-            .flatten()
+    let best_except = |list: &[(usize, f64)], except: usize| -> f64 {
+        list.iter()
             .filter(|(o, _)| *o != except)
             .map(|(_, w)| *w)
             .fold(f64::NEG_INFINITY, f64::max)
     };
+    let best_except_s = |list: &[(usize, f64, NameLevel)], except: usize| -> f64 {
+        list.iter()
+            .filter(|(o, _, _)| *o != except)
+            .map(|(_, w, _)| *w)
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
 
-    let mut used_s: HashSet<usize> = HashSet::new();
-    let mut used_r: HashSet<usize> = HashSet::new();
-    let mut linked_r: HashSet<usize> = HashSet::new();
-    let mut linked_by_r: HashMap<usize, usize> = HashMap::new();
-    let mut linked_s: HashSet<usize> = HashSet::new();
+    let mut used_s = vec![false; n];
+    let mut used_r = vec![false; n];
+    let mut linked_r = vec![false; n];
+    let mut linked_by_r: Vec<Option<usize>> = vec![None; n];
+    let mut linked_s = vec![false; n];
     let mut pairs: Vec<Pair> = Vec::new();
 
     for c in &cands {
-        if used_s.contains(&c.s) || used_r.contains(&c.r) {
+        if used_s[c.s] || used_r[c.r] {
             continue;
         }
         let score = score_of(c.w);
@@ -373,17 +737,13 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
         };
         if decision == Decision::Linked {
             // Another roster child nearly as good for this survey row?
-            for &(r2, w2) in by_s.get(&c.s).into_iter().flatten() {
-                if r2 == c.r || linked_r.contains(&r2) {
+            for &(r2, w2, r2_name) in by_s.get(c.s) {
+                if r2 == c.r || linked_r[r2] {
                     continue;
                 }
                 let twin = twin_like(ctx, c.r, r2);
                 // Twins mixed up: the name is the other twin's, the ID this one's.
-                let r2_name = name_of
-                    .get(&(r2, c.s))
-                    .copied()
-                    .unwrap_or(NameLevel::Different);
-                if twin && !name_matches(c.name) && name_matches(r2_name) {
+                if twin && !name_matches(c.comp.name) && name_matches(r2_name) {
                     decision = Decision::Possible;
                     let o = &ctx.records[r2];
                     notes.push(format!(
@@ -396,7 +756,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
                 if w2 < c.w - margin {
                     continue;
                 }
-                if best_except(by_r.get(&r2), c.s) >= w2 + CLEARLY_ELSEWHERE {
+                if best_except(by_r.get(r2), c.s) >= w2 + CLEARLY_ELSEWHERE {
                     continue;
                 }
                 decision = Decision::Possible;
@@ -410,8 +770,8 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
                 ));
             }
             // Another survey row nearly as good for this roster child?
-            for &(s2, w2) in by_r.get(&c.r).into_iter().flatten() {
-                if s2 == c.s || linked_s.contains(&s2) || same_person(ctx, c.s, s2) {
+            for &(s2, w2) in by_r.get(c.r) {
+                if s2 == c.s || linked_s[s2] || same_person(ctx, c.s, s2) {
                     continue;
                 }
                 let twin = twin_like(ctx, c.s, s2);
@@ -419,7 +779,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
                 if w2 < c.w - margin {
                     continue;
                 }
-                if best_except(by_s.get(&s2), c.r) >= w2 + CLEARLY_ELSEWHERE {
+                if best_except_s(by_s.get(s2), c.r) >= w2 + CLEARLY_ELSEWHERE {
                     continue;
                 }
                 decision = Decision::Possible;
@@ -433,12 +793,12 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
                 ));
             }
         }
-        used_s.insert(c.s);
-        used_r.insert(c.r);
+        used_s[c.s] = true;
+        used_r[c.r] = true;
         if decision == Decision::Linked {
-            linked_r.insert(c.r);
-            linked_s.insert(c.s);
-            linked_by_r.insert(c.r, c.s);
+            linked_r[c.r] = true;
+            linked_s[c.s] = true;
+            linked_by_r[c.r] = Some(c.s);
         }
         pairs.push(make_pair(ctx, c, decision, notes));
     }
@@ -446,19 +806,16 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
     // A survey row whose candidates were all taken (a child surveyed twice,
     // say) is still shown to a person with its best candidate.
     for c in &cands {
-        if used_s.contains(&c.s) {
+        if used_s[c.s] {
             continue;
         }
-        used_s.insert(c.s);
+        used_s[c.s] = true;
         // The same person surveyed twice (same full ID as the linked row) is
         // DUPLICATE_ID, reported by the checker: no POSSIBLE_MATCH on top.
-        if linked_by_r
-            .get(&c.r)
-            .is_some_and(|&s| same_person(ctx, s, c.s))
-        {
+        if linked_by_r[c.r].is_some_and(|s| same_person(ctx, s, c.s)) {
             continue;
         }
-        let note = if linked_r.contains(&c.r) {
+        let note = if linked_r[c.r] {
             "该县局名单儿童已与另一条摸底记录关联，请核对是否重复摸底".to_string()
         } else {
             "该县局名单儿童已有其他疑似匹配".to_string()
@@ -472,7 +829,7 @@ fn assign(ctx: &Ctx, mut cands: Vec<Cand>, params: &LinkParams) -> Vec<Pair> {
 
 /// Two survey rows of the same person (same full ID): a duplicate, not a twin.
 fn same_person(ctx: &Ctx, a: usize, b: usize) -> bool {
-    match (ctx.prep.get(&a), ctx.prep.get(&b)) {
+    match (ctx.prep(a), ctx.prep(b)) {
         (Some(x), Some(y)) => x.full18.is_some() && x.full18 == y.full18,
         _ => false,
     }
@@ -502,9 +859,10 @@ fn competitor_note(
     )
 }
 
+/// The pair of a candidate, with the comparison `link` already made.
 fn make_pair(ctx: &Ctx, c: &Cand, decision: Decision, notes: Vec<String>) -> Pair {
-    let (_, comp) = ctx.weigh(c.r, c.s);
-    let mut rs = reasons(&comp, &ctx.records[c.r], &ctx.records[c.s]);
+    let comp = &c.comp;
+    let mut rs = reasons(comp, &ctx.records[c.r], &ctx.records[c.s]);
     let (_, n) = ctx.freq(c.r);
     if n >= 3
         && matches!(
@@ -530,24 +888,6 @@ pub fn pair_score(records: &[Record], roster: &[usize], r: usize, s: usize) -> O
         return None;
     }
     let roster = sorted_unique(roster, records.len());
-    let mut prep_map = HashMap::new();
-    let mut name_count: HashMap<String, usize> = HashMap::new();
-    let mut sound_count: HashMap<String, usize> = HashMap::new();
-    for &i in &roster {
-        let p = prep(&records[i]);
-        if !p.folded.is_empty() {
-            *name_count.entry(p.folded.clone()).or_default() += 1;
-            *sound_count.entry(p.main_key.clone()).or_default() += 1;
-        }
-        prep_map.insert(i, p);
-    }
-    prep_map.entry(r).or_insert_with(|| prep(&records[r]));
-    let ctx = Ctx {
-        records,
-        prep: prep_map,
-        name_count,
-        sound_count,
-        denom: (roster.len() as f64).max(2000.0),
-    };
+    let ctx = Ctx::new(records, &roster, &[r, s], &mut Interner::default());
     Some(score_of(ctx.weigh(r, s).0))
 }

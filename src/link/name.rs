@@ -2,6 +2,7 @@
 //! middle dots, pinyin readings (surname readings for the first character,
 //! every reading of a polyphonic character), name levels and blocking keys.
 
+use super::FxMap;
 use pinyin::{ToPinyin, ToPinyinMulti};
 use unicode_normalization::UnicodeNormalization;
 
@@ -59,9 +60,17 @@ fn is_invisible(c: char) -> bool {
 /// The name as the linker compares it: NFKC, no whitespace or invisible
 /// characters, no middle dots of any spelling.
 pub fn fold(name: &str) -> String {
-    name.nfkc()
-        .filter(|c| !is_invisible(*c) && !is_dot(*c))
-        .collect()
+    let keep = |c: &char| !is_invisible(*c) && !is_dot(*c);
+    // Fast path: printable ASCII and the CJK Unified Ideographs block have
+    // no decomposition and compose with nothing, so such text is already
+    // NFKC; skipping `nfkc()` gives the same result without its buffers.
+    if name
+        .chars()
+        .all(|c| matches!(c, ' '..='~' | '\u{4E00}'..='\u{9FFF}'))
+    {
+        return name.chars().filter(keep).collect();
+    }
+    name.nfkc().filter(keep).collect()
 }
 
 /// The name as shown, trimmed, for telling `Identical` from `SameAfterFolding`.
@@ -173,7 +182,9 @@ fn main_reading(c: char, pos: usize) -> String {
 }
 
 /// The main pinyin key of a folded name ("zhang shi xin" → "zhangshixin" with
-/// separators), used to count how common a sound is.
+/// separators), used to count how common a sound is. The linker uses
+/// [`Readings::main_key`], which gives the same key from cached readings.
+#[cfg(test)]
 pub fn main_key(folded: &str) -> String {
     let mut k = String::new();
     for (i, c) in folded.chars().enumerate() {
@@ -186,7 +197,9 @@ pub fn main_key(folded: &str) -> String {
 }
 
 /// Blocking keys of a folded name: every combination of readings of its
-/// characters, at most `cap` of them (the main key always first).
+/// characters, at most `cap` of them (the main key always first). The
+/// linker uses [`Readings::keys`], the same from cached readings.
+#[cfg(test)]
 pub fn keys(folded: &str, cap: usize) -> Vec<String> {
     if folded.is_empty() {
         return Vec::new();
@@ -289,6 +302,204 @@ pub fn compare_names(r_raw: &str, r_clean: &str, s_raw: &str, s_clean: &str) -> 
     NameLevel::Different
 }
 
+/// A folded name prepared for repeated comparison: each character with the
+/// index of its reading set in [`Readings`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct NameChars(pub Vec<(char, u32)>);
+
+/// The reading sets of the characters seen in one run, shared by all its
+/// records so that a homophone test is a comparison of small integer lists.
+#[derive(Default)]
+pub(super) struct Readings {
+    /// (character, is first character) → index into `sets`.
+    index: FxMap<(char, bool), u32>,
+    sets: Vec<ReadingSet>,
+    /// Reading texts by id, and the id of each text.
+    words: Vec<String>,
+    word_ids: FxMap<String, u32>,
+}
+
+/// The readings of one character at the first or a later position.
+struct ReadingSet {
+    /// Whether the character has pinyin at all.
+    py: bool,
+    /// `readings_at`, in its order, as word ids.
+    all: Vec<u32>,
+    /// One bit per word id modulo 64: disjoint masks mean no shared reading.
+    mask: u64,
+    /// `main_reading`, as a word id.
+    main: u32,
+}
+
+impl Readings {
+    fn word(&mut self, w: String) -> u32 {
+        if let Some(&i) = self.word_ids.get(&w) {
+            return i;
+        }
+        let i = self.words.len() as u32;
+        self.words.push(w.clone());
+        self.word_ids.insert(w, i);
+        i
+    }
+
+    fn set_of(&mut self, c: char, first: bool) -> u32 {
+        if let Some(&i) = self.index.get(&(c, first)) {
+            return i;
+        }
+        let pos = if first { 0 } else { 1 };
+        let all: Vec<u32> = readings_at(c, pos)
+            .into_iter()
+            .map(|r| self.word(r))
+            .collect();
+        let mask = all.iter().fold(0u64, |m, &w| m | 1 << (w % 64));
+        let main = self.word(main_reading(c, pos));
+        let i = self.sets.len() as u32;
+        self.sets.push(ReadingSet {
+            py: c.to_pinyin().is_some(),
+            all,
+            mask,
+            main,
+        });
+        self.index.insert((c, first), i);
+        i
+    }
+
+    /// The characters of an already folded name with their reading sets.
+    pub fn chars(&mut self, folded: &str) -> NameChars {
+        NameChars(
+            folded
+                .chars()
+                .enumerate()
+                .map(|(i, c)| (c, self.set_of(c, i == 0)))
+                .collect(),
+        )
+    }
+
+    fn set(&self, i: u32) -> Option<&ReadingSet> {
+        self.sets.get(i as usize)
+    }
+
+    /// [`main_key`] of the name `n` was prepared from.
+    pub fn main_key(&self, n: &NameChars) -> String {
+        let mut k = String::new();
+        for (i, &(_, set)) in n.0.iter().enumerate() {
+            if i > 0 {
+                k.push('-');
+            }
+            if let Some(w) = self.set(set).and_then(|s| self.words.get(s.main as usize)) {
+                k.push_str(w);
+            }
+        }
+        k
+    }
+
+    /// [`keys`] of the name `n` was prepared from.
+    pub fn keys(&self, n: &NameChars, cap: usize) -> Vec<String> {
+        if n.0.is_empty() {
+            return Vec::new();
+        }
+        let mut out = vec![self.main_key(n)];
+        let mut combos: Vec<String> = vec![String::new()];
+        for (i, &(_, set)) in n.0.iter().enumerate() {
+            let rs = self.set(set).map(|s| s.all.as_slice()).unwrap_or(&[]);
+            let mut next = Vec::new();
+            for prefix in &combos {
+                for &r in rs {
+                    if next.len() >= cap {
+                        break;
+                    }
+                    let mut k = prefix.clone();
+                    if i > 0 {
+                        k.push('-');
+                    }
+                    k.push_str(self.words.get(r as usize).map_or("", String::as_str));
+                    next.push(k);
+                }
+            }
+            combos = next;
+        }
+        for k in combos {
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+        out.truncate(cap.max(1));
+        out
+    }
+
+    /// `homophone_chars` of two different characters at the same position.
+    fn homophone(&self, a: u32, b: u32) -> bool {
+        let (Some(x), Some(y)) = (self.set(a), self.set(b)) else {
+            return false;
+        };
+        x.py && y.py && x.mask & y.mask != 0 && x.all.iter().any(|r| y.all.contains(r))
+    }
+
+    /// [`compare_names`] on two prepared names (`a`, `b` folded as
+    /// `compare_names` folds them); `same_shown` decides Identical against
+    /// SameAfterFolding when the folded names are equal.
+    pub fn level(&self, a: &NameChars, b: &NameChars, same_shown: bool) -> NameLevel {
+        let (ca, cb) = (&a.0, &b.0);
+        if ca.is_empty() || cb.is_empty() {
+            return NameLevel::Missing;
+        }
+        if ca.len() == cb.len() {
+            let mut n = 0;
+            let mut at = [0usize; 2];
+            let mut all_homophone = true;
+            for (i, (x, y)) in ca.iter().zip(cb.iter()).enumerate() {
+                if x.0 != y.0 {
+                    if n < 2 {
+                        at[n] = i;
+                    }
+                    n += 1;
+                    if all_homophone && !self.homophone(x.1, y.1) {
+                        all_homophone = false;
+                    }
+                }
+            }
+            if n == 0 {
+                return if same_shown {
+                    NameLevel::Identical
+                } else {
+                    NameLevel::SameAfterFolding
+                };
+            }
+            if all_homophone {
+                return NameLevel::Homophone;
+            }
+            if n == 1 {
+                return NameLevel::OneCharDiffers;
+            }
+            if n == 2 {
+                let (i, j) = (at[0], at[1]);
+                if ca[i].0 == cb[j].0 && ca[j].0 == cb[i].0 {
+                    return NameLevel::Swapped;
+                }
+            }
+            return NameLevel::Different;
+        }
+        let (long, short) = if ca.len() > cb.len() {
+            (ca, cb)
+        } else {
+            (cb, ca)
+        };
+        if long.len() == short.len() + 1 && short.len() >= 2 {
+            for skip in 0..long.len() {
+                let rest = long
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != skip)
+                    .map(|(_, c)| c.0);
+                if rest.eq(short.iter().map(|c| c.0)) {
+                    return NameLevel::OneCharDiffers;
+                }
+            }
+        }
+        NameLevel::Different
+    }
+}
+
 /// The surname character of a folded name (first character).
 pub fn surname(folded: &str) -> Option<char> {
     folded.chars().next()
@@ -363,6 +574,44 @@ mod tests {
         assert!(main_key("朴芳").starts_with("piao-"));
         assert!(main_key("覃芳").starts_with("qin-"));
         assert!(main_key("解芳").starts_with("xie-"));
+    }
+
+    #[test]
+    fn prepared_names_agree_with_the_plain_functions() {
+        let names = [
+            "张诗欣",
+            "张诗鑫",
+            "张诗琪",
+            "张诗",
+            "王小明",
+            "王明小",
+            "曾伟",
+            "增伟",
+            "层伟",
+            "单伟",
+            "山伟",
+            "张乐",
+            "张悦",
+            "王长",
+            "王章",
+            "李倩",
+            "阿依买买提",
+            "Anna",
+            "重重重重重重重重重",
+            "乐乐",
+            "x",
+            "",
+        ];
+        let mut rd = Readings::default();
+        for a in names {
+            let pa = rd.chars(a);
+            assert_eq!(rd.keys(&pa, 4), keys(a, 4), "{a}");
+            assert_eq!(rd.main_key(&pa), main_key(a), "{a}");
+            for b in names {
+                let pb = rd.chars(b);
+                assert_eq!(rd.level(&pa, &pb, true), lvl(a, b), "{a} / {b}");
+            }
+        }
     }
 
     #[test]
