@@ -84,18 +84,30 @@ fn main() {
     );
     let out = std::env::temp_dir().join(format!("taizhang-bench-out-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
+    // ONLY=ledger or ONLY=annotate: time one of the two (for perf).
+    let only = std::env::var("ONLY").unwrap_or_default();
     for _ in 0..repeats {
         let (w0, c0) = (Instant::now(), cpu_s());
-        taizhang::cmd::write_annotated(
-            &round.inputs,
-            &round.tables,
-            &round.findings,
-            &round.summary,
-            &out,
-            &ui,
-        )
-        .expect("annotate");
+        if only != "ledger" {
+            taizhang::cmd::write_annotated(
+                &round.inputs,
+                &round.tables,
+                &round.findings,
+                &round.summary,
+                &out,
+                &ui,
+            )
+            .expect("annotate");
+        }
         let (w1, c1) = (Instant::now(), cpu_s());
+        if only == "annotate" {
+            eprintln!(
+                "annotate {:.2} s wall {:.2} s CPU",
+                (w1 - w0).as_secs_f64(),
+                c1 - c0
+            );
+            continue;
+        }
         let ledger: Vec<Vec<TCell>> = round
             .derived
             .ledger

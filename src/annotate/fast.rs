@@ -187,10 +187,7 @@ impl<R: Read, W: Write> Lexer<R, W> {
             };
             if let Some(at) = close {
                 let inner = &hay[..at];
-                if memmem::find(inner, b"<!").is_some()
-                    || memmem::find(inner, b"<?").is_some()
-                    || f.nested(inner)
-                {
+                if has_markup(inner) || f.nested(inner) {
                     return Ok(false);
                 }
                 let Some(gt) = memchr::memchr(b'>', &hay[at..]) else {
@@ -237,6 +234,12 @@ impl Finders {
         }
         false
     }
+}
+
+/// Whether `hay` holds a comment, CDATA section, processing instruction or
+/// declaration (`<!` or `<?`).
+fn has_markup(hay: &[u8]) -> bool {
+    memchr::memchr2_iter(b'!', b'?', hay).any(|i| i > 0 && hay[i - 1] == b'<')
 }
 
 fn is_ws(c: u8) -> bool {
@@ -492,6 +495,7 @@ pub fn scan<R: Read>(
     };
     let prefix = root.prefix.as_bytes().to_vec();
     let finders = Finders::new(&root.prefix);
+    let xmlns = memmem::Finder::new(b"xmlns");
     let mut out = SheetScan::default();
     let mut depth = 1u32;
     let mut section: Vec<u8> = Vec::new();
@@ -520,7 +524,7 @@ pub fn scan<R: Read>(
                 let main = main_local(qname, &prefix);
                 let looked_at =
                     depth == 1 || (depth <= 3 && (section == b"sheetData" || section == b"cols"));
-                if looked_at && memmem::find(&lx.buf[s..e], b"xmlns").is_some() {
+                if looked_at && xmlns.find(&lx.buf[s..e]).is_some() {
                     let st = start_of(&lx.buf, s, e, empty)?;
                     if redeclares(&st, &root.prefix) {
                         return Ok(None);
