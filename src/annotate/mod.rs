@@ -17,6 +17,7 @@
 //! xls, ods and csv inputs are rebuilt from their values ([`rebuild_xlsx`])
 //! into a plain xlsx, which is then annotated by the same patcher.
 
+mod fast;
 mod patch;
 mod rebuild;
 mod sheet;

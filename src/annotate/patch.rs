@@ -1,5 +1,6 @@
 //! The package patcher: raw-copy what need not change, rewrite the rest.
 
+use super::fast;
 use super::sheet::{self, SheetEdit, SheetError, SheetScan};
 use super::styles::{self, StylePlan, solid_fill};
 use super::summary::{self, SumStyles};
@@ -30,6 +31,10 @@ const T_STYLES: &str = "http://schemas.openxmlformats.org/officeDocument/2006/re
 const CT_STYLES: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml";
 const AUTHOR: &str = "台账核对";
 const SUMMARY_NAME: &str = "核对说明";
+/// A marked sheet's inflated XML is kept between the two passes (instead of
+/// being inflated twice) up to this size, and up to `KEEP_TOTAL` per copy.
+const KEEP_MAX: u64 = 64 << 20;
+const KEEP_TOTAL: u64 = 128 << 20;
 
 #[derive(Clone, Debug)]
 struct Rel {
@@ -208,15 +213,49 @@ pub fn patch_package<R: Read + Seek>(
 
     // ---- first pass over the marked sheets ----
     let mut scans: BTreeMap<String, SheetScan> = BTreeMap::new();
+    // Sheets the byte-level passes take, and the inflated XML of the sheets
+    // small enough to keep for the second pass (part → bytes).
+    let mut fast_ok: BTreeSet<String> = BTreeSet::new();
+    let mut kept: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut kept_total = 0u64;
     for (sheet_name, cells) in &marks {
         let part = &sheet_parts[sheet_name];
         let Some(i) = pkg.find(part) else {
             return Err(corrupt(input, format!("缺少工作表部件 {part}")));
         };
         let keys: BTreeSet<(u32, u32)> = cells.keys().copied().collect();
-        let zf = pkg.zip.by_index(i).map_err(|e| corrupt(input, e))?;
-        let scan = sheet::scan(BufReader::new(zf), &keys)
-            .map_err(|e| sheet_err(input, output, part, e))?;
+        let (data, fast) = {
+            let mut zf = pkg.zip.by_index(i).map_err(|e| corrupt(input, e))?;
+            let size = zf.size();
+            if size <= KEEP_MAX && kept_total + size <= KEEP_TOTAL {
+                let mut v = Vec::with_capacity(size as usize);
+                zf.read_to_end(&mut v)
+                    .map_err(|e| sheet_err(input, output, part, SheetError::Io(e)))?;
+                kept_total += v.len() as u64;
+                let fast = fast::scan(&v[..], &keys);
+                (Some(v), fast)
+            } else {
+                (None, fast::scan(zf, &keys))
+            }
+        };
+        let fast = fast.map_err(|e| sheet_err(input, output, part, e))?;
+        let scan = match (fast, &data) {
+            (Some(s), _) => {
+                fast_ok.insert(part.clone());
+                s
+            }
+            (None, Some(v)) => {
+                sheet::scan(&v[..], &keys).map_err(|e| sheet_err(input, output, part, e))?
+            }
+            (None, None) => {
+                let zf = pkg.zip.by_index(i).map_err(|e| corrupt(input, e))?;
+                sheet::scan(BufReader::with_capacity(1 << 16, zf), &keys)
+                    .map_err(|e| sheet_err(input, output, part, e))?
+            }
+        };
+        if let Some(v) = data {
+            kept.insert(part.clone(), v);
+        }
         scans.insert(sheet_name.clone(), scan);
     }
 
@@ -559,8 +598,16 @@ pub fn patch_package<R: Read + Seek>(
                 .map_err(|e| write_err(output, e))?;
             {
                 let mut out = BufWriter::with_capacity(1 << 16, &mut zw);
-                sheet::rewrite(BufReader::with_capacity(1 << 16, zf), &mut out, edit)
-                    .map_err(|e| sheet_err(input, output, name, e))?;
+                let fast = fast_ok.contains(name);
+                match (kept.get(name), fast) {
+                    (Some(v), true) => fast::rewrite(&v[..], &mut out, edit),
+                    (Some(v), false) => sheet::rewrite(&v[..], &mut out, edit),
+                    (None, true) => fast::rewrite(zf, &mut out, edit),
+                    (None, false) => {
+                        sheet::rewrite(BufReader::with_capacity(1 << 16, zf), &mut out, edit)
+                    }
+                }
+                .map_err(|e| sheet_err(input, output, name, e))?;
                 out.flush().map_err(|e| write_err(output, e))?;
             }
         } else {

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, Write};
 
 /// Worksheet children that come after `<legacyDrawing>` (CT_Worksheet order).
-const AFTER_LEGACY: &[&str] = &[
+pub(super) const AFTER_LEGACY: &[&str] = &[
     "legacyDrawingHF",
     "drawingHF",
     "picture",
@@ -377,9 +377,9 @@ fn flush_rows<W: Write>(
     Ok(())
 }
 
-type BBox = (u32, u32, u32, u32);
+pub(super) type BBox = (u32, u32, u32, u32);
 
-fn bounding_box(cells: &BTreeMap<u32, BTreeMap<u32, u32>>) -> Option<BBox> {
+pub(super) fn bounding_box(cells: &BTreeMap<u32, BTreeMap<u32, u32>>) -> Option<BBox> {
     let r1 = *cells.keys().next()?;
     let r2 = *cells.keys().next_back()?;
     let c1 = cells.values().filter_map(|m| m.keys().next()).min()?;
@@ -387,7 +387,7 @@ fn bounding_box(cells: &BTreeMap<u32, BTreeMap<u32, u32>>) -> Option<BBox> {
     Some((r1, *c1, r2, *c2))
 }
 
-fn union_ref(old: &str, (r1, c1, r2, c2): BBox) -> String {
+pub(super) fn union_ref(old: &str, (r1, c1, r2, c2): BBox) -> String {
     let mut parts = old.split(':');
     let a = parts.next().and_then(parse_cell_ref);
     let b = parts.next().and_then(parse_cell_ref).or(a);
