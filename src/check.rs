@@ -105,26 +105,55 @@ pub fn check_table(
         return Vec::new();
     }
     let raw_rows: HashMap<u32, &RawRow> = table.rows.iter().map(|r| (r.row, r)).collect();
-    let mut out = Vec::new();
-    for rec in records.iter().filter(|r| r.table == table.index) {
-        let mut cx = Ctx {
-            table,
-            rec,
-            raw: raw_rows.get(&rec.row).copied(),
-            out: Vec::new(),
-        };
-        check_name(&mut cx);
-        check_id(&mut cx);
-        check_birth_and_sex(&mut cx);
-        check_age(&mut cx, cfg);
-        if matches!(table.role, Role::Survey | Role::Ledger) {
-            check_status(&mut cx, cfg);
+    let recs: Vec<&Record> = records.iter().filter(|r| r.table == table.index).collect();
+    let run = |part: &[&Record]| {
+        let mut out = Vec::new();
+        for &rec in part {
+            let mut cx = Ctx {
+                table,
+                rec,
+                raw: raw_rows.get(&rec.row).copied(),
+                out: Vec::new(),
+            };
+            check_name(&mut cx);
+            check_id(&mut cx);
+            check_birth_and_sex(&mut cx);
+            check_age(&mut cx, cfg);
+            if matches!(table.role, Role::Survey | Role::Ledger) {
+                check_status(&mut cx, cfg);
+            }
+            check_village(&mut cx, cfg, villages, school_of_file);
+            out.append(&mut cx.out);
         }
-        check_village(&mut cx, cfg, villages, school_of_file);
-        out.append(&mut cx.out);
+        out
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2);
+    if workers <= 1 || recs.len() < PARALLEL_MIN_RECORDS {
+        return run(&recs);
     }
-    out
+    // Records are checked independently: two contiguous halves on two
+    // threads, findings concatenated in record order.
+    let chunk = recs.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = recs
+            .chunks(chunk)
+            .map(|part| s.spawn(|| run(part)))
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(mut part) => out.append(&mut part),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
 }
+
+/// Below this many records a table is checked on one thread.
+const PARALLEL_MIN_RECORDS: usize = 2048;
 
 fn check_name(cx: &mut Ctx) {
     let rec = cx.rec;
@@ -588,7 +617,7 @@ pub fn check_duplicates(tables: &[Table], records: &[Record]) -> Vec<Finding> {
     for r in records {
         by_table.entry(r.table).or_default().push(r);
     }
-    let mut first: HashMap<(Role, String), (&Table, u32)> = HashMap::new();
+    let mut first: HashMap<(Role, &str), (&Table, u32)> = HashMap::new();
     let mut out = Vec::new();
     for table in tables {
         let Some(recs) = by_table.get_mut(&table.index) else {
@@ -605,7 +634,7 @@ pub fn check_duplicates(tables: &[Table], records: &[Record]) -> Vec<Finding> {
             ) {
                 continue;
             }
-            let key = (table.role, rec.id.clean.clone());
+            let key = (table.role, rec.id.clean.as_str());
             match first.get(&key) {
                 None => {
                     first.insert(key, (table, rec.row));

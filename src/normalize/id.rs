@@ -44,6 +44,14 @@ fn date_of(id18: &str) -> Option<NaiveDate> {
 /// Text ID cleaned: NFKC, apostrophes/quotes, spaces and invisible
 /// characters removed, lower-case x made upper-case.
 fn clean_id_text(s: &str) -> String {
+    let settled = s.chars().all(|c| {
+        !is_invisible(c)
+            && !is_space(c)
+            && !matches!(c, '\'' | '‘' | '’' | '`' | '"' | '“' | '”' | 'x')
+    }) && super::text::is_nfkc(s);
+    if settled {
+        return s.to_string();
+    }
     super::text::fixed_point(s, |t| {
         t.nfkc()
             .filter(|c| {

@@ -41,7 +41,7 @@ pub fn format_issues(raw: &str) -> Vec<&'static str> {
     if trimmed.chars().any(is_invisible) {
         out.push("含不可见字符");
     }
-    let nfkc: String = trimmed.nfkc().collect();
+    let nfkc = super::text::nfkc(trimmed);
     if nfkc.chars().any(|c| c.is_ascii_digit()) {
         out.push("含数字");
     }
@@ -61,13 +61,25 @@ pub fn format_issues(raw: &str) -> Vec<&'static str> {
 /// whitespace and invisible characters removed and every dot variant folded
 /// to U+00B7. Leading/trailing padding alone is no issue.
 pub fn clean_name(raw: &str) -> (String, bool) {
-    let clean = super::text::fixed_point(raw, |t| {
+    (clean(raw), !format_issues(raw).is_empty())
+}
+
+/// The clean form of [`clean_name`] alone.
+pub fn clean(raw: &str) -> String {
+    let settled = raw
+        .chars()
+        .all(|c| !is_space(c) && !is_invisible(c) && (c == MIDDLE_DOT || !is_dot_variant(c)))
+        && super::text::is_nfkc(raw);
+    if settled {
+        // One pass would return `raw` unchanged: it is its own fixed point.
+        return raw.to_string();
+    }
+    super::text::fixed_point(raw, |t| {
         t.nfkc()
             .filter(|c| !is_space(*c) && !is_invisible(*c))
             .map(|c| if is_dot_variant(c) { MIDDLE_DOT } else { c })
             .collect()
-    });
-    (clean, !format_issues(raw).is_empty())
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,52 @@
 //! Text clean-up shared by every normaliser: NFKC (full-width forms to
 //! ASCII), invisible characters dropped, every kind of whitespace folded.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+/// Whether `s` is certainly in NFKC already (ASCII, and most CJK text).
+pub fn is_nfkc(s: &str) -> bool {
+    s.is_ascii() || is_nfkc_quick(s.chars()) == IsNormalized::Yes
+}
+
+/// `s` in NFKC; borrowed when it already is (no allocation, no work).
+pub fn nfkc(s: &str) -> Cow<'_, str> {
+    if is_nfkc(s) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.nfkc().collect())
+    }
+}
+
+/// True when [`clean_once`] returns `s` unchanged: NFKC, no invisible
+/// characters, no whitespace but single inner ASCII spaces.
+fn is_clean(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    for c in s.chars() {
+        if c == ' ' {
+            if prev_space {
+                return false;
+            }
+            prev_space = true;
+            continue;
+        }
+        if is_space(c) || is_invisible(c) {
+            return false;
+        }
+        prev_space = false;
+    }
+    is_nfkc(s)
+}
+
+/// True when `s` has no whitespace and no invisible characters and is NFKC:
+/// [`compact`] returns it unchanged.
+fn is_compact(s: &str) -> bool {
+    !s.chars().any(|c| is_space(c) || is_invisible(c)) && is_nfkc(s)
+}
 
 /// Characters that take no room on screen and must never make two values differ.
 pub fn is_invisible(c: char) -> bool {
@@ -27,6 +72,10 @@ pub fn is_space(c: char) -> bool {
 /// NFKC, invisible characters removed, every run of whitespace folded to one
 /// ASCII space, trimmed. `"\u{3000}金星村\u{200B} "` → `"金星村"`.
 pub fn clean_text(s: &str) -> String {
+    if is_clean(s) {
+        // clean_once(s) == s: s is its own fixed point.
+        return s.to_string();
+    }
     fixed_point(s, clean_once)
 }
 
@@ -48,7 +97,7 @@ pub(crate) fn fixed_point(s: &str, f: impl Fn(&str) -> String) -> String {
 fn clean_once(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.nfkc() {
+    for c in nfkc(s).chars() {
         if is_invisible(c) {
             continue;
         }
@@ -68,6 +117,9 @@ fn clean_once(s: &str) -> String {
 /// [`clean_text`] with all whitespace removed: the form used for comparing
 /// labels whose spacing carries no meaning (statuses, grades, villages).
 pub fn compact(s: &str) -> String {
+    if is_compact(s) {
+        return s.to_string();
+    }
     fixed_point(s, |t| {
         clean_once(t).chars().filter(|c| !is_space(*c)).collect()
     })
@@ -105,6 +157,31 @@ mod tests {
         assert_eq!(clean_text("\u{FEFF}ＡＢ１２"), "AB12");
         assert_eq!(clean_text("a\u{00A0}\t\r\nb"), "a b");
         assert_eq!(compact(" 在校 （本县）\n"), "在校(本县)");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_full_pass() {
+        for s in [
+            "",
+            "金星村",
+            "a b",
+            "a  b",
+            " a",
+            "a ",
+            "ＡＢ",
+            "e\u{301}",
+            "李\u{200B}倩",
+            "熨斗镇 金星村",
+            "\u{3000}x",
+            "2010年5月",
+        ] {
+            assert_eq!(clean_text(s), fixed_point(s, clean_once), "{s:?}");
+            let slow = fixed_point(s, |t| {
+                clean_once(t).chars().filter(|c| !is_space(*c)).collect()
+            });
+            assert_eq!(compact(s), slow, "{s:?}");
+            assert_eq!(nfkc(s), s.nfkc().collect::<String>(), "{s:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,6 @@ use super::sheet::SheetData;
 use crate::model::{Cell, Field};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
-use unicode_normalization::UnicodeNormalization;
 
 /// Header rows are searched among the first this-many non-empty rows.
 pub(crate) const HEADER_SEARCH_ROWS: usize = 15;
@@ -217,8 +216,9 @@ fn synonym_map() -> &'static HashMap<String, Field> {
 /// characters), other bracket shapes folded to `()`, `*` marks and fill hints
 /// such as （必填） dropped, a trailing colon dropped.
 pub fn normalize_header(text: &str) -> String {
-    let mut s: String = text
-        .nfkc()
+    let nfkc = crate::normalize::text::nfkc(text);
+    let mut s: String = nfkc
+        .chars()
         .filter(|c| {
             !c.is_whitespace()
                 && !matches!(
@@ -234,7 +234,10 @@ pub fn normalize_header(text: &str) -> String {
         .collect();
     loop {
         let before = s.len();
-        s = s.trim_matches(|c| c == '*' || c == '※').to_string();
+        let t = s.trim_matches(|c| c == '*' || c == '※');
+        if t.len() != s.len() {
+            s = t.to_string();
+        }
         for hint in FILL_HINTS {
             if let Some(rest) = s.strip_suffix(hint) {
                 s = rest.to_string();

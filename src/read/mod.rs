@@ -182,6 +182,54 @@ pub fn read_input(
     Ok(tables)
 }
 
+/// [`read_input`] for several files at once, on up to two threads (the
+/// files are independent). Results come in the order of `files`; the tables
+/// of each file are indexed from 0, so the caller shifts [`Table::index`] by
+/// the number of tables it kept before that file.
+pub fn read_inputs(
+    files: &[(PathBuf, Option<Role>)],
+    township: Option<&str>,
+) -> Vec<Result<Vec<Table>, ReadError>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2)
+        .min(files.len());
+    if workers <= 1 {
+        return files
+            .iter()
+            .map(|(p, r)| read_input(p, *r, township, 0))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<Vec<Table>, ReadError>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((p, r)) = files.get(i) else {
+                        break;
+                    };
+                    let res = read_input(p, *r, township, 0);
+                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(res);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .zip(files)
+        .map(|(m, (p, r))| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| read_input(p, *r, township, 0))
+        })
+        .collect()
+}
+
 /// Every non-empty cell of every sheet (for rebuilding xls/ods/csv inputs
 /// as annotated xlsx copies).
 #[derive(Clone, Debug)]
@@ -224,6 +272,14 @@ fn preamble_text(sh: &SheetData, top: u32) -> String {
         .filter(|t| !t.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// [`Cell::display`] without copying text cells.
+fn display(c: &Cell) -> std::borrow::Cow<'_, str> {
+    match c {
+        Cell::Text(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.display()),
+    }
 }
 
 fn squash(s: &str) -> String {
@@ -325,7 +381,7 @@ fn data_rows(
         let Some(first) = cols.values().find(|c| !c.is_empty()) else {
             continue;
         };
-        let first = squash(&first.display());
+        let first = squash(&display(first));
         let mut values = BTreeMap::new();
         let mut any = false;
         for (&f, &c) in &h.columns {
@@ -352,7 +408,7 @@ fn data_rows(
             if let Some(&vc) = h.columns.get(&Field::Village) {
                 let v = values
                     .get(&Field::Village)
-                    .map(|v| squash(&v.cell.display()));
+                    .map(|v| squash(&display(&v.cell)));
                 if !v.is_some_and(|t| is_total(&t)) {
                     values.insert(
                         Field::Village,
@@ -382,7 +438,7 @@ fn data_rows(
             && let Some(want) = &want_town
             && let Some(v) = values.get(&Field::Township)
         {
-            let got = town_key(&v.cell.display());
+            let got = town_key(&display(&v.cell));
             if !got.is_empty() && &got != want {
                 skipped += 1;
                 continue;

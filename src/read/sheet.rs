@@ -3,7 +3,7 @@
 
 use super::{Grid, ReadError, file_label};
 use crate::model::{Cell, Format};
-use calamine::{Data, Dimensions, Ods, Range, Reader, SheetType, Xls, Xlsx};
+use calamine::{Data, DataRef, Dimensions, Ods, Range, Reader, SheetType, Xls, Xlsx, XlsxError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 use std::path::Path;
@@ -150,13 +150,11 @@ fn load_workbook(path: &Path, bytes: &[u8], format: Format) -> Result<Vec<SheetD
         Format::Xlsx | Format::Xlsm => {
             let mut wb: Xlsx<_> = Xlsx::new(cursor).map_err(|e| calamine_err(path, e))?;
             for name in worksheet_names(wb.sheets_metadata()) {
-                let range = wb
-                    .worksheet_range(&name)
-                    .map_err(|e| sheet_err(path, &name, e))?;
+                let rows = xlsx_rows(&mut wb, &name).map_err(|e| sheet_err(path, &name, e))?;
                 let merges = wb
                     .merge_cells_by_sheet_name(&name)
                     .map_err(|e| sheet_err(path, &name, e))?;
-                out.push(to_sheet(name, &range, &merges, &[]));
+                out.push(with_merges(name, rows, &merges, &[]));
             }
         }
         Format::Xls => {
@@ -190,6 +188,79 @@ fn worksheet_names(meta: &[calamine::Sheet]) -> Vec<String> {
         .filter(|s| s.typ == SheetType::WorkSheet)
         .map(|s| s.name.clone())
         .collect()
+}
+
+/// The cells of an xlsx worksheet, streamed straight from calamine's cell
+/// reader (no dense range, shared strings copied once). Same result as
+/// `worksheet_range` + [`to_sheet`]: empty cells dropped, a later cell at the
+/// same position replaces an earlier one (an empty string removes it).
+fn xlsx_rows<RS: std::io::Read + std::io::Seek>(
+    wb: &mut Xlsx<RS>,
+    name: &str,
+) -> Result<Rows, XlsxError> {
+    let mut rows: Rows = BTreeMap::new();
+    let mut reader = match wb.worksheet_cells_reader(name) {
+        Ok(r) => r,
+        // calamine's worksheet_range reads a chart sheet as an empty range.
+        Err(XlsxError::NotAWorksheet(_)) => return Ok(rows),
+        Err(e) => return Err(e),
+    };
+    while let Some(c) = reader.next_cell()? {
+        let (r, col) = c.get_position();
+        let cell = convert_ref(c.get_value());
+        let (row, col) = (r + 1, col + 1);
+        match cell {
+            Cell::Empty => {}
+            Cell::Text(s) if s.is_empty() => {
+                if let Some(cols) = rows.get_mut(&row) {
+                    cols.remove(&col);
+                    if cols.is_empty() {
+                        rows.remove(&row);
+                    }
+                }
+            }
+            cell => {
+                rows.entry(row).or_default().insert(col, cell);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+type Rows = BTreeMap<u32, BTreeMap<u32, Cell>>;
+
+fn with_merges(
+    name: String,
+    rows: Rows,
+    dims: &[Dimensions],
+    extra: &[(u32, u32, u32, u32)],
+) -> SheetData {
+    let mut merges: Vec<(u32, u32, u32, u32)> = dims
+        .iter()
+        .map(|d| (d.start.0 + 1, d.start.1 + 1, d.end.0 + 1, d.end.1 + 1))
+        .collect();
+    merges.extend_from_slice(extra);
+    merges.retain(|m| m.0 <= m.2 && m.1 <= m.3);
+    SheetData::new(name, rows, merges)
+}
+
+/// calamine borrowed value → model cell (as [`convert`] of the owned value).
+fn convert_ref(d: &DataRef<'_>) -> Cell {
+    match d {
+        DataRef::Empty => Cell::Empty,
+        DataRef::String(s) => Cell::Text(s.clone()),
+        DataRef::SharedString(s) => Cell::Text((*s).to_string()),
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::Bool(b) => Cell::Bool(*b),
+        DataRef::DateTime(dt) => Cell::Date(serial_1900(dt)),
+        DataRef::DateTimeIso(s) => match iso_to_serial(s) {
+            Some(f) => Cell::Date(f),
+            None => Cell::Text(s.clone()),
+        },
+        DataRef::DurationIso(s) => Cell::Text(s.clone()),
+        DataRef::Error(e) => Cell::Error(e.to_string()),
+    }
 }
 
 fn to_sheet(
