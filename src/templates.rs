@@ -356,10 +356,9 @@ pub fn build_annex(annex: Annex, data: &AnnexData) -> Result<Vec<u8>, XlsxError>
 }
 
 /// Write one annex workbook to `path`, its data rows taken one by one from
-/// `rows` (`data.rows` is not read, except by Stats, whose rows are few):
-/// with many rows, memory stays flat (the rows go to a temporary file as
-/// they come, rust_xlsxwriter's "constant memory" mode). The same workbook
-/// as [`build_annex`] with `rows` as `data.rows`.
+/// `rows` (`data.rows` is not read, except by Stats, whose rows are few),
+/// so the caller need not build them all first. The same workbook as
+/// [`build_annex`] with `rows` as `data.rows`.
 ///
 /// # Errors
 /// As [`build_annex`], and the file cannot be written.
@@ -373,10 +372,9 @@ where
 }
 
 /// The workbook of an annex. A blank form (and Stats, small by nature) is
-/// built in memory, exactly as committed in `templates/`; data rows are
-/// streamed through a constant-memory worksheet (inline strings, rows in
-/// order) and compressed at zip level 1: several times faster than the
-/// default level 6 for a somewhat larger file.
+/// built exactly as committed in `templates/`; a workbook with data rows is
+/// compressed at zip level 1: several times faster than the default level
+/// 6 for a somewhat larger file.
 fn workbook_of<I>(annex: Annex, data: &AnnexData, rows: I) -> Result<Workbook, XlsxError>
 where
     I: Iterator,
@@ -390,12 +388,13 @@ where
         .set_author("taizhang")
         .set_creation_datetime(&ExcelDateTime::from_ymd(2022, 10, 8)?);
     wb.set_properties(&props);
-    let ws = if streamed {
+    // rust_xlsxwriter's constant-memory worksheets would keep memory flat,
+    // but 0.102 panics when their temporary file cannot be written (disk
+    // full), so the rows stay in memory; they are still written in order.
+    if streamed {
         wb.set_zip_compression_level(1);
-        wb.add_worksheet_with_constant_memory()?
-    } else {
-        wb.add_worksheet()
-    };
+    }
+    let ws = wb.add_worksheet();
     ws.set_name(annex.sheet_name())?;
     write_sheet(ws, annex, data, rows, streamed)?;
     Ok(wb)
