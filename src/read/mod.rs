@@ -203,8 +203,8 @@ pub fn read_inputs(
             .collect();
     }
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<Vec<Table>, ReadError>>>> =
-        files.iter().map(|_| Mutex::new(None)).collect();
+    type Slot = Mutex<Option<Result<Vec<Table>, ReadError>>>;
+    let slots: Vec<Slot> = files.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {

@@ -197,7 +197,7 @@ fn load_workbook(path: &Path, bytes: &[u8], format: Format) -> Result<Vec<SheetD
 /// costs as much as reading the cells. None (the caller then asks calamine)
 /// whenever the package is not laid out the usual way or the block holds
 /// anything but plain `<mergeCell ref="…"/>` elements.
-fn fast_xlsx_merges(bytes: &[u8], names: &[String]) -> Option<Vec<Vec<(u32, u32, u32, u32)>>> {
+fn fast_xlsx_merges(bytes: &[u8], names: &[String]) -> Option<Vec<Vec<Merge>>> {
     use std::io::Read;
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
     let text = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Option<Vec<u8>> {
@@ -476,6 +476,9 @@ fn xlsx_rows<RS: std::io::Read + std::io::Seek>(
 }
 
 type Rows = BTreeMap<u32, BTreeMap<u32, Cell>>;
+
+/// A merged range: (first_row, first_col, last_row, last_col), 1-based.
+type Merge = (u32, u32, u32, u32);
 
 fn with_merges(
     name: String,
