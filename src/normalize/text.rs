@@ -6,7 +6,12 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// Whether `s` is certainly in NFKC already (ASCII, and most CJK text).
 pub fn is_nfkc(s: &str) -> bool {
-    s.is_ascii() || is_nfkc_quick(s.chars()) == IsNormalized::Yes
+    // ASCII and the CJK Unified Ideographs block are NFKC_QC=Yes with
+    // combining class 0, so any mix of them is NFKC: no table lookups.
+    s.is_ascii()
+        || s.chars()
+            .all(|c| c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c))
+        || is_nfkc_quick(s.chars()) == IsNormalized::Yes
 }
 
 /// `s` in NFKC; borrowed when it already is (no allocation, no work).

@@ -283,6 +283,54 @@ pub fn field_for_header(text: &str) -> Option<Field> {
     None
 }
 
+/// The synonym keys of every field (normalised header texts).
+fn keys_of(f: Field) -> &'static [String] {
+    static KEYS: OnceLock<HashMap<Field, Vec<String>>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut m: HashMap<Field, Vec<String>> = HashMap::new();
+        for (k, &f) in synonym_map() {
+            m.entry(f).or_default().push(k.clone());
+        }
+        m
+    })
+    .get(&f)
+    .map_or(&[], Vec::as_slice)
+}
+
+/// `field_for_header(text) == Some(f)`, quick to say no for data cells.
+pub(crate) fn names_field(text: &str, f: Field) -> bool {
+    let plain = !text.chars().any(|c| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{200b}'
+                    | '\u{200c}'
+                    | '\u{200d}'
+                    | '\u{2060}'
+                    | '\u{feff}'
+                    | '【'
+                    | '〔'
+                    | '['
+                    | '〈'
+                    | '《'
+                    | '】'
+                    | '〕'
+                    | ']'
+                    | '〉'
+                    | '》'
+            )
+    }) && crate::normalize::text::is_nfkc(text);
+    if plain {
+        // normalize_header(text) is `text` with leading `*`/`※` and some
+        // trailing parts cut off, and a matching key is a prefix of it.
+        let rest = text.trim_start_matches(['*', '※']);
+        if !keys_of(f).iter().any(|k| rest.starts_with(k.as_str())) {
+            return false;
+        }
+    }
+    field_for_header(text) == Some(f)
+}
+
 /// A header as found in a sheet.
 #[derive(Clone, Debug)]
 pub(crate) struct Header {
@@ -439,6 +487,33 @@ mod tests {
         assert_eq!(field_for_header("家庭住址"), None);
         assert_eq!(field_for_header(""), None);
         assert_eq!(field_for_header("(必填)"), None);
+    }
+
+    #[test]
+    fn quick_test_agrees_with_field_for_header() {
+        for t in [
+            "姓名",
+            "*姓名",
+            "※身份证号码（必填）",
+            "姓名(张三)",
+            "张三",
+            "金星村",
+            "村",
+            " 村 ",
+            "村(社区)",
+            "【村】",
+            "61092220100503123X",
+            "ＩＤ",
+            "",
+        ] {
+            for &f in ALL_FIELDS {
+                assert_eq!(
+                    names_field(t, f),
+                    field_for_header(t) == Some(f),
+                    "{t} {f:?}"
+                );
+            }
+        }
     }
 
     #[test]

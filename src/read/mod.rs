@@ -203,8 +203,8 @@ pub fn read_inputs(
             .collect();
     }
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<Vec<Table>, ReadError>>>> =
-        files.iter().map(|_| Mutex::new(None)).collect();
+    type Slot = Mutex<Option<Result<Vec<Table>, ReadError>>>;
+    let slots: Vec<Slot> = files.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -385,7 +385,7 @@ fn data_rows(
         let mut values = BTreeMap::new();
         let mut any = false;
         for (&f, &c) in &h.columns {
-            let raw = sh.raw(r, c);
+            let raw = cols.get(&c);
             if f != Field::Seq && raw.is_some_and(|x| !x.is_empty()) {
                 any = true;
             }
@@ -473,7 +473,7 @@ fn is_repeated_header(values: &BTreeMap<Field, RawValue>) -> bool {
     values
         .iter()
         .filter(|(f, v)| match &v.cell {
-            Cell::Text(t) => field_for_header(t) == Some(**f),
+            Cell::Text(t) => header::names_field(t, **f),
             _ => false,
         })
         .count()

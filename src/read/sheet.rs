@@ -149,12 +149,20 @@ fn load_workbook(path: &Path, bytes: &[u8], format: Format) -> Result<Vec<SheetD
     match format {
         Format::Xlsx | Format::Xlsm => {
             let mut wb: Xlsx<_> = Xlsx::new(cursor).map_err(|e| calamine_err(path, e))?;
-            for name in worksheet_names(wb.sheets_metadata()) {
+            let names = worksheet_names(wb.sheets_metadata());
+            let fast = fast_xlsx_merges(bytes, &names);
+            for (i, name) in names.into_iter().enumerate() {
                 let rows = xlsx_rows(&mut wb, &name).map_err(|e| sheet_err(path, &name, e))?;
-                let merges = wb
-                    .merge_cells_by_sheet_name(&name)
-                    .map_err(|e| sheet_err(path, &name, e))?;
-                out.push(with_merges(name, rows, &merges, &[]));
+                let sheet = match fast.as_ref().and_then(|m| m.get(i)) {
+                    Some(m) => with_merges(name, rows, &[], m),
+                    None => {
+                        let merges = wb
+                            .merge_cells_by_sheet_name(&name)
+                            .map_err(|e| sheet_err(path, &name, e))?;
+                        with_merges(name, rows, &merges, &[])
+                    }
+                };
+                out.push(sheet);
             }
         }
         Format::Xls => {
@@ -181,6 +189,246 @@ fn load_workbook(path: &Path, bytes: &[u8], format: Format) -> Result<Vec<SheetD
         Format::Csv => unreachable!("csv handled by caller"),
     }
     Ok(out)
+}
+
+/// Merged ranges (1-based) of the named worksheets of an xlsx, read from the
+/// sheet XML by a plain byte scan of its `<mergeCells>` block. calamine's
+/// `merge_cells_by_sheet_name` tokenises the whole sheet a second time, which
+/// costs as much as reading the cells. None (the caller then asks calamine)
+/// whenever the package is not laid out the usual way or the block holds
+/// anything but plain `<mergeCell ref="…"/>` elements.
+fn fast_xlsx_merges(bytes: &[u8], names: &[String]) -> Option<Vec<Vec<Merge>>> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let text = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Option<Vec<u8>> {
+        let mut f = zip.by_name(name).ok()?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).ok()?;
+        Some(buf)
+    };
+    // The workbook part must be xl/workbook.xml (where calamine looks too).
+    let package_rels = text(&mut zip, "_rels/.rels")?;
+    let doc = xml_elements(&package_rels, "Relationship")?
+        .into_iter()
+        .find(|a| {
+            a.iter()
+                .any(|(k, v)| k == "Type" && v.ends_with("/relationships/officeDocument"))
+        })?;
+    let target = doc.iter().find(|(k, _)| k == "Target")?.1.clone();
+    if target != "xl/workbook.xml" && target != "/xl/workbook.xml" {
+        return None;
+    }
+    let rels = text(&mut zip, "xl/_rels/workbook.xml.rels")?;
+    let mut by_id: HashMap<String, String> = HashMap::new();
+    for a in xml_elements(&rels, "Relationship")? {
+        let id = a.iter().find(|(k, _)| k == "Id")?.1.clone();
+        let target = a.iter().find(|(k, _)| k == "Target")?.1.clone();
+        by_id.entry(id).or_insert(target);
+    }
+    let workbook = text(&mut zip, "xl/workbook.xml")?;
+    let mut path_of: Vec<(String, String)> = Vec::new();
+    for a in xml_elements(&workbook, "sheet")? {
+        let name = a.iter().find(|(k, _)| k == "name")?.1.clone();
+        let id = a
+            .iter()
+            .find(|(k, _)| k == "id" || k.ends_with(":id"))?
+            .1
+            .clone();
+        let target = by_id.get(&id)?;
+        let path = match target.strip_prefix('/') {
+            Some(abs) => abs.to_string(),
+            None => format!("xl/{target}"),
+        };
+        path_of.push((name, path));
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let (_, path) = path_of.iter().find(|(n, _)| n == name)?;
+        let f = zip.by_name(path).ok()?;
+        out.push(stream_merge_cells(f)?);
+    }
+    Some(out)
+}
+
+/// Read a sheet part in chunks, keeping only what follows `<mergeCells`
+/// (memory stays small for a million-row sheet), and scan that block.
+fn stream_merge_cells(mut f: impl std::io::Read) -> Option<Vec<(u32, u32, u32, u32)>> {
+    const KEEP: usize = 16;
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut buf: Vec<u8> = Vec::new();
+    let mut before = 0; // `mergeCell` occurrences dropped before the block
+    let mut started = false;
+    loop {
+        let n = f.read(&mut chunk).ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if started {
+            continue;
+        }
+        if let Some(p) = find_open(&buf) {
+            before += count(&buf[..p]);
+            buf.drain(..p);
+            started = true;
+        } else if buf.len() > KEEP {
+            let cut = buf.len() - KEEP;
+            // Occurrences starting before `cut` lie within buf[..cut + 8].
+            before += count(&buf[..cut + 8]);
+            buf.drain(..cut);
+        }
+    }
+    if !started {
+        return (before + count(&buf) == 0).then(Vec::new);
+    }
+    scan_merge_cells(&buf, before)
+}
+
+fn merge_word() -> &'static regex::bytes::Regex {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::bytes::Regex::new("mergeCell").expect("static regex"))
+}
+
+fn count(hay: &[u8]) -> usize {
+    merge_word().find_iter(hay).count()
+}
+
+/// Where `<mergeCells` starts in `hay`.
+fn find_open(hay: &[u8]) -> Option<usize> {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::bytes::Regex::new("<mergeCells").expect("static regex"))
+        .find(hay)
+        .map(|m| m.start())
+}
+
+/// The attributes (name, unescaped value) of every `<tag …>` element of a
+/// small XML part; None when the part is not well-formed enough to say.
+fn xml_elements(xml: &[u8], tag: &str) -> Option<Vec<Vec<(String, String)>>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == tag => {
+                let mut attrs = Vec::new();
+                for a in e.attributes() {
+                    let a = a.ok()?;
+                    let key = a.key.as_ref().to_string();
+                    let value = quick_xml::escape::unescape(&a.value).ok()?.into_owned();
+                    attrs.push((key, value));
+                }
+                out.push(attrs);
+            }
+            Event::Eof => return Some(out),
+            _ => {}
+        }
+    }
+}
+
+/// The `<mergeCells>` block of a worksheet's XML, by byte scan. Only the
+/// plain form Excel, WPS and rust_xlsxwriter write is accepted: every
+/// occurrence of `mergeCell` in the part must be the block's own tags.
+fn scan_merge_cells(xml: &[u8], before: usize) -> Option<Vec<(u32, u32, u32, u32)>> {
+    let total = before + count(xml);
+    if !xml.starts_with(b"<mergeCells") {
+        return None;
+    }
+    let mut i = b"<mergeCells".len();
+    let close = i + xml[i..].iter().position(|&b| b == b'>')?;
+    let mut seen = 1;
+    let mut out = Vec::new();
+    if xml[close - 1] == b'/' {
+        return (total == seen).then_some(out);
+    }
+    if !matches!(xml.get(i), Some(b' ' | b'\t' | b'\r' | b'\n' | b'>')) {
+        return None;
+    }
+    i = close + 1;
+    loop {
+        while xml.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+            i += 1;
+        }
+        let rest = &xml[i..];
+        if rest.starts_with(b"</mergeCells>") {
+            seen += 1;
+            break;
+        }
+        if !rest.starts_with(b"<mergeCell") {
+            return None;
+        }
+        let start = i + b"<mergeCell".len();
+        if !xml.get(start).is_some_and(|b| b.is_ascii_whitespace()) {
+            return None;
+        }
+        let end = start + xml[start..].iter().position(|&b| b == b'>')?;
+        seen += 1;
+        let tag = std::str::from_utf8(&xml[start..end]).ok()?;
+        let tag = tag.strip_suffix('/')?;
+        // A `<mergeCell …>…</mergeCell>` pair is not the plain form.
+        if let Some(r) = attr_value(tag, "ref")? {
+            out.push(dimension(r)?);
+        }
+        i = end + 1;
+    }
+    (total == seen).then_some(out)
+}
+
+/// The value of attribute `name` in the inside of a tag (`ref="A1:B2" …`);
+/// Some(None) when absent, None when the attributes are not plain.
+fn attr_value<'a>(tag: &'a str, name: &str) -> Option<Option<&'a str>> {
+    let mut rest = tag.trim_start();
+    let mut found = None;
+    while !rest.is_empty() {
+        let eq = rest.find('=')?;
+        let key = rest[..eq].trim_end();
+        let after = rest[eq + 1..].trim_start();
+        let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let body = &after[1..];
+        let endq = body.find(quote)?;
+        let value = &body[..endq];
+        if key == name {
+            if found.is_some() || value.contains('&') {
+                return None;
+            }
+            found = Some(value);
+        }
+        rest = body[endq + 1..].trim_start();
+    }
+    Some(found)
+}
+
+/// "A1:B3" (or "A1") → 1-based (first_row, first_col, last_row, last_col),
+/// as calamine reads a merge reference; None for anything else.
+fn dimension(r: &str) -> Option<(u32, u32, u32, u32)> {
+    fn cell(s: &str) -> Option<(u32, u32)> {
+        let b = s.as_bytes();
+        let mut i = 0;
+        let mut col: u32 = 0;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            col = col
+                .checked_mul(26)?
+                .checked_add(u32::from(b[i].to_ascii_uppercase() - b'A') + 1)?;
+            i += 1;
+        }
+        let digits = &s[i..];
+        if digits.is_empty() || !digits.bytes().all(|d| d.is_ascii_digit()) || col == 0 {
+            return None;
+        }
+        let row: u32 = digits.parse().ok()?;
+        (row >= 1).then_some((row, col))
+    }
+    let mut parts = r.split(':');
+    let a = cell(parts.next()?)?;
+    let b = match parts.next() {
+        Some(p) => cell(p)?,
+        None => a,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((a.0, a.1, b.0, b.1))
 }
 
 fn worksheet_names(meta: &[calamine::Sheet]) -> Vec<String> {
@@ -228,6 +476,9 @@ fn xlsx_rows<RS: std::io::Read + std::io::Seek>(
 }
 
 type Rows = BTreeMap<u32, BTreeMap<u32, Cell>>;
+
+/// A merged range: (first_row, first_col, last_row, last_col), 1-based.
+type Merge = (u32, u32, u32, u32);
 
 fn with_merges(
     name: String,
@@ -365,6 +616,40 @@ mod tests {
         assert_eq!(iso_to_serial("2010-05-03T00:00:00"), Some(40301.0));
         assert_eq!(iso_to_serial("2010-05-03T12:00:00"), Some(40301.5));
         assert_eq!(iso_to_serial("PT12H"), None);
+    }
+
+    #[test]
+    fn merge_block_is_scanned_like_calamine_reads_it() {
+        let xml = br#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData><mergeCells count="2"><mergeCell ref="A2:A4"/><mergeCell ref="B7"/></mergeCells><pageMargins/></worksheet>"#;
+        let mut chunked = Vec::new();
+        for part in xml.chunks(7) {
+            chunked.extend_from_slice(part);
+        }
+        assert_eq!(
+            stream_merge_cells(&chunked[..]),
+            Some(vec![(2, 1, 4, 1), (7, 2, 7, 2)])
+        );
+        assert_eq!(
+            stream_merge_cells(&b"<worksheet><sheetData/></worksheet>"[..]),
+            Some(vec![])
+        );
+        // Anything unusual is left to calamine.
+        for odd in [
+            &br#"<x:mergeCells><x:mergeCell ref="A1:B1"/></x:mergeCells>"#[..],
+            br#"<c><is><t>mergeCell</t></is></c>"#,
+            br#"<mergeCells><!-- x --><mergeCell ref="A1:B1"/></mergeCells>"#,
+            br#"<mergeCells><mergeCell ref="A0:B1"/></mergeCells>"#,
+            br#"<mergeCells><mergeCell ref="A1:B1:C1"/></mergeCells>"#,
+        ] {
+            assert_eq!(
+                stream_merge_cells(odd),
+                None,
+                "{}",
+                String::from_utf8_lossy(odd)
+            );
+        }
+        assert_eq!(dimension("AA10:ab12"), Some((10, 27, 12, 28)));
+        assert_eq!(dimension("10"), None);
     }
 
     #[test]
