@@ -191,7 +191,15 @@ fn date_text(d: &DateValue) -> String {
 }
 
 /// Plain-Chinese reasons, one per compared field (survey value first).
+#[cfg(test)]
 pub fn reasons(c: &Comparison, roster: &Record, survey: &Record) -> Vec<String> {
+    let (_, pos) = compare_ids(&roster.id, &survey.id);
+    reasons_at(c, roster, survey, pos.first().copied().unwrap_or(0))
+}
+
+/// [`reasons`] given the first differing ID position (1-based, 0 when
+/// none) that `compare_ids` would report.
+pub fn reasons_at(c: &Comparison, roster: &Record, survey: &Record, p: usize) -> Vec<String> {
     let sn = survey.name.as_str();
     let rn = roster.name.as_str();
     let mut out = Vec::new();
@@ -208,15 +216,12 @@ pub fn reasons(c: &Comparison, roster: &Record, survey: &Record) -> Vec<String> 
         NameLevel::Different => format!("姓名不同: {sn} / {rn}"),
         NameLevel::Missing => "姓名缺失，无法比对".to_string(),
     });
-    let (_, pos) = compare_ids(&roster.id, &survey.id);
     out.push(match c.id {
         IdLevel::Identical => "身份证号一致".to_string(),
         IdLevel::OneDigit => {
-            let p = pos.first().copied().unwrap_or(0);
             format!("身份证号一位数字不同(第{p}位，{})", segment_zh(p))
         }
         IdLevel::AdjacentSwap => {
-            let p = pos.first().copied().unwrap_or(0);
             format!("身份证号相邻两位颠倒(第{}、{}位)", p, p + 1)
         }
         IdLevel::CheckDigitOnly => "身份证号仅校验位不同".to_string(),

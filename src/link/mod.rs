@@ -37,7 +37,7 @@ pub use name::NameLevel;
 
 use crate::model::{DateValue, Decision, IdKind, Pair, Record, Sex};
 use chrono::Datelike;
-use compare::{NameFreq, birth_of, both_ids_valid, reasons, score_of, sex_of, total_weight};
+use compare::{NameFreq, birth_of, both_ids_valid, reasons_at, score_of, sex_of, total_weight};
 use name::{NameChars, Readings};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -862,7 +862,22 @@ fn competitor_note(
 /// The pair of a candidate, with the comparison `link` already made.
 fn make_pair(ctx: &Ctx, c: &Cand, decision: Decision, notes: Vec<String>) -> Pair {
     let comp = &c.comp;
-    let mut rs = reasons(comp, &ctx.records[c.r], &ctx.records[c.s]);
+    // The first differing ID position, as `compare_ids` reports it for the
+    // two levels whose reason names it (both are digit by digit on full18).
+    let p = match (comp.id, ctx.prep(c.r), ctx.prep(c.s)) {
+        (IdLevel::OneDigit | IdLevel::AdjacentSwap, Some(x), Some(y)) => {
+            match (x.full18.as_deref(), y.full18.as_deref()) {
+                (Some(a), Some(b)) => a
+                    .bytes()
+                    .zip(b.bytes())
+                    .position(|(u, v)| u != v)
+                    .map_or(0, |i| i + 1),
+                _ => 0,
+            }
+        }
+        _ => 0,
+    };
+    let mut rs = reasons_at(comp, &ctx.records[c.r], &ctx.records[c.s], p);
     let (_, n) = ctx.freq(c.r);
     if n >= 3
         && matches!(
