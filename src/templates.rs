@@ -351,8 +351,41 @@ fn is_centered(f: Field) -> bool {
 /// Only rust_xlsxwriter's own (a text cell longer than 32,767 characters,
 /// a temporary file that cannot be created).
 pub fn build_annex(annex: Annex, data: &AnnexData) -> Result<Vec<u8>, XlsxError> {
-    let mut wb = workbook_of(annex, data, data.rows.iter())?;
-    wb.save_to_buffer()
+    catch_write_panic(|| {
+        let mut wb = workbook_of(annex, data, data.rows.iter())?;
+        wb.save_to_buffer()
+    })
+}
+
+thread_local! {
+    /// Set while [`catch_write_panic`] runs on this thread.
+    static QUIET_PANIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f`, turning a panic inside it into an error, without the panic
+/// message on stderr. rust_xlsxwriter 0.102's constant-memory worksheets
+/// panic (`expect`) instead of returning an error when their temporary file
+/// cannot be written, e.g. on a full disk; the clerk must get a plain
+/// message, not a crash. The panic hook stays the default one for every
+/// other panic, and on other threads.
+fn catch_write_panic<T>(f: impl FnOnce() -> Result<T, XlsxError>) -> Result<T, XlsxError> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANIC.with(|q| q.get()) {
+                default(info);
+            }
+        }));
+    });
+    QUIET_PANIC.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET_PANIC.with(|q| q.set(false));
+    result.unwrap_or_else(|_| {
+        Err(XlsxError::IoError(std::io::Error::other(
+            "临时文件写入失败（磁盘空间不足或文件大小受限）",
+        )))
+    })
 }
 
 /// Write one annex workbook to `path`, its data rows taken one by one from
@@ -367,14 +400,18 @@ where
     I: IntoIterator,
     I::Item: AsRef<[TCell]>,
 {
-    let mut wb = workbook_of(annex, data, rows.into_iter())?;
-    wb.save(path)
+    catch_write_panic(|| {
+        let mut wb = workbook_of(annex, data, rows.into_iter())?;
+        wb.save(path)
+    })
 }
 
 /// The workbook of an annex. A blank form (and Stats, small by nature) is
-/// built exactly as committed in `templates/`; a workbook with data rows is
-/// compressed at zip level 1: several times faster than the default level
-/// 6 for a somewhat larger file.
+/// built in memory, exactly as committed in `templates/`; data rows are
+/// streamed through a constant-memory worksheet (inline strings, rows in
+/// order; memory stays flat at a million rows) and compressed at zip level
+/// 1: several times faster than the default level 6 for a somewhat larger
+/// file. Call it inside [`catch_write_panic`].
 fn workbook_of<I>(annex: Annex, data: &AnnexData, rows: I) -> Result<Workbook, XlsxError>
 where
     I: Iterator,
@@ -388,13 +425,12 @@ where
         .set_author("taizhang")
         .set_creation_datetime(&ExcelDateTime::from_ymd(2022, 10, 8)?);
     wb.set_properties(&props);
-    // rust_xlsxwriter's constant-memory worksheets would keep memory flat,
-    // but 0.102 panics when their temporary file cannot be written (disk
-    // full), so the rows stay in memory; they are still written in order.
-    if streamed {
+    let ws = if streamed {
         wb.set_zip_compression_level(1);
-    }
-    let ws = wb.add_worksheet();
+        wb.add_worksheet_with_constant_memory()?
+    } else {
+        wb.add_worksheet()
+    };
     ws.set_name(annex.sheet_name())?;
     write_sheet(ws, annex, data, rows, streamed)?;
     Ok(wb)

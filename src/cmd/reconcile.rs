@@ -380,51 +380,65 @@ fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
     }
 }
 
-/// The rows of one generated annex.
-fn annex_rows(round: &Round, annex: Annex) -> Vec<Vec<TCell>> {
-    match annex {
-        Annex::Ledger => ledger_rows(round),
-        Annex::Stats => stats_rows(round),
-        Annex::Warning => warning_rows(round),
-        Annex::Survey => Vec::new(),
-    }
-}
-
-/// Build and write one generated annex into `out`.
+/// Build and write one generated annex into `out`, atomically. The ledger
+/// and the warning list are streamed row by row into a temporary file
+/// (rust_xlsxwriter's constant-memory mode: a million-row ledger is never
+/// held in memory), then renamed.
 fn write_annex(round: &Round, annex: Annex, out: &Path) -> Result<()> {
-    let bytes = templates::build_annex(annex, &annex_data(round, annex_rows(round, annex)))
-        .map_err(|e| anyhow::anyhow!("生成{}失败：{e}", annex.file_name()))?;
-    super::write_output(&out.join(annex.file_name()), &bytes)
+    let path = out.join(annex.file_name());
+    let data = annex_data(round, Vec::new());
+    let tmp = out.join(format!(".{}.tmp{}", annex.file_name(), std::process::id()));
+    let saved = match annex {
+        Annex::Ledger => templates::save_annex(annex, &data, ledger_rows(round), &tmp),
+        Annex::Warning => templates::save_annex(annex, &data, warning_rows(round), &tmp),
+        Annex::Stats | Annex::Survey => {
+            let rows = if annex == Annex::Stats {
+                stats_rows(round)
+            } else {
+                Vec::new()
+            };
+            let bytes = templates::build_annex(annex, &annex_data(round, rows))
+                .map_err(|e| anyhow::anyhow!("生成{}失败：{e}", annex.file_name()))?;
+            return super::write_output(&path, &bytes);
+        }
+    };
+    let renamed = saved.map_err(|e| anyhow::anyhow!("{e}")).and_then(|()| {
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
+    });
+    renamed.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::anyhow!(
+            "无法写入输出文件「{}」（文件夹 {}）：{e}",
+            annex.file_name(),
+            out.display()
+        )
+    })
 }
 
-fn ledger_rows(round: &Round) -> Vec<Vec<TCell>> {
-    round
-        .derived
-        .ledger
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            vec![
-                TCell::Int(i as i64 + 1),
-                text(&l.township),
-                text(&l.village),
-                text(&l.group),
-                text(&l.household_head),
-                text(&l.household_type),
-                text(&l.name),
-                text(&l.sex),
-                text(&l.id),
-                text(&l.birth),
-                text(l.status_text()),
-                text(&l.school),
-                text(&l.grade),
-                text(&l.reason),
-                text(&l.evidence),
-                text(&l.surveyor),
-                text(&l.remark),
-            ]
-        })
-        .collect()
+fn ledger_rows(round: &Round) -> impl Iterator<Item = Vec<TCell>> + '_ {
+    round.derived.ledger.iter().enumerate().map(|(i, l)| {
+        vec![
+            TCell::Int(i as i64 + 1),
+            text(&l.township),
+            text(&l.village),
+            text(&l.group),
+            text(&l.household_head),
+            text(&l.household_type),
+            text(&l.name),
+            text(&l.sex),
+            text(&l.id),
+            text(&l.birth),
+            text(l.status_text()),
+            text(&l.school),
+            text(&l.grade),
+            text(&l.reason),
+            text(&l.evidence),
+            text(&l.surveyor),
+            text(&l.remark),
+        ]
+    })
 }
 
 fn stats_rows(round: &Round) -> Vec<Vec<TCell>> {
@@ -454,31 +468,25 @@ fn stats_rows(round: &Round) -> Vec<Vec<TCell>> {
         .collect()
 }
 
-fn warning_rows(round: &Round) -> Vec<Vec<TCell>> {
-    round
-        .derived
-        .warnings
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            vec![
-                TCell::Int(i as i64 + 1),
-                text(&w.township),
-                text(&w.village),
-                text(&w.name),
-                text(&w.sex),
-                text(&w.id),
-                text(&w.birth),
-                text(&w.household_type),
-                text(&w.warning_type),
-                text(&w.status),
-                text(&w.reason),
-                TCell::Empty,
-                text(&w.responsible),
-                TCell::Empty,
-            ]
-        })
-        .collect()
+fn warning_rows(round: &Round) -> impl Iterator<Item = Vec<TCell>> + '_ {
+    round.derived.warnings.iter().enumerate().map(|(i, w)| {
+        vec![
+            TCell::Int(i as i64 + 1),
+            text(&w.township),
+            text(&w.village),
+            text(&w.name),
+            text(&w.sex),
+            text(&w.id),
+            text(&w.birth),
+            text(&w.household_type),
+            text(&w.warning_type),
+            text(&w.status),
+            text(&w.reason),
+            TCell::Empty,
+            text(&w.responsible),
+            TCell::Empty,
+        ]
+    })
 }
 
 /// Per-village counts: roster, surveyed, linked, errors, warnings, dropouts.
