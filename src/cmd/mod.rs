@@ -110,10 +110,18 @@ pub fn read_all(
 ) -> Result<Vec<Table>> {
     let pb = ui.progress(files.len() as u64, "读取");
     let mut tables: Vec<Table> = Vec::new();
-    for (path, role) in files {
+    // Files are read in parallel; results are taken in the order given, so
+    // table numbers and the first error do not depend on thread timing.
+    let results = read::read_inputs(files, cfg.township.as_deref());
+    for ((path, _), result) in files.iter().zip(results) {
         pb.set_message(file_name(path));
-        match read::read_input(path, *role, cfg.township.as_deref(), tables.len()) {
-            Ok(t) => tables.extend(t),
+        match result {
+            Ok(mut t) => {
+                for x in &mut t {
+                    x.index += tables.len();
+                }
+                tables.extend(t);
+            }
             // In a folder, a warning list or an Office lock file is not an input: skip it.
             Err(read::ReadError::NotInput { message, .. }) if skip_non_inputs => {
                 if !ui.quiet {
