@@ -1,7 +1,7 @@
 //! `taizhang check`: record-level checks of the given workbooks, no roster needed.
 
 use super::{
-    Ui, exit_status, file_name, input_infos, load_config, normalize_all, prepare_out_dir, read_all,
+    Ui, exit_status, file_name, input_infos, row_counts, load_config, normalize_all, prepare_out_dir, read_all,
     village_index, write_annotated,
 };
 use crate::check;
@@ -79,7 +79,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         school_year: config.school_year,
         born_from: config.born_from.to_string(),
         born_to: config.born_to.to_string(),
-        inputs: input_infos(&tables),
+        inputs: input_infos(&tables, &row_counts(&tables)),
         summary: summary.clone(),
         findings: &findings,
         links: &[],
@@ -90,7 +90,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
-    s.push_str(&report::inputs_table(&input_infos(&tables)));
+    s.push_str(&report::inputs_table(&input_infos(&tables, &row_counts(&tables))));
     s.push_str(&report::findings_text(&findings, style));
     if !findings.is_empty() {
         let _ = writeln!(s, "\n问题统计：");

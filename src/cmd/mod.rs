@@ -184,7 +184,13 @@ pub fn records_of<'a>(records: &'a [Record], indices: &[usize]) -> &'a [Record] 
     }
 }
 
-pub fn input_infos(tables: &[Table]) -> Vec<InputInfo> {
+/// Rows read per table (by table index), taken before the raw rows are freed.
+pub fn row_counts(tables: &[Table]) -> Vec<usize> {
+    tables.iter().map(|t| t.rows.len()).collect()
+}
+
+/// The inputs as findings.json lists them; `rows`: see [`row_counts`].
+pub fn input_infos(tables: &[Table], rows: &[usize]) -> Vec<InputInfo> {
     tables
         .iter()
         .map(|t| InputInfo {
@@ -192,7 +198,7 @@ pub fn input_infos(tables: &[Table]) -> Vec<InputInfo> {
             role: t.role,
             sheet: t.sheet.clone(),
             header_row: t.header_row,
-            rows: t.rows.len(),
+            rows: rows.get(t.index).copied().unwrap_or(t.rows.len()),
             skipped: t.skipped,
         })
         .collect()
@@ -348,6 +354,7 @@ pub fn run_tasks(tasks: Vec<Task<'_>>) -> Result<()> {
 pub fn annotated_tasks<'a>(
     inputs: &'a [PathBuf],
     tables: &'a [Table],
+    rows: &'a [usize],
     findings: &'a [Finding],
     summary: &'a report::Summary,
     out: &Path,
@@ -364,7 +371,7 @@ pub fn annotated_tasks<'a>(
         jobs.push((
             size,
             Task::new(format!("标注 {name}"), move || {
-                annotate_one(path, &target, tables, findings, summary)?;
+                annotate_one(path, &target, tables, rows, findings, summary)?;
                 pb.inc(1);
                 Ok(())
             }),
@@ -380,6 +387,7 @@ fn annotate_one(
     path: &Path,
     target: &Path,
     tables: &[Table],
+    rows: &[usize],
     findings: &[Finding],
     summary: &report::Summary,
 ) -> Result<()> {
@@ -404,7 +412,7 @@ fn annotate_one(
                 t.sheet,
                 t.role.label_zh(),
                 t.header_row,
-                t.rows.len()
+                rows.get(t.index).copied().unwrap_or(t.rows.len())
             )
         })
         .collect();
@@ -440,7 +448,8 @@ pub fn write_annotated(
     ui: &Ui,
 ) -> Result<Vec<PathBuf>> {
     let pb = ui.progress(inputs.len() as u64, "标注");
-    let (tasks, written) = annotated_tasks(inputs, tables, findings, summary, out, &pb);
+    let rows = row_counts(tables);
+    let (tasks, written) = annotated_tasks(inputs, tables, &rows, findings, summary, out, &pb);
     run_tasks(tasks)?;
     pb.finish_and_clear();
     Ok(written)

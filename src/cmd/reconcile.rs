@@ -57,7 +57,11 @@ pub struct ReconcileArgs {
 pub struct Round {
     pub config: Config,
     pub inputs: Vec<PathBuf>,
+    /// The tables read; the raw rows of all but the statistics tables are
+    /// freed once checked (see `row_counts` for how many there were).
     pub tables: Vec<Table>,
+    /// Data rows read per table (by table index).
+    pub row_counts: Vec<usize>,
     pub records: Vec<Record>,
     pub findings: Vec<Finding>,
     pub pairs: Vec<Pair>,
@@ -119,7 +123,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     timing::start();
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
-    let tables = read_all(&files, &config, args.folder.is_some(), ui)?;
+    let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
         bail!(
@@ -164,6 +168,13 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         ));
     }
     findings.extend(check::check_duplicates(&tables, &records));
+    // Later stages work on the records; only the statistics tables are read
+    // again (check_stats). Freeing the raw cells here, before linking, keeps
+    // the peak at about the records' size instead of records + raw rows.
+    let row_counts = super::row_counts(&tables);
+    for t in tables.iter_mut().filter(|t| t.role != Role::Stats) {
+        t.rows = Vec::new();
+    }
     timing::mark("check");
 
     let pb = ui.progress(1, "匹配");
@@ -252,6 +263,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         config,
         inputs,
         tables,
+        row_counts,
         records,
         findings,
         pairs,
@@ -295,7 +307,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         school_year: round.config.school_year,
         born_from: round.config.born_from.to_string(),
         born_to: round.config.born_to.to_string(),
-        inputs: super::input_infos(&round.tables),
+        inputs: super::input_infos(&round.tables, &round.row_counts),
         summary: round.summary.clone(),
         findings: &round.findings,
         links: &round.links,
@@ -304,6 +316,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
     let (mut tasks, _) = super::annotated_tasks(
         &round.inputs,
         &round.tables,
+        &round.row_counts,
         &round.findings,
         &round.summary,
         out,
@@ -564,7 +577,7 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
-    s.push_str(&report::inputs_table(&super::input_infos(&round.tables)));
+    s.push_str(&report::inputs_table(&super::input_infos(&round.tables, &round.row_counts)));
     s.push_str(&report::findings_text(&round.findings, style));
     let _ = writeln!(s, "\n各村情况：");
     s.push_str(&report::table(
