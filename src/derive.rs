@@ -10,6 +10,7 @@
 //! column, so 学龄人口数 equals the sum of the others on every row.
 
 use crate::config::Config;
+use crate::link::FxMap;
 use crate::model::{
     Cell, Code, DateValue, Decision, Field, Finding, GradeValue, Loc, Pair, Record, Role, Status,
     StatusValue, Table,
@@ -109,6 +110,18 @@ fn linked_map(pairs: &[Pair]) -> HashMap<usize, usize> {
         .collect()
 }
 
+/// Roster record index → linked survey record index, dense over `records`.
+fn linked_dense(pairs: &[Pair], n: usize) -> Vec<Option<usize>> {
+    let mut out = vec![None; n];
+    for p in pairs.iter().filter(|p| p.decision == Decision::Linked) {
+        if p.roster < n {
+            // Later pairs overwrite earlier ones, as in a map built by collect.
+            out[p.roster] = Some(p.survey);
+        }
+    }
+    out
+}
+
 fn status_of(r: &Record) -> Option<Status> {
     match r.status {
         StatusValue::Known(s) => Some(s),
@@ -125,7 +138,11 @@ fn grade_text(r: &Record) -> String {
 }
 
 fn birth_text(r: &Record) -> String {
+    use chrono::Datelike;
     match r.id.birth_date() {
+        Some(d) if r.id.is_valid() && (0..=9999).contains(&d.year()) => {
+            format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+        }
         Some(d) if r.id.is_valid() => d.format("%Y-%m-%d").to_string(),
         _ => r.birth.display(),
     }
@@ -146,12 +163,16 @@ fn village_text(r: &Record) -> String {
 /// then any others the roster holds, in order of first appearance.
 pub fn village_order(cfg: &Config, records: &[Record], roster: &[usize]) -> Vec<String> {
     let mut out: Vec<String> = cfg.villages().iter().map(|v| v.to_string()).collect();
+    let mut seen: FxMap<&str, ()> = out.iter().map(|v| (v.as_str(), ())).collect();
+    let mut extra: Vec<&str> = Vec::new();
     for &i in roster {
-        let v = village_text(&records[i]);
-        if !v.is_empty() && !out.contains(&v) {
-            out.push(v);
+        let r = &records[i];
+        let v = r.village.as_deref().unwrap_or(r.village_raw.as_str());
+        if !v.is_empty() && seen.insert(v, ()).is_none() {
+            extra.push(v);
         }
     }
+    out.extend(extra.into_iter().map(str::to_string));
     out
 }
 
@@ -164,11 +185,12 @@ pub fn derive(
     pairs: &[Pair],
 ) -> Derived {
     let township = cfg.township.clone().unwrap_or_default();
-    let linked = linked_map(pairs);
+    let linked = linked_dense(pairs, records.len());
     let mut ledger = Vec::with_capacity(roster.len());
     for &ri in roster {
         let r = &records[ri];
-        let s = linked.get(&ri).map(|&si| &records[si]);
+        let si = linked.get(ri).copied().flatten();
+        let s = si.map(|si| &records[si]);
         let row = LedgerRow {
             township: if r.township.is_empty() {
                 township.clone()
@@ -195,7 +217,7 @@ pub fn derive(
                 Some(_) => String::new(),
             },
             roster: ri,
-            survey: linked.get(&ri).copied(),
+            survey: si,
         };
         ledger.push(row);
     }
@@ -229,9 +251,14 @@ pub fn derive(
         });
     }
     // Dropouts found by the survey but missing from the roster are still dropouts.
-    let linked_surveys: std::collections::HashSet<usize> = linked.values().copied().collect();
+    let mut linked_surveys = vec![false; records.len()];
+    for &si in linked.iter().flatten() {
+        if let Some(b) = linked_surveys.get_mut(si) {
+            *b = true;
+        }
+    }
     for &si in survey {
-        if linked_surveys.contains(&si) {
+        if linked_surveys.get(si).copied().unwrap_or(false) {
             continue;
         }
         let s = &records[si];
@@ -264,28 +291,45 @@ pub fn stats_from<'a>(
     children: impl Iterator<Item = (&'a str, Option<Status>)>,
 ) -> Vec<StatsRow> {
     let mut rows: Vec<StatsRow> = villages.iter().map(|v| StatsRow::new(v)).collect();
-    let mut index: HashMap<String, usize> = villages
+    let mut index: FxMap<String, usize> = villages
         .iter()
         .enumerate()
         .map(|(i, v)| (v.clone(), i))
         .collect();
+    // Counts per row and status, added into the BTreeMaps once at the end.
+    let mut tally: Vec<(FxMap<Field, i64>, i64)> = vec![Default::default(); rows.len()];
+    let mut last: Option<(&str, usize)> = None;
     for (village, status) in children {
-        let i = match index.get(village) {
-            Some(&i) => i,
-            None => {
-                rows.push(StatsRow::new(village));
-                index.insert(village.to_string(), rows.len() - 1);
-                rows.len() - 1
+        let i = match last {
+            Some((v, i)) if v == village => i,
+            _ => {
+                let i = match index.get(village) {
+                    Some(&i) => i,
+                    None => {
+                        rows.push(StatsRow::new(village));
+                        tally.push(Default::default());
+                        index.insert(village.to_string(), rows.len() - 1);
+                        rows.len() - 1
+                    }
+                };
+                last = Some((village, i));
+                i
             }
         };
-        let row = &mut rows[i];
+        let t = &mut tally[i];
         match status {
             Some(s) => {
-                *row.counts.entry(s.stat_field()).or_insert(0) += 1;
-                *row.counts.entry(Field::StatTotal).or_insert(0) += 1;
+                *t.0.entry(s.stat_field()).or_insert(0) += 1;
+                *t.0.entry(Field::StatTotal).or_insert(0) += 1;
             }
-            None => row.unsurveyed += 1,
+            None => t.1 += 1,
         }
+    }
+    for (row, (counts, unsurveyed)) in rows.iter_mut().zip(tally) {
+        for (f, c) in counts {
+            *row.counts.entry(f).or_insert(0) += c;
+        }
+        row.unsurveyed += unsurveyed;
     }
     let mut total = StatsRow::new(TOTAL_ROW);
     for r in &rows {

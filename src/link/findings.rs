@@ -4,6 +4,7 @@
 //! names, `related` pointing at the other side. Messages carry full values;
 //! the terminal masks them.
 
+use super::FxMap;
 use super::compare::{birth_of, compare, sex_of};
 use super::id::{IdLevel, compare_ids, segment_zh};
 use super::name::NameLevel;
@@ -11,7 +12,7 @@ use crate::model::{
     Code, DateValue, Decision, Field, Finding, IdKind, Loc, Pair, Record, Role, Sex, StatusValue,
     Table,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 fn table_of<'a>(tables: &'a [Table], r: &Record) -> Option<&'a Table> {
     tables.get(r.table)
@@ -176,31 +177,35 @@ pub fn link_findings(
     pairs: &[Pair],
 ) -> Vec<Finding> {
     let n = records.len();
-    let roster: BTreeSet<usize> = roster.iter().copied().filter(|&i| i < n).collect();
-    let survey: BTreeSet<usize> = survey.iter().copied().filter(|&i| i < n).collect();
+    // Ascending and without repeats, as the sets they replace iterated.
+    let sorted_set = |ix: &[usize]| {
+        let mut v: Vec<usize> = ix.iter().copied().filter(|&i| i < n).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let roster = sorted_set(roster);
+    let survey = sorted_set(survey);
     let several_rosters = roster
-        .iter()
-        .map(|&i| records[i].table)
-        .collect::<HashSet<_>>()
-        .len()
-        > 1;
-    let mut paired_r: HashSet<usize> = HashSet::new();
-    let mut pair_of_s: HashMap<usize, &Pair> = HashMap::new();
+        .first()
+        .is_some_and(|&f| roster.iter().any(|&i| records[i].table != records[f].table));
+    let mut paired_r = vec![false; n];
+    let mut pair_of_s: Vec<Option<&Pair>> = vec![None; n];
     for p in pairs {
         if p.roster < n && p.survey < n {
-            paired_r.insert(p.roster);
-            pair_of_s.entry(p.survey).or_insert(p);
+            paired_r[p.roster] = true;
+            pair_of_s[p.survey].get_or_insert(p);
         }
     }
     let mut out = Vec::new();
     // Valid IDs of linked survey rows: a later copy of the same person is
     // DUPLICATE_ID (from the checker), not a child missing from the roster.
-    let linked_ids: HashSet<&str> = pairs
+    let linked_ids: FxMap<&str, ()> = pairs
         .iter()
         .filter(|p| p.decision == Decision::Linked && p.survey < n)
         .map(|p| &records[p.survey].id)
         .filter(|id| id.is_valid())
-        .map(|id| id.clean.as_str())
+        .map(|id| (id.clean.as_str(), ()))
         .collect();
 
     // ---- survey side ----
@@ -209,8 +214,8 @@ pub fn link_findings(
         let Some(st) = table_of(tables, sr) else {
             continue;
         };
-        let Some(p) = pair_of_s.get(&s) else {
-            if sr.id.is_valid() && linked_ids.contains(sr.id.clean.as_str()) {
+        let Some(p) = pair_of_s[s] else {
+            if sr.id.is_valid() && linked_ids.contains_key(sr.id.clean.as_str()) {
                 continue;
             }
             out.push(Finding::on_name(
@@ -381,16 +386,17 @@ pub fn link_findings(
     }
 
     // ---- roster side ----
-    let covered: HashSet<&str> = survey
+    let covered: FxMap<&str, ()> = survey
         .iter()
         .filter_map(|&s| records[s].village.as_deref())
+        .map(|v| (v, ()))
         .collect();
     // village → (first roster record by (table,row), count)
     let mut uncovered: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for &r in &roster {
         let rr = &records[r];
         if let Some(v) = rr.village.as_deref()
-            && !covered.contains(v)
+            && !covered.contains_key(v)
         {
             let e = uncovered.entry(v).or_insert((r, 0));
             e.1 += 1;
@@ -417,7 +423,7 @@ pub fn link_findings(
         out.push(f);
     }
     for &r in &roster {
-        if paired_r.contains(&r) {
+        if paired_r[r] {
             continue;
         }
         let rr = &records[r];

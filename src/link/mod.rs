@@ -184,9 +184,20 @@ fn id_code(s: &str) -> Option<u64> {
 /// The key of an ID text under `tag`; `strs` numbers texts that are not
 /// digits (None when looking up a text no roster record has).
 fn id_key(tag: u8, s: &str, strs: &mut Interner, insert: bool) -> Option<Key> {
+    if !insert {
+        return id_lookup(tag, s, strs);
+    }
     match id_code(s) {
         Some(v) => Some((tag, v, s.len() as u64)),
         None if insert => Some((tag | T_TEXT, strs.id(s) as u64, 0)),
+        None => strs.get(s).map(|i| (tag | T_TEXT, i as u64, 0)),
+    }
+}
+
+/// `id_key` without interning: the key of a text already seen, if any.
+fn id_lookup(tag: u8, s: &str, strs: &Interner) -> Option<Key> {
+    match id_code(s) {
+        Some(v) => Some((tag, v, s.len() as u64)),
         None => strs.get(s).map(|i| (tag | T_TEXT, i as u64, 0)),
     }
 }
@@ -557,93 +568,115 @@ pub fn link(
     let blocks = Blocks::new(entries);
 
     // ---- candidates for each survey record ----
-    let mut cands: Vec<Cand> = Vec::new();
-    let mut found: Vec<usize> = Vec::new();
-    for &s in &survey {
-        let Some(p) = ctx.prep(s) else { continue };
-        let rec = &records[s];
-        found.clear();
-        let take = |k: Option<Key>, cap: usize, found: &mut Vec<usize>| {
-            if let Some(k) = k {
-                let b = blocks.get(&k);
-                if b.len() <= cap {
-                    found.extend(b.iter().map(|&r| r as usize));
-                }
-            }
-        };
-        if let Some(f) = &p.full18 {
-            take(id_key(T_ID, f, &mut strs, false), usize::MAX, &mut found);
-            take(
-                f.get(..17)
-                    .and_then(|x| id_key(T_ID17, x, &mut strs, false)),
-                usize::MAX,
-                &mut found,
-            );
-            take(
-                f.get(..14)
-                    .and_then(|x| id_key(T_ID14, x, &mut strs, false)),
-                BLOCK_CAP,
-                &mut found,
-            );
-            take(
-                id_key(T_REPAIR, f, &mut strs, false),
-                usize::MAX,
-                &mut found,
-            );
-            for fix in id::repairs(f) {
-                take(id_key(T_ID, &fix, &mut strs, false), usize::MAX, &mut found);
-            }
-        } else if let Some(t) = id::truncated15(&rec.id) {
-            // Excel kept 15 digits: look among those born that day, keep the 15 that agree.
-            if let Some(k) = id_key(T_ID14, &t[..14], &mut strs, false) {
-                for &r in blocks.get(&k).iter().take(BLOCK_CAP * 8) {
-                    let r = r as usize;
-                    if ctx.prep(r).and_then(|q| q.first15.as_deref()) == Some(t) {
-                        found.push(r);
-                    }
-                }
-            }
-        } else if !rec.id.clean.is_empty() && rec.id.kind != IdKind::Missing {
-            take(
-                id_key(T_ID, &rec.id.clean, &mut strs, false),
-                usize::MAX,
-                &mut found,
-            );
+    // Two threads over contiguous halves of the survey records; the halves'
+    // candidates are joined in survey order, as one loop would make them.
+    let strs = &strs;
+    let half = survey.len().div_ceil(2);
+    let (a, b) = survey.split_at(half.min(survey.len()));
+    let run = |part: &[usize]| {
+        let mut cands: Vec<Cand> = Vec::new();
+        let mut found: Vec<usize> = Vec::new();
+        for &s in part {
+            candidates_of(&ctx, &blocks, strs, s, &mut found, &mut cands);
         }
-        for &k in &p.keys {
-            for &b in &p.births {
-                take(
-                    Some((T_BIRTH_NAME, k as u64, b as u32 as u64)),
-                    BLOCK_CAP,
-                    &mut found,
-                );
+        cands
+    };
+    let mut cands = if b.is_empty() {
+        run(a)
+    } else {
+        std::thread::scope(|sc| {
+            let other = sc.spawn(|| run(b));
+            let mut first = run(a);
+            match other.join() {
+                Ok(second) => first.extend(second),
+                Err(e) => std::panic::resume_unwind(e),
             }
-            if let Some(v) = p.village {
-                take(
-                    Some((T_VILLAGE_NAME, v as u64, k as u64)),
-                    BLOCK_CAP,
-                    &mut found,
-                );
-            }
-        }
-        if let Some(v) = p.village {
-            for &b in &p.births {
-                take(
-                    Some((T_BIRTH_VILLAGE, b as u32 as u64, v as u64)),
-                    BLOCK_CAP,
-                    &mut found,
-                );
-            }
-        }
-        found.sort_unstable();
-        found.dedup();
-        for &r in found.iter() {
-            let (w, comp) = ctx.weigh(r, s);
-            cands.push(Cand { r, s, w, comp });
-        }
-    }
+            first
+        })
+    };
+    cands.shrink_to_fit();
 
     assign(&ctx, cands, params)
+}
+
+/// The candidates of survey record `s`: the roster records its blocks hold,
+/// each compared once, in roster index order.
+fn candidates_of(
+    ctx: &Ctx,
+    blocks: &Blocks,
+    strs: &Interner,
+    s: usize,
+    found: &mut Vec<usize>,
+    cands: &mut Vec<Cand>,
+) {
+    let records = ctx.records;
+    let Some(p) = ctx.prep(s) else { return };
+    let rec = &records[s];
+    found.clear();
+    let take = |k: Option<Key>, cap: usize, found: &mut Vec<usize>| {
+        if let Some(k) = k {
+            let b = blocks.get(&k);
+            if b.len() <= cap {
+                found.extend(b.iter().map(|&r| r as usize));
+            }
+        }
+    };
+    if let Some(f) = &p.full18 {
+        take(id_lookup(T_ID, f, strs), usize::MAX, found);
+        take(
+            f.get(..17).and_then(|x| id_lookup(T_ID17, x, strs)),
+            usize::MAX,
+            found,
+        );
+        take(
+            f.get(..14).and_then(|x| id_lookup(T_ID14, x, strs)),
+            BLOCK_CAP,
+            found,
+        );
+        take(id_lookup(T_REPAIR, f, strs), usize::MAX, found);
+        for fix in id::repairs(f) {
+            take(id_lookup(T_ID, &fix, strs), usize::MAX, found);
+        }
+    } else if let Some(t) = id::truncated15(&rec.id) {
+        // Excel kept 15 digits: look among those born that day, keep the 15 that agree.
+        if let Some(k) = id_lookup(T_ID14, &t[..14], strs) {
+            for &r in blocks.get(&k).iter().take(BLOCK_CAP * 8) {
+                let r = r as usize;
+                if ctx.prep(r).and_then(|q| q.first15.as_deref()) == Some(t) {
+                    found.push(r);
+                }
+            }
+        }
+    } else if !rec.id.clean.is_empty() && rec.id.kind != IdKind::Missing {
+        take(id_lookup(T_ID, &rec.id.clean, strs), usize::MAX, found);
+    }
+    for &k in &p.keys {
+        for &b in &p.births {
+            take(
+                Some((T_BIRTH_NAME, k as u64, b as u32 as u64)),
+                BLOCK_CAP,
+                found,
+            );
+        }
+        if let Some(v) = p.village {
+            take(Some((T_VILLAGE_NAME, v as u64, k as u64)), BLOCK_CAP, found);
+        }
+    }
+    if let Some(v) = p.village {
+        for &b in &p.births {
+            take(
+                Some((T_BIRTH_VILLAGE, b as u32 as u64, v as u64)),
+                BLOCK_CAP,
+                found,
+            );
+        }
+    }
+    found.sort_unstable();
+    found.dedup();
+    for &r in found.iter() {
+        let (w, comp) = ctx.weigh(r, s);
+        cands.push(Cand { r, s, w, comp });
+    }
 }
 
 /// Lists of items per record index, all in one Vec (each list keeps the
