@@ -368,7 +368,9 @@ thread_local! {
 /// cannot be written, e.g. on a full disk; the clerk must get a plain
 /// message, not a crash. The panic hook stays the default one for every
 /// other panic, and on other threads.
-fn catch_write_panic<T>(f: impl FnOnce() -> Result<T, XlsxError>) -> Result<T, XlsxError> {
+pub(crate) fn catch_write_panic<T>(
+    f: impl FnOnce() -> Result<T, XlsxError>,
+) -> Result<T, XlsxError> {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         let default = std::panic::take_hook();

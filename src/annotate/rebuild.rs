@@ -26,9 +26,22 @@ pub fn rebuild_xlsx(
         path: output.to_path_buf(),
         detail: e.to_string(),
     };
+    crate::templates::catch_write_panic(|| build(grids))
+        .map_err(|e| werr(&e))
+        .and_then(|(bytes, renamed)| annotate_built(bytes, renamed, output, findings, summary))
+}
+
+/// The rebuilt workbook's bytes, and the sheet names changed on the way.
+/// A sheet without merged ranges (every csv) is written row by row through
+/// a constant-memory worksheet at zip level 1 — a million-row csv is not
+/// held twice in memory and not compressed twice at the default level;
+/// cells come in row-major order ([`crate::read::read_grids`]), which that
+/// mode needs. Call it inside `catch_write_panic` (rust_xlsxwriter 0.102
+/// panics when that mode's temporary file cannot be written).
+fn build(grids: &[Grid]) -> Result<(Vec<u8>, HashMap<String, String>), rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
     // Fixed document dates: two runs give the same bytes.
-    let fixed = ExcelDateTime::from_ymd(2000, 1, 1).map_err(|e| werr(&e))?;
+    let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
     wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
     let mut renamed: HashMap<String, String> = HashMap::new();
@@ -36,14 +49,25 @@ pub fn rebuild_xlsx(
     for (i, g) in grids.iter().enumerate() {
         let name = unique_name(&g.sheet, i, &mut used);
         renamed.insert(g.sheet.clone(), name.clone());
-        let ws = wb.add_worksheet();
-        ws.set_name(&name).map_err(|e| werr(&e))?;
+        let row_major = g
+            .cells
+            .windows(2)
+            .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1));
+        let ws = if g.merges.is_empty() && row_major && g.cells.len() > STREAM_CELLS {
+            wb.set_zip_compression_level(1);
+            wb.add_worksheet_with_constant_memory()?
+        } else {
+            wb.add_worksheet()
+        };
+        ws.set_name(&name)?;
         let mut values: HashMap<(u32, u32), &Cell> = HashMap::new();
         for (r, c, v) in &g.cells {
             if *r == 0 || *c == 0 || *r > 1_048_576 || *c > 16_384 {
                 continue;
             }
-            values.insert((*r, *c), v);
+            if !g.merges.is_empty() {
+                values.insert((*r, *c), v);
+            }
             let (row, col) = (*r - 1, (*c - 1) as u16);
             let res = match v {
                 Cell::Empty => Ok(&mut *ws),
@@ -53,7 +77,7 @@ pub fn rebuild_xlsx(
                 Cell::Bool(b) => ws.write_boolean(row, col, *b),
                 Cell::Error(e) => ws.write_string(row, col, truncate(e)),
             };
-            res.map_err(|e| werr(&e))?;
+            res?;
         }
         for (r1, c1, r2, c2) in &g.merges {
             if *r1 == 0 || *c1 == 0 || r2 < r1 || c2 < c1 || (r1 == r2 && c1 == c2) {
@@ -71,14 +95,13 @@ pub fn rebuild_xlsx(
             }
             match first {
                 Some(Cell::Number(n)) => {
-                    ws.write_number(a, b, *n).map_err(|e| werr(&e))?;
+                    ws.write_number(a, b, *n)?;
                 }
                 Some(Cell::Date(n)) => {
-                    ws.write_number_with_format(a, b, *n, &date_fmt)
-                        .map_err(|e| werr(&e))?;
+                    ws.write_number_with_format(a, b, *n, &date_fmt)?;
                 }
                 Some(Cell::Bool(v)) => {
-                    ws.write_boolean(a, b, *v).map_err(|e| werr(&e))?;
+                    ws.write_boolean(a, b, *v)?;
                 }
                 _ => {}
             }
@@ -87,7 +110,17 @@ pub fn rebuild_xlsx(
     if grids.is_empty() {
         wb.add_worksheet();
     }
-    let bytes = wb.save_to_buffer().map_err(|e| werr(&e))?;
+    Ok((wb.save_to_buffer()?, renamed))
+}
+
+/// Mark the rebuilt workbook like an xlsx input and write it to `output`.
+fn annotate_built(
+    bytes: Vec<u8>,
+    renamed: HashMap<String, String>,
+    output: &Path,
+    findings: &[Finding],
+    summary: &SummaryInfo,
+) -> Result<(), AnnotateError> {
     let findings: Vec<Finding> = findings
         .iter()
         .map(|f| {
@@ -117,6 +150,9 @@ pub fn rebuild_xlsx(
         )
     })
 }
+
+/// Sheets with more cells than this are streamed (constant memory).
+const STREAM_CELLS: usize = 200_000;
 
 fn truncate(s: &str) -> &str {
     const MAX: usize = 32_767;

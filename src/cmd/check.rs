@@ -1,8 +1,8 @@
 //! `taizhang check`: record-level checks of the given workbooks, no roster needed.
 
 use super::{
-    Ui, exit_status, file_name, input_infos, row_counts, load_config, normalize_all, prepare_out_dir, read_all,
-    village_index, write_annotated,
+    Ui, exit_status, file_name, input_infos, load_config, normalize_all, prepare_out_dir, read_all,
+    row_counts, village_index, write_annotated,
 };
 use crate::check;
 use crate::derive;
@@ -90,7 +90,10 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
-    s.push_str(&report::inputs_table(&input_infos(&tables, &row_counts(&tables))));
+    s.push_str(&report::inputs_table(&input_infos(
+        &tables,
+        &row_counts(&tables),
+    )));
     s.push_str(&report::findings_text(&findings, style));
     if !findings.is_empty() {
         let _ = writeln!(s, "\n问题统计：");

@@ -577,7 +577,10 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
-    s.push_str(&report::inputs_table(&super::input_infos(&round.tables, &round.row_counts)));
+    s.push_str(&report::inputs_table(&super::input_infos(
+        &round.tables,
+        &round.row_counts,
+    )));
     s.push_str(&report::findings_text(&round.findings, style));
     let _ = writeln!(s, "\n各村情况：");
     s.push_str(&report::table(
