@@ -323,14 +323,23 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         &pb,
     );
     let done = |pb: &indicatif::ProgressBar| pb.inc(1);
-    // Biggest first after the copies: the ledger has a row per child.
-    for annex in [Annex::Ledger, Annex::Warning, Annex::Stats] {
+    // The ledger (a row per child, every cell formatted) is the longest
+    // task: first, so the copies run beside it instead of before it.
+    for (i, annex) in [Annex::Ledger, Annex::Warning, Annex::Stats]
+        .into_iter()
+        .enumerate()
+    {
         let pb = pb.clone();
-        tasks.push(Task::new(annex.file_name(), move || {
+        let task = Task::new(annex.file_name(), move || {
             write_annex(round, annex, out)?;
             done(&pb);
             Ok(())
-        }));
+        });
+        if i == 0 {
+            tasks.insert(0, task);
+        } else {
+            tasks.push(task);
+        }
     }
     let pb1 = pb.clone();
     tasks.push(Task::new("findings.json", move || {
