@@ -425,7 +425,11 @@ fn write_annex(round: &Round, annex: Annex, out: &Path) -> Result<()> {
         }
     };
     let renamed = saved.map_err(|e| anyhow::anyhow!("{e}")).and_then(|()| {
-        std::fs::File::open(&tmp)?.sync_all()?;
+        // Write access: Windows refuses to flush a file opened read-only.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&tmp)?
+            .sync_all()?;
         std::fs::rename(&tmp, &path)?;
         Ok(())
     });
