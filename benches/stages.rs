@@ -75,6 +75,7 @@ fn stages(c: &mut Criterion) {
                 write_annotated(
                     &round.inputs,
                     &round.tables,
+                    &round.row_counts,
                     &round.findings,
                     &round.summary,
                     &out,

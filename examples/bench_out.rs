@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use taizhang::cmd::Ui;
 use taizhang::cmd::reconcile::{ReconcileArgs, compute};
-use taizhang::templates::{self, Annex, AnnexData, TCell};
+use taizhang::templates::Annex;
 
 /// User + system CPU seconds of this process so far (/proc/self/stat, 100 Hz ticks).
 fn cpu_s() -> f64 {
@@ -41,10 +41,6 @@ fn vmhwm_mb() -> f64 {
         })
         .unwrap_or(0.0)
         / 1024.0
-}
-
-fn text(s: &str) -> TCell {
-    TCell::from(s)
 }
 
 fn main() {
@@ -92,6 +88,7 @@ fn main() {
             taizhang::cmd::write_annotated(
                 &round.inputs,
                 &round.tables,
+                &round.row_counts,
                 &round.findings,
                 &round.summary,
                 &out,
@@ -108,43 +105,11 @@ fn main() {
             );
             continue;
         }
-        let ledger: Vec<Vec<TCell>> = round
-            .derived
-            .ledger
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                vec![
-                    TCell::Int(i as i64 + 1),
-                    text(&l.township),
-                    text(&l.village),
-                    text(&l.group),
-                    text(&l.household_head),
-                    text(&l.household_type),
-                    text(&l.name),
-                    text(&l.sex),
-                    text(&l.id),
-                    text(&l.birth),
-                    text(l.status_text()),
-                    text(&l.school),
-                    text(&l.grade),
-                    text(&l.reason),
-                    text(&l.evidence),
-                    text(&l.surveyor),
-                    text(&l.remark),
-                ]
-            })
-            .collect();
-        let data = AnnexData {
-            township: round.config.township.clone(),
-            school_year: round.config.school_year,
-            unit: String::new(),
-            date: String::new(),
-            villages: vec![],
-            rows: ledger,
-        };
-        let bytes = templates::build_annex(Annex::Ledger, &data).expect("ledger");
-        std::fs::write(out.join(Annex::Ledger.file_name()), &bytes).unwrap();
+        // The ledger as reconcile writes it (streamed, constant memory).
+        taizhang::cmd::reconcile::write_annex(&round, Annex::Ledger, &out).expect("ledger");
+        let bytes = std::fs::metadata(out.join(Annex::Ledger.file_name()))
+            .map(|m| m.len())
+            .unwrap_or(0);
         let (w2, c2) = (Instant::now(), cpu_s());
         eprintln!(
             "annotate {:.2} s wall {:.2} s CPU | ledger {:.2} s wall {:.2} s CPU ({} bytes) | peak {:.0} MB",
@@ -152,7 +117,7 @@ fn main() {
             c1 - c0,
             (w2 - w1).as_secs_f64(),
             c2 - c1,
-            bytes.len(),
+            bytes,
             vmhwm_mb()
         );
     }

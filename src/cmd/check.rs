@@ -72,14 +72,15 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(super::OUT_DIR_NAME));
     prepare_out_dir(&out, &inputs, false)?;
-    write_annotated(&inputs, &tables, &findings, &summary, &out, ui)?;
+    let rows = row_counts(&tables);
+    write_annotated(&inputs, &tables, &rows, &findings, &summary, &out, ui)?;
     let rep = Report {
         tool: "taizhang",
         version: env!("CARGO_PKG_VERSION"),
         school_year: config.school_year,
         born_from: config.born_from.to_string(),
         born_to: config.born_to.to_string(),
-        inputs: input_infos(&tables, &row_counts(&tables)),
+        inputs: input_infos(&tables, &rows),
         summary: summary.clone(),
         findings: &findings,
         links: &[],
@@ -90,10 +91,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
-    s.push_str(&report::inputs_table(&input_infos(
-        &tables,
-        &row_counts(&tables),
-    )));
+    s.push_str(&report::inputs_table(&rep.inputs));
     s.push_str(&report::findings_text(&findings, style));
     if !findings.is_empty() {
         let _ = writeln!(s, "\n问题统计：");

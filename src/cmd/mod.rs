@@ -439,17 +439,19 @@ fn annotate_one(
 
 /// Write the annotated copy of every input into `out` (in parallel);
 /// returns the paths written, in input order.
+/// `rows`: data rows per table ([`row_counts`], taken before the raw rows
+/// are freed).
 pub fn write_annotated(
     inputs: &[PathBuf],
     tables: &[Table],
+    rows: &[usize],
     findings: &[Finding],
     summary: &report::Summary,
     out: &Path,
     ui: &Ui,
 ) -> Result<Vec<PathBuf>> {
     let pb = ui.progress(inputs.len() as u64, "标注");
-    let rows = row_counts(tables);
-    let (tasks, written) = annotated_tasks(inputs, tables, &rows, findings, summary, out, &pb);
+    let (tasks, written) = annotated_tasks(inputs, tables, rows, findings, summary, out, &pb);
     run_tasks(tasks)?;
     pb.finish_and_clear();
     Ok(written)

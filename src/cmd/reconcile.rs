@@ -406,7 +406,7 @@ fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
 /// and the warning list are streamed row by row into a temporary file
 /// (rust_xlsxwriter's constant-memory mode: a million-row ledger is never
 /// held in memory), then renamed.
-fn write_annex(round: &Round, annex: Annex, out: &Path) -> Result<()> {
+pub fn write_annex(round: &Round, annex: Annex, out: &Path) -> Result<()> {
     let path = out.join(annex.file_name());
     let data = annex_data(round, Vec::new());
     let tmp = out.join(format!(".{}.tmp{}", annex.file_name(), std::process::id()));
