@@ -43,6 +43,9 @@ pub struct SummaryInfo {
     pub rebuilt_from: Option<String>,
     /// Lines about the inputs read (file, sheet, role, rows).
     pub inputs_note: Vec<String>,
+    /// How many roster children have no known status yet (reconcile only),
+    /// shown under the totals.
+    pub pending: Option<String>,
 }
 
 /// A failure to write an annotated copy. Every message is plain Chinese and

@@ -117,6 +117,10 @@ pub fn sheet_xml(
         sh.text(row, 1, r.clone(), styles.bold);
         row += 1;
     }
+    if let Some(p) = &info.pending {
+        sh.text(row, 1, p.clone(), styles.bold);
+        row += 1;
+    }
     let header = row;
     for (i, h) in TABLE_HEADER.iter().enumerate() {
         sh.text(header, i as u32 + 1, *h, styles.header);

@@ -422,6 +422,7 @@ fn annotate_one(
         findings: own.clone(),
         rebuilt_from: None,
         inputs_note,
+        pending: report::pending_line(summary),
     };
     match format {
         Format::Xlsx | Format::Xlsm => annotate::annotate_xlsx(path, target, &own, &info)?,

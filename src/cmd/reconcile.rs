@@ -187,7 +187,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     ));
     timing::mark("link_findings");
 
-    let derived = derive::derive(&config, &records, &roster, &survey, &pairs);
+    let derived = derive::derive_round(&config, &tables, &records, &roster, &survey, &pairs);
     if !ledger.is_empty() {
         let ledger_pairs = link::link(&records, &roster, &ledger, &params);
         findings.extend(derive::check_ledger(
@@ -210,10 +210,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
                 let r = &records[i];
                 (
                     r.village.as_deref().unwrap_or(r.village_raw.as_str()),
-                    match r.status {
-                        crate::model::StatusValue::Known(s) => Some(s),
-                        _ => None,
-                    },
+                    derive::ledger_landing(r),
                 )
             }),
         )
@@ -250,10 +247,18 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         .iter()
         .filter(|p| p.decision == Decision::Linked)
         .count();
-    summary.roster_only = roster
-        .iter()
-        .filter(|i| !in_pair_roster.contains(i))
-        .count();
+    let pending = derive::Pending::of(&derived.ledger);
+    // Later roster copies of a child are neither linked nor "only in the
+    // roster": the count is the ledger's 未摸底.
+    summary.roster_only = pending.unsurveyed;
+    debug_assert!(
+        roster
+            .iter()
+            .filter(|i| !in_pair_roster.contains(i))
+            .count()
+            >= pending.unsurveyed
+    );
+    summary.pending = Some(pending);
     summary.survey_only = survey
         .iter()
         .filter(|i| !in_pair_survey.contains(i))
@@ -399,6 +404,13 @@ fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
         date: String::new(),
         villages: derive::village_order(cfg, &round.records, &round.roster),
         rows,
+        draft: report::draft_line(&round.summary),
+        total_remark: round
+            .derived
+            .stats
+            .last()
+            .map(|t| t.remark())
+            .unwrap_or_default(),
     }
 }
 
@@ -484,11 +496,7 @@ fn stats_rows(round: &Round) -> Vec<Vec<TCell>> {
                 text(&s.village),
             ];
             row.extend(Field::STAT_COUNTS.iter().map(|f| TCell::Int(s.get(*f))));
-            row.push(if s.unsurveyed > 0 {
-                TCell::Text(format!("另有{}人未摸底", s.unsurveyed))
-            } else {
-                TCell::Empty
-            });
+            row.push(text(&s.remark()));
             row
         })
         .collect()
@@ -570,18 +578,28 @@ pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     keys.into_iter().filter_map(|k| m.remove(&k)).collect()
 }
 
-/// Survey children per status (and 未摸底 for roster children never surveyed).
+/// Roster children per status, then 状态待核实, 待人工确认 and 未摸底.
 pub fn status_counts(round: &Round) -> Vec<(String, usize)> {
-    let mut m: BTreeMap<Option<Status>, usize> = BTreeMap::new();
+    use derive::Landing;
+    let mut m: BTreeMap<Landing, usize> = BTreeMap::new();
     for l in &round.derived.ledger {
-        *m.entry(l.status).or_insert(0) += 1;
+        *m.entry(l.landing).or_insert(0) += 1;
     }
     let mut out: Vec<(String, usize)> = Status::ALL
         .iter()
-        .filter_map(|s| m.get(&Some(*s)).map(|n| (s.label_zh().to_string(), *n)))
+        .filter_map(|s| {
+            m.get(&Landing::Known(*s))
+                .map(|n| (s.label_zh().to_string(), *n))
+        })
         .collect();
-    if let Some(n) = m.get(&None) {
-        out.push((derive::NOT_SURVEYED_TEXT.to_string(), *n));
+    for (l, label) in [
+        (Landing::StatusUnknown, derive::STATUS_PENDING_TEXT),
+        (Landing::Unconfirmed, derive::UNCONFIRMED_TEXT),
+        (Landing::NotSurveyed, derive::NOT_SURVEYED_TEXT),
+    ] {
+        if let Some(n) = m.get(&l) {
+            out.push((label.to_string(), *n));
+        }
     }
     out
 }
@@ -628,13 +646,15 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
     let sm = &round.summary;
     let _ = writeln!(
         s,
-        "\n名单 {} 人，摸底 {} 人；已匹配 {} 人，名单中未摸底 {} 人，名单外 {} 人。",
+        "\n名单 {} 人，摸底 {} 人；已匹配 {} 人，名单外 {} 人。",
         round.roster.len(),
         round.survey.len(),
         sm.linked,
-        sm.roster_only,
         sm.survey_only
     );
+    if let Some(line) = report::pending_line(sm) {
+        let _ = writeln!(s, "{line}");
+    }
     let dropouts = round
         .derived
         .ledger

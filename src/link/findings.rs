@@ -184,7 +184,10 @@ pub fn link_findings(
         v.dedup();
         v
     };
-    let roster = sorted_set(roster);
+    let mut roster = sorted_set(roster);
+    // A later roster copy of the same child is DUPLICATE_ID only.
+    let copies = super::roster_copies(records, &roster);
+    roster.retain(|i| !copies.contains(i));
     let survey = sorted_set(survey);
     let several_rosters = roster
         .first()

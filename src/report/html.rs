@@ -171,7 +171,7 @@ fn verdict(o: &mut String, report: &Report) {
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"linked\">{l}</span><span class=\"lab\">名单与摸底比对成功（人）</span></div>\
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"roster-only\">{ro}</span><span class=\"lab\">只在县局名单（人）</span></div>\
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"survey-only\">{so}</span><span class=\"lab\">只在摸底表（人）</span></div>\
-         </div></section>",
+         {pending}</div></section>",
         ready = s.ready,
         e = s.errors,
         w = s.warnings,
@@ -180,7 +180,29 @@ fn verdict(o: &mut String, report: &Report) {
         ro = s.roster_only,
         so = s.survey_only,
         line = esc(&super::verdict(s)),
+        pending = pending_counts(s),
     );
+}
+
+/// The counts of roster children without a known status (reconcile only),
+/// with the same line the terminal prints as their tooltip.
+fn pending_counts(s: &super::Summary) -> String {
+    let (Some(p), Some(line)) = (s.pending, super::pending_line(s)) else {
+        return String::new();
+    };
+    let mut o = String::new();
+    for (key, n, label) in [
+        ("unsurveyed", p.unsurveyed, "名单中未摸底（人）"),
+        ("unconfirmed", p.unconfirmed, "待人工确认（人）"),
+        ("status-unknown", p.status_unknown, "状态待核实（人）"),
+    ] {
+        let _ = write!(
+            o,
+            "<div class=\"count plain\" title=\"{t}\"><span class=\"num\" data-count-of=\"{key}\">{n}</span><span class=\"lab\">{label}</span></div>",
+            t = esc(&line)
+        );
+    }
+    o
 }
 
 fn pct(n: usize, max: usize) -> String {
