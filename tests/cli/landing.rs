@@ -173,7 +173,7 @@ fn landed_round(seed: u64) -> Landed {
     let mut round = clean_round(260, seed);
     let mut taken = BTreeSet::new();
     let in_school = |c: &taizhang::synth::Child| c.status == Status::InSchoolLocal;
-    let mut take = |round: &Round, taken: &mut BTreeSet<usize>| {
+    let take = |round: &Round, taken: &mut BTreeSet<usize>| {
         let i = pick_row(round, taken, in_school);
         taken.insert(round.surveyed[i].0);
         i
@@ -541,6 +541,15 @@ fn ledger_of(round: &Round, skip: &BTreeSet<usize>) -> (Vec<Vec<TCell>>, Vec<usi
     (rows, who)
 }
 
+/// The ledger row of child `c` written as 未摸底, with no school or grade.
+fn mark_unsurveyed(rows: &mut [Vec<TCell>], who: &[usize], c: usize) {
+    let k = who.iter().position(|&x| x == c).expect("in the ledger");
+    rows[k][col(Annex::Ledger, Field::Status)] = TCell::from("未摸底");
+    for f in [Field::School, Field::Grade, Field::Reason, Field::Evidence] {
+        rows[k][col(Annex::Ledger, f)] = TCell::Empty;
+    }
+}
+
 fn write_ledger(wd: &Workdir, round: &Round, rows: Vec<Vec<TCell>>) {
     let data = AnnexData {
         township: Some(round.spec.township.clone()),
@@ -583,12 +592,8 @@ fn ledger_status_without_a_survey_row_is_ledger_differs() {
     let (mut rows, who) = ledger_of(&round, &BTreeSet::new());
     // One of them written honestly as 未摸底: nothing to flag there.
     let honest = *unsurveyed.iter().next().unwrap();
-    let k = who.iter().position(|&c| c == honest).unwrap();
+    mark_unsurveyed(&mut rows, &who, honest);
     let st = col(Annex::Ledger, Field::Status);
-    rows[k][st] = TCell::from("未摸底");
-    for f in [Field::School, Field::Grade, Field::Reason, Field::Evidence] {
-        rows[k][col(Annex::Ledger, f)] = TCell::Empty;
-    }
     let wd = Workdir::new("landing-ledger");
     write_round(&wd, &round);
     write_ledger(&wd, &round, rows);
@@ -741,10 +746,11 @@ fn child_listed_twice_in_the_roster_links_the_first_copy() {
     round.roster_expected.push(vec!["DUPLICATE_ID"]);
     let copy = round.roster.len() as u32 - 1 + ROSTER_FIRST_DATA_ROW;
     let born = round.children[twin].birth - chrono::Duration::days(400);
-    add_namesake(&mut round, twin, born);
+    let namesake = add_namesake(&mut round, twin, born);
     let wd = Workdir::new("landing-dup");
     write_round(&wd, &round);
-    let (rows, _) = ledger_of(&round, &BTreeSet::new());
+    let (mut rows, who) = ledger_of(&round, &BTreeSet::new());
+    mark_unsurveyed(&mut rows, &who, namesake);
     write_ledger(&wd, &round, rows);
     let (out, json) = reconcile(&wd);
     assert_eq!(out.status, 1, "{}", out.all());
@@ -785,32 +791,25 @@ fn two_digits_retyped(id: &str) -> String {
     format!("{s}{}", synth::id_check_digit(&s))
 }
 
+/// ID `id` with another county's region code, check digit recomputed.
+fn region_retyped(id: &str) -> String {
+    let region = if &id[..6] == "610921" {
+        "610922"
+    } else {
+        "610921"
+    };
+    let first17 = format!("{region}{}", &id[6..17]);
+    format!("{first17}{}", synth::id_check_digit(&first17))
+}
+
 #[test]
 fn valid_but_retyped_id_links_with_id_differs() {
     let mut round = clean_round(200, 67);
     let (a, b) = twin_pair(&round);
-    let (c, _) = {
-        let mut taken: BTreeSet<usize> = [a, b].into();
-        let i = pick_row(&round, &taken, |_| true);
-        taken.insert(round.surveyed[i].0);
-        (round.surveyed[i].0, ())
-    };
+    let c = round.surveyed[pick_row(&round, &[a, b].into(), |_| true)].0;
     for (who, id) in [
         (a, two_digits_retyped(&round.children[a].id)),
-        (
-            c,
-            format!("{}", {
-                // region retyped: another county's code, check digit recomputed
-                let old = &round.children[c].id;
-                let region = if &old[..6] == "610921" {
-                    "610922"
-                } else {
-                    "610921"
-                };
-                let first17 = format!("{region}{}", &old[6..17]);
-                format!("{first17}{}", synth::id_check_digit(&first17))
-            }),
-        ),
+        (c, region_retyped(&round.children[c].id)),
     ] {
         let i = survey_index_of(&round, who);
         round.surveyed[i].1.id = id;
