@@ -777,25 +777,22 @@ mod tests {
             .unwrap_or_default()
     }
 
-    /// `cargo test --lib templates::tests::regenerate_templates -- --ignored`
     #[test]
-    #[ignore]
-    fn regenerate_templates() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
-        std::fs::create_dir_all(&dir).unwrap();
-        for a in Annex::ALL {
-            let bytes = build_annex(a, &AnnexData::blank()).unwrap();
-            std::fs::write(dir.join(a.file_name()), bytes).unwrap();
-        }
-    }
-
-    #[test]
+    /// With `TAIZHANG_WRITE_FIXTURES=1` the blank builds are first written
+    /// into templates/ (how the committed files are regenerated).
     fn committed_templates_are_the_blank_build() {
+        let regenerate = std::env::var_os("TAIZHANG_WRITE_FIXTURES").is_some();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
         for a in Annex::ALL {
             let built = build_annex(a, &AnnexData::blank()).unwrap();
+            if regenerate {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join(a.file_name()), &built).unwrap();
+                continue;
+            }
             assert!(
                 built == embedded(a),
-                "templates/{} is stale: run the ignored test regenerate_templates",
+                "templates/{} is stale: run TAIZHANG_WRITE_FIXTURES=1 cargo test --lib committed_templates",
                 a.file_name()
             );
         }

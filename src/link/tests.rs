@@ -1075,28 +1075,6 @@ fn tables3() -> Vec<Table> {
     ]
 }
 
-/// Not a benchmark: a rough check that the cost grows about linearly.
-/// `cargo test --release --lib link::tests::scale -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn scale_roughly_linear() {
-    for households in [2_000usize, 16_000] {
-        let round = synthetic_round(7, households);
-        let (r, s) = sides(&round.records);
-        let t = std::time::Instant::now();
-        let pairs = link(&round.records, &r, &s, &LinkParams::default());
-        let fs = link_findings(&tables3(), &round.records, &r, &s, &pairs);
-        eprintln!(
-            "roster {} survey {}: {} pairs, {} findings in {:?}",
-            r.len(),
-            s.len(),
-            pairs.len(),
-            fs.len(),
-            t.elapsed()
-        );
-    }
-}
-
 // ---- hard cases from held-out rounds, each beside its twin and namesake traps ----
 
 /// A valid ID of another region (the first six digits retyped).
