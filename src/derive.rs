@@ -636,9 +636,24 @@ pub fn check_ledger(
             ),
         ));
     }
+    // Valid IDs of the linked ledger rows: a later copy of the same child in
+    // the ledger is DUPLICATE_ID (from the checker), not a child missing
+    // from the roster.
+    let linked_ids: std::collections::HashSet<&str> = ledger_to_roster
+        .keys()
+        .map(|&li| &records[li].id)
+        .filter(|id| id.is_valid())
+        .map(|id| id.clean.as_str())
+        .collect();
     for &li in ledger {
         let l = &records[li];
         let t = &tables[l.table];
+        if !ledger_to_roster.contains_key(&li)
+            && l.id.is_valid()
+            && linked_ids.contains(l.id.clean.as_str())
+        {
+            continue;
+        }
         let Some(&ri) = ledger_to_roster.get(&li) else {
             out.push(Finding::on_name(
                 Code::LEDGER_DIFFERS,

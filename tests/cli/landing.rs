@@ -772,6 +772,31 @@ fn child_listed_twice_in_the_roster_links_the_first_copy() {
         .filter(|f| f["code"].as_str().unwrap().starts_with("LEDGER_"))
         .collect();
     assert!(ledger_findings.is_empty(), "{ledger_findings:#?}");
+    // A ledger copied from the roster, the child twice: DUPLICATE_ID on the
+    // ledger's copy, nothing else.
+    let (mut rows, who) = ledger_of(&round, &BTreeSet::new());
+    mark_unsurveyed(&mut rows, &who, namesake);
+    let k = who.iter().position(|&c| c == twin).unwrap();
+    let mut again = rows[k].clone();
+    again[0] = TCell::Int(rows.len() as i64 + 1);
+    rows.push(again);
+    let ledger_copy = Annex::Ledger.first_data_row() + rows.len() as u32 - 1;
+    write_ledger(&wd, &round, rows);
+    let out2 = wd.run(&["reconcile", "round", "--out", "out2"]);
+    let json2 = wd.findings("out2");
+    assert_eq!(
+        codes_at(&json2, "附件2_学龄人口台账_手填.xlsx", ledger_copy),
+        vec!["DUPLICATE_ID"],
+        "{}",
+        out2.all()
+    );
+    assert!(
+        findings_array(&json2)
+            .iter()
+            .all(|f| !f["code"].as_str().unwrap().starts_with("LEDGER_")),
+        "{:#?}",
+        findings_array(&json2)
+    );
     // 附件2 lists the child once.
     let ledger = annex(&wd.join("out"), Annex::Ledger, Field::Name);
     let lid = col(Annex::Ledger, Field::Id);
