@@ -237,6 +237,7 @@ fn child(args: &[String]) {
                 findings: fs.clone(),
                 rebuilt_from: None,
                 inputs_note: vec![],
+                ..Default::default()
             };
             let t = Instant::now();
             let c0 = cpu_s();

@@ -5,6 +5,7 @@
 //! into the output folder, and text for the terminal in which every ID is
 //! masked (SPEC §6) unless the caller asks otherwise.
 
+pub mod history;
 pub mod html;
 
 use crate::model::{Code, Finding, Link, Role, Severity};
@@ -56,8 +57,8 @@ impl Summary {
     }
 }
 
-/// findings.json (SPEC §5).
-#[derive(Clone, Debug, Serialize)]
+/// findings.json.
+#[derive(Clone, Debug)]
 pub struct Report<'a> {
     pub tool: &'static str,
     pub version: &'static str,
@@ -68,6 +69,75 @@ pub struct Report<'a> {
     pub summary: Summary,
     pub findings: &'a [Finding],
     pub links: &'a [Link],
+    /// This run against the earlier one (reconcile): the run's time, each
+    /// finding's match keys and `since_last`, and `changes`.
+    pub history: Option<&'a history::Comparison>,
+}
+
+/// One finding as findings.json writes it: the finding's own fields, then
+/// its match keys and whether it is new since the last run.
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    match_keys: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since_last: Option<history::SinceLast>,
+}
+
+struct FindingsOut<'a>(&'a [Finding], Option<&'a history::Comparison>);
+
+impl Serialize for FindingsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (i, f) in self.0.iter().enumerate() {
+            seq.serialize_element(&FindingOut {
+                finding: f,
+                match_keys: self.1.and_then(|h| h.keys.get(i)).map(Vec::as_slice),
+                since_last: self.1.and_then(|h| h.since_last.get(i).copied()),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ReportOut<'a> {
+    tool: &'static str,
+    version: &'static str,
+    schema: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_at: Option<&'a str>,
+    school_year: i32,
+    born_from: &'a str,
+    born_to: &'a str,
+    inputs: &'a [InputInfo],
+    summary: &'a Summary,
+    changes: Option<&'a history::Changes>,
+    findings: FindingsOut<'a>,
+    links: &'a [Link],
+}
+
+impl Serialize for Report<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ReportOut {
+            tool: self.tool,
+            version: self.version,
+            schema: history::SCHEMA,
+            run_at: self.history.map(|h| h.run_at.as_str()),
+            school_year: self.school_year,
+            born_from: &self.born_from,
+            born_to: &self.born_to,
+            inputs: &self.inputs,
+            summary: &self.summary,
+            changes: self.history.and_then(|h| h.changes.as_ref()),
+            findings: FindingsOut(self.findings, self.history),
+            links: self.links,
+        }
+        .serialize(s)
+    }
 }
 
 /// Sort findings by input order, sheet, row, column, then code.

@@ -3,5 +3,6 @@
 
 mod check;
 mod reconcile;
+mod reruns;
 mod support;
 mod template;

@@ -1,0 +1,388 @@
+//! Re-runs of `taizhang reconcile` on the same output folder: what was fixed,
+//! what is new, matched by child and problem, never by row; the history
+//! folder, `--since`, and what the terminal, 核对说明 and 报告.html say.
+
+use super::support::*;
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use serde_json::Value;
+use taizhang::synth::{self, Defect, Rng, Round, RoundSpec};
+
+const OUT: &str = "核对结果";
+const HISTORY: &str = "核对结果/历史";
+
+/// A generated round written into `round/` of a workdir, rewritable after
+/// edits.
+struct Clerk {
+    wd: Workdir,
+    round: Round,
+}
+
+impl Clerk {
+    fn new(name: &str) -> Clerk {
+        let mut spec = RoundSpec::yundou(90, 20261206);
+        spec.defect_rate = 0.15;
+        let round = synth::generate(&spec);
+        let wd = Workdir::new(name);
+        let d = wd.mkdir("round");
+        std::fs::write(d.join("taizhang.toml"), round.spec.config_toml()).unwrap();
+        synth::write_roster_xlsx(&round, &d.join("县局名单.xlsx")).unwrap();
+        let c = Clerk { wd, round };
+        for (school, _) in &c.round.spec.schools {
+            c.write_survey(school);
+        }
+        c
+    }
+
+    fn write_survey(&self, school: &str) {
+        let p = self.wd.join("round").join(Round::survey_file_name(school));
+        synth::write_survey_xlsx(&self.round, school, &p).unwrap();
+    }
+
+    fn run(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["reconcile", "round", "--out", OUT];
+        args.extend_from_slice(extra);
+        self.wd.run(&args)
+    }
+
+    fn history(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.wd.join(HISTORY))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+/// (code, file, row, column) of a finding.
+fn at(f: &Value) -> (String, String, u64, String) {
+    (
+        f["code"].as_str().unwrap().to_string(),
+        f["file"].as_str().unwrap().to_string(),
+        f["row"].as_u64().unwrap(),
+        f["column"].as_str().unwrap().to_string(),
+    )
+}
+
+fn sorted(mut v: Vec<(String, String, u64, String)>) -> Vec<(String, String, u64, String)> {
+    v.sort();
+    v
+}
+
+/// The edits of a clerk between two runs, in the first school's file:
+/// correct one child's ID (whose only defect was a wrong check digit), add a
+/// child the roster does not have (with a wrong check digit of its own) in
+/// the middle of the file, and turn the file's row order around.
+struct Edits {
+    file: String,
+    /// Excel row of the corrected child before the edits.
+    fixed_row_before: u32,
+    /// The added child's name.
+    new_name: String,
+}
+
+/// A wrong check digit typed into the ID of a clean row of the first
+/// school's file (before the first run); returns the row's index.
+fn mistype_an_id(c: &mut Clerk) -> usize {
+    let school = c.round.spec.schools[0].0.clone();
+    let target = (0..c.round.surveyed.len())
+        .filter(|&i| {
+            let r = &c.round.surveyed[i].1;
+            r.surveyed_by == school && r.kinds.is_empty() && !r.id_as_number
+        })
+        .nth(3)
+        .expect("a clean survey row");
+    let id = &mut c.round.surveyed[target].1.id;
+    let wrong = if id.ends_with('0') { '1' } else { '0' };
+    *id = format!("{}{wrong}", &id[..17]);
+    c.round.surveyed[target].1.kinds = vec![Defect::IdCheckDigit];
+    c.write_survey(&school);
+    target
+}
+
+fn edit_round(c: &mut Clerk, target: usize) -> Edits {
+    let school = c.round.spec.schools[0].0.clone();
+    let file = Round::survey_file_name(&school);
+    let rows = c.round.survey_excel_rows();
+    let fixed_row_before = rows[target];
+    let child = c.round.surveyed[target].0;
+    c.round.surveyed[target].1.id = c.round.children[child].id.clone();
+    c.round.surveyed[target].1.kinds.clear();
+
+    // A new child: a clean row of the same school as the pattern, with a new
+    // name and an ID of the same birth date and sex whose check digit is wrong.
+    let pattern = (0..c.round.surveyed.len())
+        .find(|&i| {
+            let r = &c.round.surveyed[i].1;
+            r.surveyed_by == school && r.kinds.is_empty() && !r.id_as_number && i != target
+        })
+        .expect("a clean survey row");
+    let (pchild, prow) = c.round.surveyed[pattern].clone();
+    let mut rng = Rng::new(77);
+    let mut row = prow.clone();
+    row.name = synth::fake_name(&mut rng, None);
+    let kid = &c.round.children[pchild];
+    let valid = synth::make_id(&mut rng, &kid.id[..6], kid.birth, kid.sex);
+    let wrong = if valid.ends_with('0') { '1' } else { '0' };
+    row.id = format!("{}{wrong}", &valid[..17]);
+    row.household_no = format!("new-{}", row.household_no);
+    row.merge_household = false;
+    row.duplicate_of = None;
+    let new_name = row.name.clone();
+    // Same child index as the pattern: the truth is not asked for here.
+    let idx: Vec<usize> = (0..c.round.surveyed.len())
+        .filter(|&i| c.round.surveyed[i].1.surveyed_by == school)
+        .collect();
+    let mid = idx[idx.len() / 2];
+    c.round.surveyed.insert(mid, (pchild, row));
+
+    // Rows sorted the other way round.
+    let idx: Vec<usize> = (0..c.round.surveyed.len())
+        .filter(|&i| c.round.surveyed[i].1.surveyed_by == school)
+        .collect();
+    let mut moved: Vec<(usize, synth::SurveyRow)> =
+        idx.iter().map(|&i| c.round.surveyed[i].clone()).collect();
+    moved.reverse();
+    for (k, &i) in idx.iter().enumerate() {
+        c.round.surveyed[i] = moved[k].clone();
+    }
+    c.write_survey(&school);
+    Edits {
+        file,
+        fixed_row_before,
+        new_name,
+    }
+}
+
+/// The Excel row of the child named `name` in `file` after the edits.
+fn row_of_name(c: &Clerk, file: &str, name: &str) -> u64 {
+    let rows = c.round.survey_excel_rows();
+    (0..c.round.surveyed.len())
+        .find(|&i| {
+            let r = &c.round.surveyed[i].1;
+            Round::survey_file_name(&r.surveyed_by) == file && r.name == name
+        })
+        .map(|i| rows[i] as u64)
+        .expect("row of the new child")
+}
+
+fn summary_sheet(path: &std::path::Path) -> Vec<Vec<String>> {
+    let mut wb: Xlsx<_> = open_workbook(path).unwrap();
+    let range = wb.worksheet_range("核对说明").unwrap();
+    let (r0, c0) = range.start().unwrap_or((0, 0));
+    let mut grid = vec![Vec::new(); (r0 as usize) + range.height()];
+    for (r, row) in range.rows().enumerate() {
+        let mut line = vec![String::new(); c0 as usize];
+        line.extend(row.iter().map(|d| match d {
+            Data::Empty => String::new(),
+            other => other.to_string(),
+        }));
+        grid[r0 as usize + r] = line;
+    }
+    grid
+}
+
+#[test]
+fn second_run_reports_fixed_new_and_unchanged_by_child_not_by_row() {
+    let mut c = Clerk::new("reruns-main");
+    let target = mistype_an_id(&mut c);
+    let first = c.run(&[]);
+    assert_eq!(first.status, 1, "{}", first.all());
+    let json1 = c.wd.findings(OUT);
+    assert!(json1["changes"].is_null(), "{}", json1["changes"]);
+    assert!(
+        findings_array(&json1)
+            .iter()
+            .all(|f| f.get("since_last").is_none())
+    );
+    assert!(!first.stdout.contains("比上次"), "{}", first.stdout);
+    assert_eq!(c.history().len(), 1);
+
+    let edits = edit_round(&mut c, target);
+    let second = c.run(&[]);
+    assert_eq!(second.status, 1, "{}", second.all());
+    let json2 = c.wd.findings(OUT);
+    let changes = &json2["changes"];
+    assert!(changes.is_object(), "{json2}");
+
+    // Fixed: exactly the first run's findings on the corrected child's row.
+    let expected_fixed: Vec<_> = findings_array(&json1)
+        .iter()
+        .filter(|f| f["file"] == edits.file.as_str() && f["row"] == edits.fixed_row_before)
+        .map(at)
+        .collect();
+    assert!(
+        expected_fixed.iter().any(|f| f.0 == "ID_CHECKSUM"),
+        "{expected_fixed:?}"
+    );
+    let fixed: Vec<_> = changes["fixed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(at)
+        .collect();
+    assert_eq!(sorted(fixed), sorted(expected_fixed.clone()));
+
+    // New: exactly the findings on the added child's row.
+    let new_row = row_of_name(&c, &edits.file, &edits.new_name);
+    let f2 = findings_array(&json2);
+    let on_new: Vec<&Value> = f2
+        .iter()
+        .filter(|f| f["file"] == edits.file.as_str() && f["row"] == new_row)
+        .collect();
+    let codes: Vec<&str> = on_new.iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"ID_CHECKSUM"), "{codes:?}");
+    assert!(codes.contains(&"NOT_IN_ROSTER"), "{codes:?}");
+    for f in f2 {
+        let is_new = f["file"] == edits.file.as_str() && f["row"] == new_row;
+        let want = if is_new { "new" } else { "unchanged" };
+        assert_eq!(f["since_last"], want, "{f}");
+    }
+    assert_eq!(changes["new"], on_new.len());
+    let unchanged = findings_array(&json1).len() - expected_fixed.len();
+    assert_eq!(changes["unchanged"], unchanged);
+    assert_eq!(f2.len(), unchanged + on_new.len());
+    assert_eq!(changes["previous_run"], json1["run_at"]);
+    // The rows really moved: most unchanged findings of the edited file sit
+    // on another row now.
+    let moved = f2
+        .iter()
+        .filter(|f| f["file"] == edits.file.as_str())
+        .filter(|f| !findings_array(&json1).iter().any(|g| at(g) == at(f)))
+        .count();
+    assert!(moved > 5, "only {moved} findings moved");
+
+    // Terminal: the change first, then the new errors, then the verdict.
+    let line = format!(
+        "比上次（{}）：已改正 {} 条，新出现 {} 条，仍有 {} 条。",
+        json1["run_at"].as_str().unwrap(),
+        changes["fixed"].as_array().unwrap().len(),
+        on_new.len(),
+        unchanged
+    );
+    let out = &second.stdout;
+    let p_line = out.find(&line).unwrap_or_else(|| panic!("{line}\n{out}"));
+    let new_error = on_new.iter().find(|f| f["code"] == "ID_CHECKSUM").unwrap();
+    let cell = format!(
+        "{}:Sheet1!{}{}  ID_CHECKSUM",
+        edits.file,
+        new_error["column"].as_str().unwrap(),
+        new_row
+    );
+    let p_list = out.find("新出现的错误：").expect("new errors listed");
+    let p_cell = out[p_list..].find(&cell).map(|p| p + p_list);
+    let p_verdict = out.find("结论：").unwrap();
+    assert!(
+        p_line < p_list && p_cell.is_some_and(|p| p < p_verdict),
+        "{out}"
+    );
+    // Only new errors are listed there: no unchanged error in between.
+    let between = &out[p_list..p_verdict];
+    assert_eq!(between.matches("  ID_").count(), 1, "{between}");
+
+    // 核对说明 of the edited file: new findings marked, the fixed ones listed.
+    let copy =
+        c.wd.join(OUT)
+            .join(edits.file.replace(".xlsx", ".核对.xlsx"));
+    let grid = summary_sheet(&copy);
+    let marked: Vec<String> = grid
+        .iter()
+        .filter(|r| r.first().is_some_and(|a| a.ends_with("（新）")))
+        .map(|r| r[6].clone())
+        .collect();
+    let mut want_marked: Vec<String> = on_new
+        .iter()
+        .map(|f| format!("Sheet1!{}{}", f["column"].as_str().unwrap(), new_row))
+        .collect();
+    want_marked.sort();
+    let mut marked_sorted = marked.clone();
+    marked_sorted.sort();
+    assert_eq!(marked_sorted, want_marked, "{grid:?}");
+    assert!(grid[1][0].starts_with(&line), "{:?}", grid[1]);
+    let head = format!("本文件比上次已改正的问题（{} 条）", expected_fixed.len());
+    let h = grid
+        .iter()
+        .position(|r| r.get(1) == Some(&head))
+        .unwrap_or_else(|| panic!("{head} in {grid:?}"));
+    let listed: Vec<(String, String)> = grid[h + 2..h + 2 + expected_fixed.len()]
+        .iter()
+        .map(|r| (r[2].clone(), r[6].clone()))
+        .collect();
+    let mut want: Vec<(String, String)> = expected_fixed
+        .iter()
+        .map(|f| (f.0.clone(), format!("{}{}", f.3, f.2)))
+        .collect();
+    want.sort();
+    let mut listed = listed;
+    listed.sort();
+    assert_eq!(listed, want);
+
+    // 报告.html: the change at the top, the chart over both runs.
+    let html = std::fs::read_to_string(c.wd.join(OUT).join("报告.html")).unwrap();
+    let p_changes = html.find("id=\"changes\"").expect("changes section");
+    assert!(p_changes < html.find("id=\"verdict\"").unwrap());
+    assert!(html.contains(&format!(
+        "data-fixed=\"{}\" data-new=\"{}\" data-unchanged=\"{}\"",
+        expected_fixed.len(),
+        on_new.len(),
+        unchanged
+    )));
+    assert!(html.contains(&line));
+    let chart = &html[html.find("id=\"trend-chart\"").expect("trend chart")..];
+    assert!(
+        chart.starts_with("id=\"trend-chart\" data-runs=\"2\""),
+        "{}",
+        &chart[..80]
+    );
+    let chart = &chart[..chart.find("</figure>").unwrap()];
+    for (series, n1, n2) in [
+        (
+            "错误",
+            &json1["summary"]["errors"],
+            &json2["summary"]["errors"],
+        ),
+        (
+            "警告",
+            &json1["summary"]["warnings"],
+            &json2["summary"]["warnings"],
+        ),
+        (
+            "名单中未摸底",
+            &json1["summary"]["roster_only"],
+            &json2["summary"]["roster_only"],
+        ),
+    ] {
+        let g = &chart[chart
+            .find(&format!("data-series=\"{series}\""))
+            .unwrap_or_else(|| panic!("{series}"))..];
+        let g = &g[..g.find("</g>").unwrap()];
+        let counts: Vec<&str> = g
+            .split("data-count=\"")
+            .skip(1)
+            .map(|s| &s[..s.find('"').unwrap()])
+            .collect();
+        assert_eq!(counts, [n1.to_string(), n2.to_string()], "{series}");
+    }
+    assert!(!html.contains("src=\"http") && !html.contains("<script src"));
+    assert_eq!(c.history().len(), 2, "{:?}", c.history());
+
+    // The history deleted: the next run is a first run again.
+    std::fs::remove_dir_all(c.wd.join(HISTORY)).unwrap();
+    let third = c.run(&[]);
+    assert_eq!(third.status, 1, "{}", third.all());
+    let json3 = c.wd.findings(OUT);
+    assert!(json3["changes"].is_null());
+    assert!(
+        findings_array(&json3)
+            .iter()
+            .all(|f| f.get("since_last").is_none())
+    );
+    assert!(!third.stdout.contains("比上次"), "{}", third.stdout);
+    let html = std::fs::read_to_string(c.wd.join(OUT).join("报告.html")).unwrap();
+    assert!(html.contains("data-first-run=\"true\""));
+    assert!(html.contains("id=\"trend-chart\" data-runs=\"1\""));
+    assert_eq!(c.history().len(), 1);
+}
