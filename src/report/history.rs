@@ -496,6 +496,87 @@ pub fn save(findings_json: &Path, entry: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn finding(code: Code, row: u32) -> Finding {
+        Finding {
+            code,
+            severity: code.severity(),
+            file: "a.xlsx".into(),
+            sheet: "Sheet1".into(),
+            row,
+            column: "H".into(),
+            field: "id".into(),
+            value: String::new(),
+            suggestion: None,
+            message: String::new(),
+            related: vec![],
+            village: None,
+        }
+    }
+
+    fn previous(list: &[(Code, u32, &[&str])]) -> Previous {
+        Previous {
+            label: "earlier".into(),
+            findings: list
+                .iter()
+                .map(|(code, row, keys)| PrevFinding {
+                    code: code.as_str().into(),
+                    field: "id".into(),
+                    file: "a.xlsx".into(),
+                    sheet: "Sheet1".into(),
+                    keys: keys.iter().map(|k| k.to_string()).collect(),
+                    raw: serde_json::json!({ "code": code.as_str(), "row": row }),
+                })
+                .collect(),
+        }
+    }
+
+    fn keys(list: &[&[&str]]) -> Vec<Vec<String>> {
+        list.iter()
+            .map(|k| k.iter().map(|s| s.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn identical_keys_match_as_a_multiset() {
+        let k: &[&str] = &["who:甲|2010-01-01|金星村"];
+        let prev = previous(&[(Code::DUPLICATE_ID, 5, k), (Code::DUPLICATE_ID, 9, k)]);
+        let now = vec![
+            finding(Code::DUPLICATE_ID, 20),
+            finding(Code::DUPLICATE_ID, 3),
+            finding(Code::DUPLICATE_ID, 7),
+        ];
+        let (since, ch) = compare(&prev, &now, &keys(&[k, k, k]));
+        assert_eq!(
+            since,
+            [SinceLast::Unchanged, SinceLast::Unchanged, SinceLast::New]
+        );
+        assert_eq!((ch.fixed.len(), ch.new, ch.unchanged), (0, 1, 2));
+        let (since, ch) = compare(&prev, &now[..1], &keys(&[k]));
+        assert_eq!(since, [SinceLast::Unchanged]);
+        assert_eq!((ch.fixed.len(), ch.new, ch.unchanged), (1, 0, 1));
+        assert_eq!(ch.fixed[0]["row"], 9);
+    }
+
+    #[test]
+    fn a_corrected_id_keeps_the_child_and_fixes_its_id_findings() {
+        let who = "who:甲|2010-01-01|金星村";
+        let prev = previous(&[
+            (Code::ID_CHECKSUM, 5, &[who]),
+            (Code::SEX_MISMATCH, 5, &[who]),
+        ]);
+        // Now the ID is valid: the checksum finding is gone, the sex one is
+        // still there, keyed by the ID first.
+        let now = vec![finding(Code::SEX_MISMATCH, 12)];
+        let (since, ch) = compare(&prev, &now, &keys(&[&["id:610922201001010012", who]]));
+        assert_eq!(since, [SinceLast::Unchanged]);
+        assert_eq!(ch.fixed.len(), 1);
+        assert_eq!(ch.fixed[0]["code"], "ID_CHECKSUM");
+        assert_eq!(
+            ch.line(),
+            "比上次（earlier）：已改正 1 条，新出现 0 条，仍有 1 条。"
+        );
+    }
+
     #[test]
     fn history_names_sort_by_time_then_sequence() {
         assert_eq!(

@@ -386,3 +386,140 @@ fn second_run_reports_fixed_new_and_unchanged_by_child_not_by_row() {
     assert!(html.contains("id=\"trend-chart\" data-runs=\"1\""));
     assert_eq!(c.history().len(), 1);
 }
+
+#[test]
+fn since_compares_with_the_given_file_and_refuses_other_layouts() {
+    let mut c = Clerk::new("reruns-since");
+    let target = mistype_an_id(&mut c);
+    assert_eq!(c.run(&[]).status, 1);
+    let json1 = c.wd.findings(OUT);
+    let before_recheck = c.wd.join("县复核前.findings.json");
+    std::fs::copy(c.wd.join(OUT).join("findings.json"), &before_recheck).unwrap();
+    edit_round(&mut c, target);
+    assert_eq!(c.run(&[]).status, 1);
+    let json2 = c.wd.findings(OUT);
+    // Again, unchanged inputs: against the history nothing changed…
+    assert_eq!(c.run(&[]).status, 1);
+    let json3 = c.wd.findings(OUT);
+    assert_eq!(json3["changes"]["fixed"].as_array().unwrap().len(), 0);
+    assert_eq!(json3["changes"]["new"], 0);
+    assert_eq!(json3["changes"]["previous_run"], json2["run_at"]);
+    // …against the file from before the re-check, what run 2 said.
+    let run = c.run(&["--since", "县复核前.findings.json"]);
+    assert_eq!(run.status, 1, "{}", run.all());
+    let json4 = c.wd.findings(OUT);
+    let (c2, c4) = (&json2["changes"], &json4["changes"]);
+    assert_eq!(c4["previous_run"], "县复核前.findings.json");
+    let fixed = |c: &Value| sorted(c["fixed"].as_array().unwrap().iter().map(at).collect());
+    assert_eq!(fixed(c4), fixed(c2));
+    assert!(!fixed(c4).is_empty());
+    assert_eq!(c4["new"], c2["new"]);
+    assert_eq!(c4["unchanged"], c2["unchanged"]);
+    assert!(
+        run.stdout.contains(&format!(
+            "比上次（县复核前.findings.json）：已改正 {} 条",
+            fixed(c4).len()
+        )),
+        "{}",
+        run.stdout
+    );
+    let kept = c.history();
+    assert_eq!(kept.len(), 4, "{kept:?}");
+
+    // Files of another layout are refused, naming the file; nothing is written.
+    let older = |edit: &dyn Fn(&mut Value)| {
+        let mut v = json1.clone();
+        edit(&mut v);
+        serde_json::to_vec_pretty(&v).unwrap()
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "旧版.findings.json",
+            older(&|v| {
+                let o = v.as_object_mut().unwrap();
+                o.remove("schema");
+                o.remove("run_at");
+                o.remove("changes");
+                for f in o["findings"].as_array_mut().unwrap() {
+                    let f = f.as_object_mut().unwrap();
+                    f.remove("match_keys");
+                }
+            }),
+            "旧版本 taizhang 写出的",
+        ),
+        (
+            "版本1.findings.json",
+            older(&|v| v["schema"] = Value::from(1)),
+            "格式版本是 1",
+        ),
+        (
+            "缺字段.findings.json",
+            older(&|v| {
+                v["findings"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("match_keys");
+            }),
+            "第 1 条问题缺少比对所需的字段",
+        ),
+        (
+            "坏文件.findings.json",
+            b"{\"tool\": \"taizhang\",".to_vec(),
+            "不是有效的 findings.json",
+        ),
+    ];
+    let before = checksum(c.wd.join(OUT).join("findings.json"));
+    for (name, bytes, why) in cases {
+        c.wd.write(name, bytes);
+        let out = c.run(&["--since", name]);
+        assert_eq!(out.status, 2, "{name}: {}", out.all());
+        assert!(out.stderr.contains(name), "{name}: {}", out.stderr);
+        assert!(out.stderr.contains(why), "{name}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("无法与上次的核对结果比较"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+    assert_eq!(checksum(c.wd.join(OUT).join("findings.json")), before);
+    assert_eq!(c.history(), kept);
+}
+
+#[test]
+fn history_keeps_the_newest_twenty_runs() {
+    let c = Clerk::new("reruns-prune");
+    assert_eq!(c.run(&[]).status, 1);
+    let json1 = c.wd.findings(OUT);
+    std::fs::remove_dir_all(c.wd.join(HISTORY)).unwrap();
+    // 21 earlier runs, one a second (the last one's time told apart), and a
+    // file of the clerk's own that is no run.
+    for k in 0..21 {
+        let mut v = json1.clone();
+        v["run_at"] = Value::from(format!("2025-01-01 12:00:{k:02}"));
+        c.wd.write(
+            format!("{HISTORY}/20250101-1200{k:02}.findings.json"),
+            serde_json::to_vec(&v).unwrap(),
+        );
+    }
+    c.wd.write(format!("{HISTORY}/说明.txt"), "clerk's note");
+    let run = c.run(&[]);
+    assert_eq!(run.status, 1, "{}", run.all());
+    let json2 = c.wd.findings(OUT);
+    assert_eq!(json2["changes"]["previous_run"], "2025-01-01 12:00:20");
+    assert_eq!(json2["changes"]["new"], 0);
+    let kept = c.history();
+    assert_eq!(kept.len(), 21, "{kept:?}");
+    assert!(kept.contains(&"说明.txt".to_string()));
+    let runs: Vec<&String> = kept
+        .iter()
+        .filter(|n| n.ends_with(".findings.json"))
+        .collect();
+    assert_eq!(runs.len(), 20);
+    // The two oldest are gone; this run is the newest.
+    assert_eq!(runs[0], "20250101-120002.findings.json");
+    assert_eq!(runs[18], "20250101-120020.findings.json");
+    assert!(!runs[19].starts_with("2025"), "{runs:?}");
+    let html = std::fs::read_to_string(c.wd.join(OUT).join("报告.html")).unwrap();
+    assert!(html.contains("id=\"trend-chart\" data-runs=\"20\""));
+}
