@@ -293,11 +293,10 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
             .join(super::OUT_DIR_NAME)
     });
     prepare_out_dir(&out, &round.inputs, true)?;
-    let now = chrono::Local::now().naive_local();
     let hist_dir = out.join(history::HISTORY_DIR);
-    let comparison = compare_with_earlier(&round, args.since.as_deref(), &hist_dir, &now)?;
+    let entry = history::entry_path(&hist_dir, &chrono::Local::now().naive_local());
+    let comparison = compare_with_earlier(&round, args.since.as_deref(), &entry)?;
     write_outputs(&round, Some(&comparison), &out, ui)?;
-    let entry = history::entry_path(&hist_dir, &now);
     history::save(&out.join("findings.json"), &entry).map_err(|e| {
         anyhow::anyhow!("无法把本次核对结果存入历史记录「{}」：{e}", entry.display())
     })?;
@@ -308,15 +307,14 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
 
 /// This run against the earlier one: `since` when given, else the newest
 /// run in the history folder (none: a first run). The chart's points are the
-/// runs in the history, then this one.
+/// runs in the history, then this one (to be saved as `entry` there).
 pub fn compare_with_earlier(
     round: &Round,
     since: Option<&Path>,
-    hist_dir: &Path,
-    now: &chrono::NaiveDateTime,
+    entry: &Path,
 ) -> Result<Comparison> {
     let keys = history::finding_keys(&round.tables, &round.records, &round.findings);
-    let earlier = history::runs(hist_dir);
+    let earlier = history::runs(entry.parent().unwrap_or(Path::new(".")));
     let previous = match since {
         Some(p) => Some(history::load(
             p,
@@ -344,7 +342,7 @@ pub fn compare_with_earlier(
         .skip(earlier.len().saturating_sub(history::KEEP - 1))
         .filter_map(|p| history::point_of(p))
         .collect();
-    let run_at = now.format("%Y-%m-%d %H:%M:%S").to_string();
+    let run_at = history::time_of(entry);
     trend.push(history::RunPoint {
         run_at: run_at.clone(),
         errors: round.summary.errors,

@@ -75,7 +75,7 @@ impl Changes {
 /// One run in the history chart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunPoint {
-    /// When the run was made (as findings.json `run_at`).
+    /// When the run was made, `YYYY-MM-DD HH:MM:SS`.
     pub run_at: String,
     pub errors: usize,
     pub warnings: usize,
@@ -86,7 +86,9 @@ pub struct RunPoint {
 /// Everything the outputs need to say about this run against the earlier one.
 #[derive(Clone, Debug, Default)]
 pub struct Comparison {
-    /// This run's time, `YYYY-MM-DD HH:MM:SS` (local).
+    /// This run's time, `YYYY-MM-DD HH:MM:SS` (local; not written into
+    /// findings.json, which stays the same for the same inputs: the history
+    /// file's name holds it).
     pub run_at: String,
     /// Match keys of each finding (parallel to the findings).
     pub keys: Vec<Vec<String>>,
@@ -364,12 +366,7 @@ pub fn load(path: &Path, label: Option<String>, hint: &str) -> anyhow::Result<Pr
             }
         }
     }
-    let label = label.unwrap_or_else(|| {
-        o.get("run_at")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| path.display().to_string())
-    });
+    let label = label.unwrap_or_else(|| time_of(path));
     Ok(Previous { label, findings })
 }
 
@@ -416,6 +413,27 @@ fn parse_name(name: &str) -> Option<(String, u32)> {
     ok.then(|| (stamp.to_string(), seq))
 }
 
+/// The run time a history file's name holds (`20261206-151407…` →
+/// `2026-12-06 15:14:07`); the file name when it holds none.
+pub fn time_of(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    match parse_name(&name) {
+        Some((s, _)) => format!(
+            "{}-{}-{} {}:{}:{}",
+            &s[0..4],
+            &s[4..6],
+            &s[6..8],
+            &s[9..11],
+            &s[11..13],
+            &s[13..15]
+        ),
+        None => name,
+    }
+}
+
 /// The runs kept in `dir`, oldest first (files of other names are ignored).
 pub fn runs(dir: &Path) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -455,7 +473,6 @@ struct LightSummary {
 
 #[derive(Deserialize)]
 struct Light {
-    run_at: Option<String>,
     summary: LightSummary,
 }
 
@@ -463,13 +480,8 @@ struct Light {
 pub fn point_of(path: &Path) -> Option<RunPoint> {
     let f = std::fs::File::open(path).ok()?;
     let l: Light = serde_json::from_reader(std::io::BufReader::new(f)).ok()?;
-    let run_at = l.run_at.unwrap_or_else(|| {
-        path.file_name()
-            .map(|n| n.to_string_lossy().trim_end_matches(SUFFIX).to_string())
-            .unwrap_or_default()
-    });
     Some(RunPoint {
-        run_at,
+        run_at: time_of(path),
         errors: l.summary.errors,
         warnings: l.summary.warnings,
         unsurveyed: l.summary.roster_only,
@@ -590,5 +602,9 @@ mod tests {
         assert_eq!(parse_name("20261206-1514.findings.json"), None);
         assert_eq!(parse_name("notes.findings.json"), None);
         assert_eq!(parse_name("20261206-151407.json"), None);
+        assert_eq!(
+            time_of(Path::new("历史/20261206-151407-2.findings.json")),
+            "2026-12-06 15:14:07"
+        );
     }
 }

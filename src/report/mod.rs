@@ -69,8 +69,8 @@ pub struct Report<'a> {
     pub summary: Summary,
     pub findings: &'a [Finding],
     pub links: &'a [Link],
-    /// This run against the earlier one (reconcile): the run's time, each
-    /// finding's match keys and `since_last`, and `changes`.
+    /// This run against the earlier one (reconcile): each finding's match
+    /// keys and `since_last`, and `changes`.
     pub history: Option<&'a history::Comparison>,
 }
 
@@ -108,8 +108,6 @@ struct ReportOut<'a> {
     tool: &'static str,
     version: &'static str,
     schema: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    run_at: Option<&'a str>,
     school_year: i32,
     born_from: &'a str,
     born_to: &'a str,
@@ -126,7 +124,6 @@ impl Serialize for Report<'_> {
             tool: self.tool,
             version: self.version,
             schema: history::SCHEMA,
-            run_at: self.history.map(|h| h.run_at.as_str()),
             school_year: self.school_year,
             born_from: &self.born_from,
             born_to: &self.born_to,
