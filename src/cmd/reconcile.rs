@@ -297,9 +297,6 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
     let entry = history::entry_path(&hist_dir, &chrono::Local::now().naive_local());
     let comparison = compare_with_earlier(&round, args.since.as_deref(), &entry)?;
     write_outputs(&round, Some(&comparison), &out, ui)?;
-    history::save(&out.join("findings.json"), &entry).map_err(|e| {
-        anyhow::anyhow!("无法把本次核对结果存入历史记录「{}」：{e}", entry.display())
-    })?;
     print_summary(&round, Some(&comparison), &out, ui);
     timing::mark("terminal");
     Ok(exit_status(&round.summary))
@@ -355,6 +352,7 @@ pub fn compare_with_earlier(
         since_last,
         changes,
         trend,
+        entry: Some(entry.to_path_buf()),
     })
 }
 
@@ -437,12 +435,23 @@ pub fn write_outputs(
     tasks.push(Task::new("findings.csv", move || {
         super::write_output(
             &out.join("findings.csv"),
-            &report::findings_csv(&round.findings),
+            &report::findings_csv_with(&round.findings, history),
         )?;
         done(&pb3);
         Ok(())
     }));
     super::run_tasks(tasks)?;
+    // The run joins the history once its outputs are written; without the
+    // links (a line per child), which no comparison reads.
+    if let Some(entry) = history.and_then(|h| h.entry.as_deref()) {
+        let kept = Report {
+            links: &[],
+            ..report.clone()
+        };
+        history::save(entry, |w| report::write_findings_json(&kept, w)).map_err(|e| {
+            anyhow::anyhow!("无法把本次核对结果存入历史记录「{}」：{e}", entry.display())
+        })?;
+    }
     pb.finish_and_clear();
     timing::mark("outputs");
     Ok(())

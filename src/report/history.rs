@@ -98,6 +98,8 @@ pub struct Comparison {
     pub changes: Option<Changes>,
     /// The runs in the history, oldest first, this run last.
     pub trend: Vec<RunPoint>,
+    /// Where this run is kept in the history once its outputs are written.
+    pub entry: Option<PathBuf>,
 }
 
 impl Comparison {
@@ -299,16 +301,16 @@ fn refuse(path: &Path, why: &str, hint: &str) -> anyhow::Error {
 /// Read an earlier findings.json and check its layout. `hint` tells the user
 /// what to do when it is refused.
 pub fn load(path: &Path, label: Option<String>, hint: &str) -> anyhow::Result<Previous> {
-    let bytes = std::fs::read(path).map_err(|e| refuse(path, &format!("无法读取（{e}）"), hint))?;
-    let v: Value = serde_json::from_slice(&bytes)
+    let file =
+        std::fs::File::open(path).map_err(|e| refuse(path, &format!("无法读取（{e}）"), hint))?;
+    // Only the fields compared are kept; `links` (a line per child) is
+    // skipped while reading.
+    let head: Head = serde_json::from_reader(std::io::BufReader::new(file))
         .map_err(|e| refuse(path, &format!("不是有效的 findings.json（{e}）"), hint))?;
-    let Some(o) = v.as_object() else {
-        return Err(refuse(path, "不是 taizhang 写出的 findings.json", hint));
-    };
-    if o.get("tool").and_then(Value::as_str) != Some("taizhang") {
+    if head.tool.as_deref() != Some("taizhang") {
         return Err(refuse(path, "不是 taizhang 写出的 findings.json", hint));
     }
-    match o.get("schema").and_then(Value::as_u64) {
+    match head.schema {
         None => {
             return Err(refuse(
                 path,
@@ -325,11 +327,11 @@ pub fn load(path: &Path, label: Option<String>, hint: &str) -> anyhow::Result<Pr
         }
         Some(_) => {}
     }
-    let Some(list) = o.get("findings").and_then(Value::as_array) else {
+    let Some(list) = head.findings else {
         return Err(refuse(path, "缺少问题清单（findings）", hint));
     };
     let mut findings = Vec::with_capacity(list.len());
-    for (n, f) in list.iter().enumerate() {
+    for (n, f) in list.into_iter().enumerate() {
         let text = |k: &str| f.get(k).and_then(Value::as_str).map(str::to_string);
         let keys: Option<Vec<String>> = f.get("match_keys").and_then(Value::as_array).map(|a| {
             a.iter()
@@ -351,7 +353,7 @@ pub fn load(path: &Path, label: Option<String>, hint: &str) -> anyhow::Result<Pr
                     file,
                     sheet,
                     keys,
-                    raw: f.clone(),
+                    raw: f,
                 })
             }
             _ => {
@@ -464,6 +466,14 @@ pub fn entry_path(dir: &Path, now: &chrono::NaiveDateTime) -> PathBuf {
     p
 }
 
+/// The parts of an earlier findings.json the comparison reads.
+#[derive(Deserialize)]
+struct Head {
+    tool: Option<String>,
+    schema: Option<u64>,
+    findings: Option<Vec<Value>>,
+}
+
 #[derive(Deserialize)]
 struct LightSummary {
     errors: usize,
@@ -488,13 +498,15 @@ pub fn point_of(path: &Path) -> Option<RunPoint> {
     })
 }
 
-/// Copy this run's findings.json into the history (atomically) and keep the
-/// newest [`KEEP`] runs.
-pub fn save(findings_json: &Path, entry: &Path) -> std::io::Result<()> {
+/// Write this run into the history (atomically: `write` streams the
+/// findings.json text) and keep the newest [`KEEP`] runs.
+pub fn save(
+    entry: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = entry.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut src = std::fs::File::open(findings_json)?;
-    super::write_atomic_with(entry, |w| std::io::copy(&mut src, w).map(|_| ()))?;
+    super::write_atomic_with(entry, write)?;
     let all = runs(dir);
     if all.len() > KEEP {
         for p in &all[..all.len() - KEEP] {

@@ -205,8 +205,17 @@ pub fn write_findings_json(report: &Report, w: &mut dyn std::io::Write) -> std::
 }
 
 pub fn findings_csv(findings: &[Finding]) -> Vec<u8> {
+    findings_csv_with(findings, None)
+}
+
+/// findings.csv; after a comparison with an earlier run, a last column 比上次
+/// says 新出现 or 仍有 for each row.
+pub fn findings_csv_with(findings: &[Finding], history: Option<&history::Comparison>) -> Vec<u8> {
+    let since = history
+        .filter(|h| h.changes.is_some())
+        .map(|h| h.since_last.as_slice());
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+    let mut header = vec![
         "级别",
         "代码",
         "问题",
@@ -219,29 +228,45 @@ pub fn findings_csv(findings: &[Finding]) -> Vec<u8> {
         "建议值",
         "说明",
         "相关位置",
-    ]);
-    for f in findings {
+    ];
+    if since.is_some() {
+        header.push("比上次");
+    }
+    let _ = w.write_record(&header);
+    for (i, f) in findings.iter().enumerate() {
         let related = f
             .related
             .iter()
             .map(|l| format!("{}:{}!{}", l.file, l.sheet, l.row))
             .collect::<Vec<_>>()
             .join("; ");
-        let _ = w.write_record([
+        let (row_no, value, suggestion) = (
+            f.row.to_string(),
+            // A leading apostrophe would show; prefix IDs with a tab so Excel keeps them as text.
+            excel_text(&f.value),
+            excel_text(f.suggestion.as_deref().unwrap_or("")),
+        );
+        let mut row: Vec<&str> = vec![
             f.severity.label_zh(),
             f.code.as_str(),
             f.code.title_zh(),
             &f.file,
             &f.sheet,
-            &f.row.to_string(),
+            &row_no,
             &f.column,
             &f.field,
-            // A leading apostrophe would show; prefix IDs with a tab so Excel keeps them as text.
-            &excel_text(&f.value),
-            &excel_text(f.suggestion.as_deref().unwrap_or("")),
+            &value,
+            &suggestion,
             &f.message,
             &related,
-        ]);
+        ];
+        if let Some(since) = since {
+            row.push(match since.get(i) {
+                Some(history::SinceLast::New) => "新出现",
+                _ => "仍有",
+            });
+        }
+        let _ = w.write_record(&row);
     }
     let body = w.into_inner().unwrap_or_default();
     let mut out = Vec::with_capacity(body.len() + 3);

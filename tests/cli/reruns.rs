@@ -52,7 +52,12 @@ impl Clerk {
                     .collect()
             })
             .unwrap_or_default();
-        v.sort();
+        // In time order: a second run within the same second is `…-2`.
+        v.sort_by_key(|n| {
+            let stem = n.trim_end_matches(".findings.json");
+            let seq: u32 = stem.get(16..).and_then(|s| s.parse().ok()).unwrap_or(1);
+            (stem.get(..15).unwrap_or(stem).to_string(), seq, n.clone())
+        });
         v
     }
 }
@@ -383,7 +388,34 @@ fn second_run_reports_fixed_new_and_unchanged_by_child_not_by_row() {
         assert_eq!(counts, [n1.to_string(), n2.to_string()], "{series}");
     }
     assert!(!html.contains("src=\"http") && !html.contains("<script src"));
-    assert_eq!(c.history().len(), 2, "{:?}", c.history());
+
+    // findings.csv: a last column 比上次.
+    let csv = std::fs::read_to_string(c.wd.join(OUT).join("findings.csv")).unwrap();
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert!(lines.next().unwrap().ends_with(",比上次"));
+    let last: Vec<&str> = lines.map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(last.len(), f2.len());
+    assert_eq!(
+        last.iter().filter(|x| **x == "新出现").count(),
+        on_new.len()
+    );
+    assert_eq!(last.iter().filter(|x| **x == "仍有").count(), unchanged);
+
+    // The history: this run's findings, without the links.
+    let kept = c.history();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let text = std::fs::read_to_string(c.wd.join(HISTORY).join(&kept[1])).unwrap();
+    let entry: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        entry["findings"] == json2["findings"],
+        "history: other findings"
+    );
+    assert!(
+        entry["changes"] == json2["changes"],
+        "history: other changes"
+    );
+    assert_eq!(entry["links"], Value::Array(vec![]));
+    assert!(!links_array(&json2).is_empty());
 
     // The history deleted: the next run is a first run again.
     std::fs::remove_dir_all(c.wd.join(HISTORY)).unwrap();
@@ -526,6 +558,11 @@ fn history_keeps_the_newest_twenty_runs() {
     let kept = c.history();
     assert_eq!(kept.len(), 21, "{kept:?}");
     assert!(kept.contains(&"说明.txt".to_string()));
+    let kept: Vec<String> = {
+        let mut k = kept;
+        k.sort();
+        k
+    };
     let runs: Vec<&String> = kept
         .iter()
         .filter(|n| n.ends_with(".findings.json"))
