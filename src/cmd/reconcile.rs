@@ -316,13 +316,13 @@ pub fn compare_with_earlier(
         Some(p) => Some(history::load(
             p,
             Some(file_name(p)),
-            "请给出本版本 taizhang 写出的 findings.json（核对结果文件夹中的 findings.json 或 历史 文件夹中的文件）。",
+            "请给出本版本 taizhang 写出的 findings.json（核对结果文件夹中的 findings.json，或其中“历史”文件夹里的文件）。",
         )?),
         None => match earlier.last() {
             Some(p) => Some(history::load(
                 p,
                 None,
-                "历史记录由其他版本写出；可把 历史 文件夹移走或删除后重新核对（本次将作为第一次核对）。",
+                "这份历史记录不是本版本写出的；请把输出文件夹中的“历史”文件夹移走或删除，再重新核对（那次核对会当作第一次）。",
             )?),
             None => None,
         },

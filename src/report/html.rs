@@ -252,7 +252,7 @@ fn trend_chart(o: &mut String, runs: &[super::history::RunPoint]) {
     const W: usize = 720;
     const H: usize = 240;
     const LEFT: usize = 48;
-    const RIGHT: usize = 24;
+    const RIGHT: usize = 56;
     const TOP: usize = 16;
     const BOTTOM: usize = 48;
     let max = runs

@@ -532,6 +532,25 @@ fn since_compares_with_the_given_file_and_refuses_other_layouts() {
     }
     assert_eq!(checksum(c.wd.join(OUT).join("findings.json")), before);
     assert_eq!(c.history(), kept);
+
+    // The newest run in the history of another layout: refused too, saying
+    // what to do with the history folder.
+    let old = "29991231-235959.findings.json";
+    c.wd.write(
+        format!("{HISTORY}/{old}"),
+        older(&|v| {
+            v.as_object_mut().unwrap().remove("schema");
+        }),
+    );
+    let out = c.run(&[]);
+    assert_eq!(out.status, 2, "{}", out.all());
+    assert!(out.stderr.contains(old), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("“历史”文件夹移走或删除"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(checksum(c.wd.join(OUT).join("findings.json")), before);
 }
 
 #[test]
