@@ -5,9 +5,13 @@
 use super::support::*;
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
+use taizhang::derive;
+use taizhang::model::Field;
 use taizhang::synth::{self, Defect, Rng, Round, RoundSpec};
+use taizhang::templates::{Annex, AnnexData, TCell, build_annex};
 
 const OUT: &str = "核对结果";
+const ROSTER: &str = "县局名单.xlsx";
 const HISTORY: &str = "核对结果/历史";
 
 /// A generated round written into `round/` of a workdir, rewritable after
@@ -25,7 +29,7 @@ impl Clerk {
         let wd = Workdir::new(name);
         let d = wd.mkdir("round");
         std::fs::write(d.join("taizhang.toml"), round.spec.config_toml()).unwrap();
-        synth::write_roster_xlsx(&round, &d.join("县局名单.xlsx")).unwrap();
+        synth::write_roster_xlsx(&round, &d.join(ROSTER)).unwrap();
         let c = Clerk { wd, round };
         for (school, _) in &c.round.spec.schools {
             c.write_survey(school);
@@ -94,7 +98,8 @@ fn sorted(mut v: Vec<(String, String, u64, String)>) -> Vec<(String, String, u64
 /// The edits of a clerk between two runs, in the first school's file:
 /// correct one child's ID (whose only defect was a wrong check digit), add a
 /// child the roster does not have (with a wrong check digit of its own) in
-/// the middle of the file, and turn the file's row order around.
+/// the middle of the file, and turn the file's row order around; and the
+/// roster's row order turned around.
 struct Edits {
     file: String,
     /// Excel row of the corrected child before the edits.
@@ -169,6 +174,10 @@ fn edit_round(c: &mut Clerk, target: usize) -> Edits {
         c.round.surveyed[i] = moved[k].clone();
     }
     c.write_survey(&school);
+    // The county roster sorted the other way round too.
+    c.round.roster.reverse();
+    c.round.roster_expected.reverse();
+    synth::write_roster_xlsx(&c.round, &c.wd.join("round").join(ROSTER)).unwrap();
     Edits {
         file,
         fixed_row_before,
@@ -269,12 +278,14 @@ fn second_run_reports_fixed_new_and_unchanged_by_child_not_by_row() {
     assert_eq!(changes["previous_run"], first_time.as_str());
     // The rows really moved: most unchanged findings of the edited file sit
     // on another row now.
-    let moved = f2
-        .iter()
-        .filter(|f| f["file"] == edits.file.as_str())
-        .filter(|f| !findings_array(&json1).iter().any(|g| at(g) == at(f)))
-        .count();
-    assert!(moved > 5, "only {moved} findings moved");
+    for (file, least) in [(edits.file.as_str(), 5), (ROSTER, 1)] {
+        let moved = f2
+            .iter()
+            .filter(|f| f["file"] == file && f["since_last"] == "unchanged")
+            .filter(|f| !findings_array(&json1).iter().any(|g| at(g) == at(f)))
+            .count();
+        assert!(moved >= least, "only {moved} findings moved in {file}");
+    }
 
     // Terminal: the change first, then the new errors, then the verdict.
     let line = format!(
@@ -593,4 +604,111 @@ fn history_keeps_the_newest_twenty_runs() {
     assert!(!runs[19].starts_with("2025"), "{runs:?}");
     let html = std::fs::read_to_string(c.wd.join(OUT).join("报告.html")).unwrap();
     assert!(html.contains("id=\"trend-chart\" data-runs=\"20\""));
+}
+
+/// The village rows of a 附件3 workbook: (村, counts in column order).
+fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>)> {
+    let mut wb: Xlsx<_> = open_workbook(path).unwrap();
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).unwrap();
+    let first = Annex::Stats.first_data_row() as usize - 1;
+    let ncounts = Field::STAT_COUNTS.len();
+    let mut out = Vec::new();
+    for r in first.. {
+        let village = match range.get_value((r as u32, 1)) {
+            Some(Data::String(s)) if s != derive::TOTAL_ROW => s.clone(),
+            _ => break,
+        };
+        let counts = (0..ncounts)
+            .map(|k| match range.get_value((r as u32, 2 + k as u32)) {
+                Some(Data::Float(f)) => *f as i64,
+                Some(Data::Int(i)) => *i,
+                _ => 0,
+            })
+            .collect();
+        out.push((village, counts));
+    }
+    out
+}
+
+/// A hand-filled 附件3 with `rows` in the given order.
+fn stats_workbook(c: &Clerk, rows: &[(String, Vec<i64>)]) -> Vec<u8> {
+    let spec = &c.round.spec;
+    let data = AnnexData {
+        township: Some(spec.township.clone()),
+        school_year: spec.school_year,
+        unit: format!("{}人民政府", spec.township),
+        date: String::new(),
+        villages: rows.iter().map(|(v, _)| v.clone()).collect(),
+        rows: rows
+            .iter()
+            .enumerate()
+            .map(|(i, (v, counts))| {
+                let mut row = vec![TCell::Int(i as i64 + 1), TCell::Text(v.clone())];
+                row.extend(counts.iter().map(|n| TCell::Int(*n)));
+                row.push(TCell::Empty);
+                row
+            })
+            .collect(),
+    };
+    build_annex(Annex::Stats, &data).unwrap()
+}
+
+#[test]
+fn statistics_findings_match_by_village_and_column_after_sorting() {
+    let c = Clerk::new("reruns-stats");
+    assert_eq!(c.run(&[]).status, 1);
+    let mut rows = stats_rows(&c.wd.join(OUT).join(Annex::Stats.file_name()));
+    assert!(rows.len() > 4, "{rows:?}");
+    // Two villages miscounted in the hand-filled copy.
+    rows[1].1[0] += 2;
+    rows[3].1[1] += 1;
+    let stats = "round/附件3_台账统计表_手填.xlsx";
+    c.wd.write(stats, stats_workbook(&c, &rows));
+    assert_eq!(c.run(&[]).status, 1);
+    let json1 = c.wd.findings(OUT);
+    let cells1 = cells_with_code(&json1, "STATS_DIFFERS");
+    assert!(cells1.len() >= 2, "{cells1:?}");
+
+    // Villages sorted the other way round, the second miscount corrected.
+    rows[3].1[1] -= 1;
+    let fixed_village = rows[3].0.clone();
+    rows.reverse();
+    c.wd.write(stats, stats_workbook(&c, &rows));
+    assert_eq!(c.run(&[]).status, 1);
+    let json2 = c.wd.findings(OUT);
+    let changes = &json2["changes"];
+    let stats_of = |v: &Value| v["code"] == "STATS_DIFFERS";
+    let fixed: Vec<&Value> = changes["fixed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| stats_of(f))
+        .collect();
+    assert!(!fixed.is_empty());
+    // What was fixed: the corrected village's cells (and the 合计 or 学龄人口数
+    // cells its count entered), never the other miscounted village.
+    assert!(
+        fixed.iter().any(|f| f["village"] == fixed_village.as_str()),
+        "{fixed:?}"
+    );
+    assert!(
+        fixed
+            .iter()
+            .all(|f| f["village"] != rows[rows.len() - 2].0.as_str()),
+        "{fixed:?}"
+    );
+    let now: Vec<&Value> = findings_array(&json2)
+        .iter()
+        .filter(|f| stats_of(f))
+        .collect();
+    assert!(!now.is_empty());
+    for f in &now {
+        assert_eq!(f["since_last"], "unchanged", "{f}");
+    }
+    assert_eq!(now.len() + fixed.len(), cells1.len());
+    // The unchanged ones moved to other rows.
+    let cells2 = cells_with_code(&json2, "STATS_DIFFERS");
+    assert!(cells2.iter().any(|c| !cells1.contains(c)), "{cells2:?}");
+    assert_eq!(changes["new"], 0, "{changes}");
 }
