@@ -238,6 +238,7 @@ fn child(args: &[String]) {
                 rebuilt_from: None,
                 inputs_note: vec![],
                 pending: None,
+                ..Default::default()
             };
             let t = Instant::now();
             let c0 = cpu_s();

@@ -123,6 +123,7 @@ fn fixture() -> (Report<'static>, Vec<VillageLine>, Vec<(String, usize)>) {
         summary,
         findings: findings.leak(),
         links: &[],
+        history: None,
     };
     let villages: Vec<VillageLine> = VILLAGES
         .iter()

@@ -351,12 +351,14 @@ pub fn run_tasks(tasks: Vec<Task<'_>>) -> Result<()> {
 
 /// The tasks that write the annotated copy of every input into `out`, the
 /// largest input first, and the paths they write (in input order).
+#[allow(clippy::too_many_arguments)]
 pub fn annotated_tasks<'a>(
     inputs: &'a [PathBuf],
     tables: &'a [Table],
     rows: &'a [usize],
     findings: &'a [Finding],
     summary: &'a report::Summary,
+    history: Option<&'a report::history::Comparison>,
     out: &Path,
     pb: &indicatif::ProgressBar,
 ) -> (Vec<Task<'a>>, Vec<PathBuf>) {
@@ -371,7 +373,7 @@ pub fn annotated_tasks<'a>(
         jobs.push((
             size,
             Task::new(format!("标注 {name}"), move || {
-                annotate_one(path, &target, tables, rows, findings, summary)?;
+                annotate_one(path, &target, tables, rows, findings, summary, history)?;
                 pb.inc(1);
                 Ok(())
             }),
@@ -390,13 +392,21 @@ fn annotate_one(
     rows: &[usize],
     findings: &[Finding],
     summary: &report::Summary,
+    history: Option<&report::history::Comparison>,
 ) -> Result<()> {
     let fname = file_name(path);
-    let own: Vec<Finding> = findings
-        .iter()
-        .filter(|f| f.file == fname)
-        .cloned()
-        .collect();
+    let mut own: Vec<Finding> = Vec::new();
+    let mut new = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.file == fname {
+            own.push(f.clone());
+            new.push(history.is_some_and(|h| h.is_new(i)));
+        }
+    }
+    let changes = history.and_then(|h| h.changes.as_ref());
+    if changes.is_none() {
+        new.clear();
+    }
     let format = tables
         .iter()
         .find(|t| t.path == *path)
@@ -423,6 +433,11 @@ fn annotate_one(
         rebuilt_from: None,
         inputs_note,
         pending: report::pending_line(summary),
+        new,
+        change: changes.map(|c| c.line()),
+        fixed: changes
+            .map(|c| report::history::fixed_in(c, &fname))
+            .unwrap_or_default(),
     };
     match format {
         Format::Xlsx | Format::Xlsm => annotate::annotate_xlsx(path, target, &own, &info)?,
@@ -452,7 +467,7 @@ pub fn write_annotated(
     ui: &Ui,
 ) -> Result<Vec<PathBuf>> {
     let pb = ui.progress(inputs.len() as u64, "标注");
-    let (tasks, written) = annotated_tasks(inputs, tables, rows, findings, summary, out, &pb);
+    let (tasks, written) = annotated_tasks(inputs, tables, rows, findings, summary, None, out, &pb);
     run_tasks(tasks)?;
     pb.finish_and_clear();
     Ok(written)

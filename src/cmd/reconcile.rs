@@ -12,6 +12,7 @@ use crate::link::{self, LinkParams};
 use crate::model::{
     Decision, Field, Finding, Link, Loc, Pair, Record, Role, Severity, Status, StatusValue, Table,
 };
+use crate::report::history::{self, Comparison};
 use crate::report::html::{self, VillageLine};
 use crate::report::{self, Report, Summary};
 use crate::templates::{self, Annex, AnnexData, TCell};
@@ -51,6 +52,9 @@ pub struct ReconcileArgs {
     /// 终端中显示完整身份证号（默认打码）
     #[arg(long)]
     pub no_mask: bool,
+    /// 与指定的某次核对结果（findings.json，如县里复核前的那一份）比较，而不是与上一次比较
+    #[arg(long, value_name = "文件")]
+    pub since: Option<PathBuf>,
 }
 
 /// Everything one reconcile run computed (also used by tests and benches).
@@ -286,17 +290,79 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
             .join(super::OUT_DIR_NAME)
     });
     prepare_out_dir(&out, &round.inputs, true)?;
-    write_outputs(&round, &out, ui)?;
-    print_summary(&round, &out, ui);
+    let hist_dir = out.join(history::HISTORY_DIR);
+    let entry = history::entry_path(&hist_dir, &chrono::Local::now().naive_local());
+    let comparison = compare_with_earlier(&round, args.since.as_deref(), &entry)?;
+    write_outputs(&round, Some(&comparison), &out, ui)?;
+    print_summary(&round, Some(&comparison), &out, ui);
     timing::mark("terminal");
     Ok(exit_status(&round.summary))
+}
+
+/// This run against the earlier one: `since` when given, else the newest
+/// run in the history folder (none: a first run). The chart's points are the
+/// runs in the history, then this one (to be saved as `entry` there).
+pub fn compare_with_earlier(
+    round: &Round,
+    since: Option<&Path>,
+    entry: &Path,
+) -> Result<Comparison> {
+    let keys = history::finding_keys(&round.tables, &round.records, &round.findings);
+    let earlier = history::runs(entry.parent().unwrap_or(Path::new(".")));
+    let previous = match since {
+        Some(p) => Some(history::load(
+            p,
+            Some(file_name(p)),
+            "请给出本版本 taizhang 写出的 findings.json（核对结果文件夹中的 findings.json，或其中“历史”文件夹里的文件）。",
+        )?),
+        None => match earlier.last() {
+            Some(p) => Some(history::load(
+                p,
+                None,
+                "这份历史记录不是本版本写出的；请把输出文件夹中的“历史”文件夹移走或删除，再重新核对（那次核对会当作第一次）。",
+            )?),
+            None => None,
+        },
+    };
+    let (since_last, changes) = match &previous {
+        Some(prev) => {
+            let (s, c) = history::compare(prev, &round.findings, &keys);
+            (s, Some(c))
+        }
+        None => (Vec::new(), None),
+    };
+    let mut trend: Vec<history::RunPoint> = earlier
+        .iter()
+        .skip(earlier.len().saturating_sub(history::KEEP - 1))
+        .filter_map(|p| history::point_of(p))
+        .collect();
+    let run_at = history::time_of(entry);
+    trend.push(history::RunPoint {
+        run_at: run_at.clone(),
+        errors: round.summary.errors,
+        warnings: round.summary.warnings,
+        unsurveyed: round.summary.roster_only,
+    });
+    Ok(Comparison {
+        run_at,
+        keys,
+        since_last,
+        changes,
+        trend,
+        entry: Some(entry.to_path_buf()),
+    })
 }
 
 /// Everything SPEC §5 lists, into `out`.
 /// The HTML report's file name in the output folder.
 pub const HTML_REPORT: &str = "报告.html";
 
-pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
+pub fn write_outputs(
+    round: &Round,
+    history: Option<&Comparison>,
+    out: &Path,
+    ui: &Ui,
+) -> Result<()> {
     let pb = ui.progress(round.inputs.len() as u64 + 6, "写出");
     let report = Report {
         tool: "taizhang",
@@ -308,6 +374,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         summary: round.summary.clone(),
         findings: &round.findings,
         links: &round.links,
+        history,
     };
     let report = &report;
     let (mut tasks, _) = super::annotated_tasks(
@@ -316,6 +383,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         &round.row_counts,
         &round.findings,
         &round.summary,
+        history,
         out,
         &pb,
     );
@@ -364,12 +432,23 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
     tasks.push(Task::new("findings.csv", move || {
         super::write_output(
             &out.join("findings.csv"),
-            &report::findings_csv(&round.findings),
+            &report::findings_csv_with(&round.findings, history),
         )?;
         done(&pb3);
         Ok(())
     }));
     super::run_tasks(tasks)?;
+    // The run joins the history once its outputs are written; without the
+    // links (a line per child), which no comparison reads.
+    if let Some(entry) = history.and_then(|h| h.entry.as_deref()) {
+        let kept = Report {
+            links: &[],
+            ..report.clone()
+        };
+        history::save(entry, |w| report::write_findings_json(&kept, w)).map_err(|e| {
+            anyhow::anyhow!("无法把本次核对结果存入历史记录「{}」：{e}", entry.display())
+        })?;
+    }
     pb.finish_and_clear();
     timing::mark("outputs");
     Ok(())
@@ -596,7 +675,7 @@ pub fn status_counts(round: &Round) -> Vec<(String, usize)> {
     out
 }
 
-pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
+pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui: &Ui) {
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
@@ -655,6 +734,22 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
         .count();
     if dropouts > 0 {
         let _ = writeln!(s, "失学辍学 {dropouts} 人，已列入筛查预警清单。");
+    }
+    if let Some(h) = history
+        && let Some(c) = &h.changes
+    {
+        let _ = writeln!(s, "\n{}", c.line());
+        let new_errors: Vec<Finding> = round
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| f.severity == Severity::Error && h.is_new(*i))
+            .map(|(_, f)| f.clone())
+            .collect();
+        if !new_errors.is_empty() {
+            let _ = write!(s, "新出现的错误：");
+            s.push_str(&report::findings_text(&new_errors, style));
+        }
     }
     let _ = writeln!(s, "{}", report::verdict(sm));
     let _ = writeln!(s, "结果已写入：{}", out.display());

@@ -4,5 +4,6 @@
 mod check;
 mod landing;
 mod reconcile;
+mod reruns;
 mod support;
 mod template;
