@@ -118,12 +118,35 @@ fn loc(tables: &[Table], r: &Record) -> Loc {
     }
 }
 
+/// The role each file found in a folder got, and why (rules of
+/// [`crate::read::role_reason`]), one line per sheet read.
+fn print_roles(files: &[(PathBuf, Option<Role>)], tables: &[Table]) {
+    let decided: HashSet<&PathBuf> = files
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p)
+        .collect();
+    let mut s = String::new();
+    for t in tables.iter().filter(|t| decided.contains(&t.path)) {
+        let _ = writeln!(
+            s,
+            "「{}」工作表「{}」认作{}：{}",
+            t.file,
+            t.sheet,
+            t.role.label_zh(),
+            crate::read::role_reason(t)
+        );
+    }
+    print!("{s}");
+}
+
 /// Run the pipeline up to (not including) writing outputs.
 pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     timing::start();
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
     let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
+    print_roles(&files, &tables);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
         bail!(
