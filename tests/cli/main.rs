@@ -2,6 +2,7 @@
 //! rounds (see `support` for the harness).
 
 mod check;
+mod field_read;
 mod reconcile;
 mod support;
 mod template;
