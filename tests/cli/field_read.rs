@@ -434,7 +434,7 @@ fn folder_roles_registry_list_and_county_register() {
     for (i, k) in all[..3].iter().enumerate() {
         let row = ledger
             .iter()
-            .find(|r| r.iter().any(|c| *c == k.id))
+            .find(|r| r.contains(&k.id))
             .unwrap_or_else(|| panic!("{} not in the ledger", k.name));
         let status = if i == 1 {
             "随班就读"
