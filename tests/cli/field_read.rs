@@ -450,3 +450,252 @@ fn folder_roles_registry_list_and_county_register() {
         assert!(row.iter().any(|c| c == SCHOOL), "{}: {row:?}", k.name);
     }
 }
+
+/// A survey workbook with one sheet per village and no village column: the
+/// village of each row is its sheet's (sheet name, else title), or a
+/// configured village named in the 家庭住址 column.
+#[test]
+fn one_sheet_per_village_workbook() {
+    let wd = Workdir::new("field-sheets");
+    wd.write("taizhang.toml", config_toml());
+    let all = kids(
+        34,
+        6,
+        &["麦坪村", "麦坪村", "金星村", "金星村", "中河村", "中河村"],
+    );
+    write_platform_roster(&wd.join("县局名单.xlsx"), &all, &[1, 5]);
+    let header = [
+        "序号",
+        "姓名",
+        "性别",
+        "身份证号码",
+        "出生日期",
+        "就读状态",
+        "就读学校",
+        "年级",
+        "未在校原因",
+    ];
+    let row = |i: usize, k: &Kid, out: bool| -> Vec<String> {
+        vec![
+            (i + 1).to_string(),
+            k.name.clone(),
+            k.sex_zh().into(),
+            k.id.clone(),
+            k.birth_text(),
+            if out { "辍学" } else { "在校" }.into(),
+            if out { "" } else { SCHOOL }.into(),
+            if out { String::new() } else { k.grade() },
+            if out { "外出打工" } else { "" }.into(),
+        ]
+    };
+    let file = "摸底调查表_分村.xlsx";
+    let mut wb = Workbook::new();
+    // Sheet named after its village.
+    let ws = wb.add_worksheet();
+    ws.set_name("麦坪村").unwrap();
+    put_sheet(
+        ws,
+        &["熨斗镇适龄儿童摸底调查表"],
+        &header,
+        &[row(0, &all[0], false), row(1, &all[1], true)],
+    );
+    // Sheet named 2, its title names the village.
+    let ws = wb.add_worksheet();
+    ws.set_name("第二片").unwrap();
+    put_sheet(
+        ws,
+        &["熨斗镇金星村适龄儿童摸底调查表"],
+        &header,
+        &[row(0, &all[2], false), row(1, &all[3], false)],
+    );
+    // No village in name or title: the address says it.
+    let ws = wb.add_worksheet();
+    ws.set_name("外出户").unwrap();
+    let mut h = header.to_vec();
+    h.push("家庭住址");
+    let mut r4 = row(0, &all[4], false);
+    r4.push("熨斗镇中河村二组".into());
+    let mut r5 = row(1, &all[5], true);
+    r5.push("陕西省安康市汉滨区熨斗镇中河村五组".into());
+    put_sheet(ws, &["熨斗镇适龄儿童摸底调查表（外出户）"], &h, &[r4, r5]);
+    wb.save(wd.join(file)).unwrap();
+
+    let r = wd.run(&[
+        "reconcile",
+        "--config",
+        "taizhang.toml",
+        "--roster",
+        "县局名单.xlsx",
+        "--survey",
+        file,
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.status, 0, "{}", r.all());
+    let json = wd.findings("out");
+    assert_eq!(links_array(&json).len(), 6, "{json}");
+    // Dropouts at their status cells (title row 1, header row 2); no
+    // VILLAGE_* finding and no village left uncovered.
+    let want: BTreeSet<At> = [
+        at(file, "麦坪村", 4, 5, "DROPOUT"),
+        at(file, "外出户", 4, 5, "DROPOUT"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(all_findings(&json), want, "{json}");
+    assert_warning_list(&wd.join("out"), &[&all[1], &all[5]]);
+    // The terminal's village lines count every surveyed child in its village.
+    for v in ["麦坪村", "金星村", "中河村"] {
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(v))
+            .unwrap_or_else(|| panic!("no line for {v}:\n{}", r.stdout));
+        let nums: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(&nums[1..4], &["2", "2", "2"], "{line}");
+    }
+}
+
+/// Tab-separated text saved as .xls (GBK, `'`-prefixed numbers, NULL for
+/// empty) is read as a table, and its annotated copy is rebuilt as xlsx.
+#[test]
+fn tab_separated_text_named_xls() {
+    let wd = Workdir::new("field-tsv");
+    wd.write("taizhang.toml", config_toml());
+    let all = kids(56, 4, &["麦坪村", "金星村"]);
+    write_platform_roster(&wd.join("县局名单.xlsx"), &all, &[2]);
+    let mut text = String::from(
+        "村（社区）\t姓名\t性别\t身份证号码\t出生日期\t就读状态\t就读学校\t年级\t未在校原因\t备注\r\n",
+    );
+    for (i, k) in all.iter().enumerate() {
+        let out = i == 2;
+        text.push_str(&format!(
+            "{}\t{}\t{}\t'{}\t'{}\t{}\t{}\t{}\t{}\tNULL\r\n",
+            k.village,
+            k.name,
+            k.sex_zh(),
+            k.id,
+            k.birth.format("%Y%m%d"),
+            if out { "辍学" } else { "在校" },
+            if out { "NULL" } else { SCHOOL },
+            if out { "NULL".to_string() } else { k.grade() },
+            if out { "在家务农" } else { "NULL" },
+        ));
+    }
+    let (gbk, _, bad) = encoding_rs::GBK.encode(&text);
+    assert!(!bad);
+    let file = "摸底表导出.xls";
+    wd.write(file, &gbk);
+    let r = wd.run(&[
+        "reconcile",
+        "--config",
+        "taizhang.toml",
+        "--roster",
+        "县局名单.xlsx",
+        "--survey",
+        file,
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.status, 0, "{}", r.all());
+    let json = wd.findings("out");
+    assert_eq!(links_array(&json).len(), 4, "{json}");
+    let want: BTreeSet<At> = [at(file, "摸底表导出", 4, 5, "DROPOUT")]
+        .into_iter()
+        .collect();
+    assert_eq!(all_findings(&json), want, "{json}");
+    assert_warning_list(&wd.join("out"), &[&all[2]]);
+    // The annotated copy is an xlsx holding the values, IDs as text.
+    let copy = xlsx_rows(&wd.join("out").join("摸底表导出.核对.xlsx"));
+    for k in &all {
+        assert!(
+            copy.iter().any(|r| r.contains(&k.id)),
+            "{} missing from the copy",
+            k.id
+        );
+    }
+    assert!(!copy.iter().flatten().any(|c| c == "NULL"), "{copy:?}");
+}
+
+/// SpreadsheetML 2003 ("XML 表格") saved as .xls: cells, types (numbers,
+/// dates), `ss:Index` skips and merged cells (a village merged down over a
+/// household) are read; the annotated copy is rebuilt as xlsx.
+#[test]
+fn spreadsheetml_2003_named_xls() {
+    let wd = Workdir::new("field-xml");
+    wd.write("taizhang.toml", config_toml());
+    let all = kids(78, 4, &["麦坪村", "麦坪村", "金星村", "金星村"]);
+    write_platform_roster(&wd.join("县局名单.xlsx"), &all, &[3]);
+    let s = |v: &str| format!("<Cell><Data ss:Type=\"String\">{v}</Data></Cell>");
+    // Columns: A 序号, B 村（社区）, C 姓名, D 性别, E 身份证号码, F 出生日期,
+    // G 就读状态, H 就读学校, I 年级, J 未在校原因 (K left empty).
+    let mut rows = String::new();
+    rows.push_str(&format!(
+        "<Row><Cell ss:MergeAcross=\"9\"><Data ss:Type=\"String\">熨斗镇适龄儿童摸底调查表</Data></Cell></Row>\n<Row>{}</Row>\n",
+        ["序号", "村（社区）", "姓名", "性别", "身份证号码", "出生日期", "就读状态", "就读学校", "年级", "未在校原因"]
+            .iter()
+            .map(|h| s(h))
+            .collect::<String>()
+    ));
+    for (i, k) in all.iter().enumerate() {
+        let out = i == 3;
+        // The village is written on the first child of each pair, merged down.
+        let village = if i % 2 == 0 {
+            format!(
+                "<Cell ss:MergeDown=\"1\"><Data ss:Type=\"String\">{}</Data></Cell>",
+                k.village
+            )
+        } else {
+            String::new()
+        };
+        // Second of a pair: skip column B with ss:Index.
+        let name_cell = if i % 2 == 0 {
+            s(&k.name)
+        } else {
+            format!(
+                "<Cell ss:Index=\"3\"><Data ss:Type=\"String\">{}</Data></Cell>",
+                k.name
+            )
+        };
+        let tail = if out {
+            format!(
+                "{}<Cell ss:Index=\"10\"><Data ss:Type=\"String\">小学毕业在家</Data></Cell>",
+                s("辍学")
+            )
+        } else {
+            format!("{}{}{}", s("在校"), s(SCHOOL), s(&k.grade()))
+        };
+        rows.push_str(&format!(
+            "<Row><Cell><Data ss:Type=\"Number\">{}</Data></Cell>{village}{name_cell}{}{}<Cell><Data ss:Type=\"DateTime\">{}T00:00:00.000</Data></Cell>{tail}</Row>\n",
+            i + 1,
+            s(k.sex_zh()),
+            s(&k.id),
+            k.birth_text(),
+        ));
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<?mso-application progid=\"Excel.Sheet\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\" xmlns:ss=\"urn:schemas-microsoft-com:office:spreadsheet\">\n<Worksheet ss:Name=\"摸底\"><Table>\n{rows}</Table></Worksheet>\n</Workbook>\n"
+    );
+    let file = "摸底调查表.xls";
+    wd.write(file, xml);
+    let r = wd.run(&[
+        "reconcile",
+        "--config",
+        "taizhang.toml",
+        "--roster",
+        "县局名单.xlsx",
+        "--survey",
+        file,
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.status, 0, "{}", r.all());
+    let json = wd.findings("out");
+    assert_eq!(links_array(&json).len(), 4, "{json}");
+    // Data from row 3; the dropout (index 3) is on row 6, 就读状态 in G.
+    let want: BTreeSet<At> = [at(file, "摸底", 6, 6, "DROPOUT")].into_iter().collect();
+    assert_eq!(all_findings(&json), want, "{json}");
+    assert_warning_list(&wd.join("out"), &[&all[3]]);
+    let copy = xlsx_rows(&wd.join("out").join("摸底调查表.核对.xlsx"));
+    assert!(copy.iter().any(|r| r.contains(&all[0].id)), "{copy:?}");
+}
