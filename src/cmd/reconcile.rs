@@ -16,7 +16,7 @@ use crate::report::html::{self, VillageLine};
 use crate::report::{self, Report, Summary};
 use crate::templates::{self, Annex, AnnexData, TCell};
 use anyhow::{Result, bail};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -561,9 +561,23 @@ pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     for &i in &round.roster {
         entry(&mut m, vname(&round.records[i])).roster += 1;
     }
+    // A survey without a village (a school's registry list) counts its
+    // linked children under their roster village.
+    let roster_of: HashMap<usize, usize> = round
+        .pairs
+        .iter()
+        .filter(|p| p.decision == Decision::Linked)
+        .map(|p| (p.survey, p.roster))
+        .collect();
     for &i in &round.survey {
         let r = &round.records[i];
-        let v = entry(&mut m, vname(r));
+        let name = match roster_of.get(&i) {
+            Some(&ro) if r.village.is_none() && r.village_raw.trim().is_empty() => {
+                vname(&round.records[ro])
+            }
+            _ => vname(r),
+        };
+        let v = entry(&mut m, name);
         v.surveyed += 1;
         if matches!(r.status, StatusValue::Known(s) if s.is_dropout()) {
             v.dropouts += 1;

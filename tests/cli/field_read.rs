@@ -427,6 +427,16 @@ fn folder_roles_registry_list_and_county_register() {
         "{roles:?}"
     );
     assert_warning_list(&wd.join("out"), &[&all[dropout]]);
+    // The registry list has no village: its pupils count in their roster
+    // village on the terminal.
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("金星村"))
+        .unwrap_or_else(|| panic!("no 金星村 line:\n{}", r.stdout));
+    let nums: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&nums[1..4], &["3", "3", "3"], "{line}");
+    assert!(!r.stdout.contains("（未填村）"), "{}", r.stdout);
 
     // The ledger (附件2) shows the registry pupils in school at the file's
     // school, pupil 1 as 随班就读.
