@@ -17,7 +17,7 @@ use crate::report::html::{self, VillageLine};
 use crate::report::{self, Report, Summary};
 use crate::templates::{self, Annex, AnnexData, TCell};
 use anyhow::{Result, bail};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -122,12 +122,35 @@ fn loc(tables: &[Table], r: &Record) -> Loc {
     }
 }
 
+/// The role each file found in a folder got, and why (rules of
+/// [`crate::read::role_reason`]), one line per sheet read.
+fn print_roles(files: &[(PathBuf, Option<Role>)], tables: &[Table]) {
+    let decided: HashSet<&PathBuf> = files
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p)
+        .collect();
+    let mut s = String::new();
+    for t in tables.iter().filter(|t| decided.contains(&t.path)) {
+        let _ = writeln!(
+            s,
+            "「{}」工作表「{}」认作{}：{}",
+            t.file,
+            t.sheet,
+            t.role.label_zh(),
+            crate::read::role_reason(t)
+        );
+    }
+    print!("{s}");
+}
+
 /// Run the pipeline up to (not including) writing outputs.
 pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     timing::start();
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
     let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
+    print_roles(&files, &tables);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
         bail!(
@@ -617,9 +640,23 @@ pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     for &i in &round.roster {
         entry(&mut m, vname(&round.records[i])).roster += 1;
     }
+    // A survey without a village (a school's registry list) counts its
+    // linked children under their roster village.
+    let roster_of: HashMap<usize, usize> = round
+        .pairs
+        .iter()
+        .filter(|p| p.decision == Decision::Linked)
+        .map(|p| (p.survey, p.roster))
+        .collect();
     for &i in &round.survey {
         let r = &round.records[i];
-        let v = entry(&mut m, vname(r));
+        let name = match roster_of.get(&i) {
+            Some(&ro) if r.village.is_none() && r.village_raw.trim().is_empty() => {
+                vname(&round.records[ro])
+            }
+            _ => vname(r),
+        };
+        let v = entry(&mut m, name);
         v.surveyed += 1;
         if matches!(r.status, StatusValue::Known(s) if s.is_dropout()) {
             v.dropouts += 1;

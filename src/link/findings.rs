@@ -389,9 +389,18 @@ pub fn link_findings(
     }
 
     // ---- roster side ----
+    // A village is covered when a survey row names it, or when any of its
+    // roster children is linked or possibly linked (a survey without a
+    // village column, such as a school's registry list, still covers it).
     let covered: FxMap<&str, ()> = survey
         .iter()
         .filter_map(|&s| records[s].village.as_deref())
+        .chain(
+            roster
+                .iter()
+                .filter(|&&r| paired_r[r])
+                .filter_map(|&r| records[r].village.as_deref()),
+        )
         .map(|v| (v, ()))
         .collect();
     // village → (first roster record by (table,row), count)

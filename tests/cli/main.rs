@@ -2,6 +2,7 @@
 //! rounds (see `support` for the harness).
 
 mod check;
+mod field_read;
 mod landing;
 mod reconcile;
 mod reruns;
