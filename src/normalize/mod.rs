@@ -11,6 +11,7 @@ pub mod date;
 pub mod grade;
 pub mod id;
 pub mod name;
+pub mod place;
 pub mod sex;
 pub mod status;
 pub mod text;
@@ -19,13 +20,25 @@ pub mod village;
 #[cfg(test)]
 mod proptests;
 
+pub use status::StatusWords;
 pub use village::VillageIndex;
 
 use crate::model::{Cell, Field, RawRow, Record, Table};
 use std::borrow::Cow;
 
 /// One [`Record`] per row of `table`, in row order; the role is the table's.
+/// Status words are the built-in ones (see [`normalize_table_with`]).
 pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
+    normalize_table_with(table, villages, &StatusWords::default())
+}
+
+/// As [`normalize_table`], with the round's status words (the county's own
+/// words and the county, to tell a school outside it).
+pub fn normalize_table_with(
+    table: &Table,
+    villages: &VillageIndex,
+    words: &StatusWords,
+) -> Vec<Record> {
     let rows = &table.rows;
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -33,7 +46,7 @@ pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
     if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
         return rows
             .iter()
-            .map(|row| normalize_row(table, row, villages))
+            .map(|row| normalize_row(table, row, villages, words))
             .collect();
     }
     // Rows are independent: normalise contiguous halves on two threads and
@@ -45,7 +58,7 @@ pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|row| normalize_row(table, row, villages))
+                        .map(|row| normalize_row(table, row, villages, words))
                         .collect::<Vec<_>>()
                 })
             })
@@ -72,7 +85,12 @@ fn shown(c: &Cell) -> Cow<'_, str> {
     }
 }
 
-fn normalize_row(table: &Table, row: &RawRow, villages: &VillageIndex) -> Record {
+fn normalize_row(
+    table: &Table,
+    row: &RawRow,
+    villages: &VillageIndex,
+    words: &StatusWords,
+) -> Record {
     // As `clean_text(&row.text(f))`, without the intermediate copies.
     let t = |f: Field| {
         row.cell(f)
@@ -104,7 +122,7 @@ fn normalize_row(table: &Table, row: &RawRow, villages: &VillageIndex) -> Record
         household_head: t(Field::HouseholdHead),
         household_type: t(Field::HouseholdType),
         township: t(Field::Township),
-        status: status::parse_status(&status_raw, &reason),
+        status: words.parse(&status_raw, &reason),
         status_raw,
         school: t(Field::School),
         grade: grade::parse_grade(&grade_raw),
