@@ -17,6 +17,8 @@ const REGION: &str = "610922";
 const TOWNSHIP: &str = "熨斗镇";
 const SCHOOL: &str = "熨斗镇中心小学";
 const VILLAGES: [&str; 3] = ["金星村", "双坪村", "麦坪村"];
+/// A configured village where only adults live.
+const ADULTS_ONLY_VILLAGE: &str = "先联村";
 
 /// A child of the round: what the platform says and what the survey says.
 struct Kid {
@@ -543,6 +545,35 @@ fn write_roster(path: &std::path::Path, kids: &[Kid], rng: &mut Rng) -> (usize, 
         others_total += members.len();
         other_names.extend(members.into_iter().map(|m| m.name));
     }
+    // A household of adults only, in a village with no child of the round:
+    // its coverage depends on nobody.
+    for (k, sex) in [Sex::Male, Sex::Female].into_iter().enumerate() {
+        let b = date(1979 + k as i32, 4, 2);
+        let name = fresh(rng, None);
+        let id = make_id(rng, REGION, b, sex);
+        let texts = [
+            "熨斗县".to_string(),
+            TOWNSHIP.to_string(),
+            ADULTS_ONLY_VILLAGE.to_string(),
+            format!("{ADULTS_ONLY_VILLAGE}一组"),
+            format!("{REGION}999999"),
+            format!("{REGION}999999{:02}", k + 1),
+            name.clone(),
+        ];
+        for (c, t) in texts.iter().enumerate() {
+            ws.write_string(row, c as u16, t).unwrap();
+        }
+        ws.write_number(row, 7, if sex == Sex::Male { 1.0 } else { 2.0 })
+            .unwrap();
+        ws.write_string(row, 9, &id).unwrap();
+        ws.write_string(row, 10, if k == 0 { "本人或户主" } else { "配偶" })
+            .unwrap();
+        write_cell(ws, row, 13, &Cell::Text(b.format("%Y%m%d").to_string()));
+        ws.write_string(row, 14, "非在校生").unwrap();
+        row += 1;
+        others_total += 1;
+        other_names.push(name);
+    }
     wb.save(path).unwrap();
     (others_total, other_names)
 }
@@ -610,6 +641,7 @@ fn config(extra: &str) -> String {
         "township = \"{TOWNSHIP}\"\nschool_year = 2022\n[[schools]]\nname = \"{SCHOOL}\"\nvillages = [{}]\n{extra}",
         VILLAGES
             .iter()
+            .chain([&ADULTS_ONLY_VILLAGE])
             .map(|v| format!("\"{v}\""))
             .collect::<Vec<_>>()
             .join(", ")
