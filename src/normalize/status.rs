@@ -502,6 +502,34 @@ mod tests {
     }
 
     #[test]
+    fn the_user_guide_prints_the_table() {
+        let guide = key(include_str!("../../GUIDE.md"));
+        // Bare markers and spellings the guide writes with a bracket inside.
+        let unprinted = [
+            "县外",
+            "省外",
+            "外省",
+            "外地",
+            "本县",
+            "县内",
+            "✓",
+            "在校县外",
+            "在校本县",
+            "失踪失联",
+            "出国境",
+            "在特校就读",
+            "在特殊教育学校就读",
+            "初中已毕业",
+        ];
+        let missing: Vec<&str> = WHOLE_WORDS
+            .iter()
+            .map(|(w, _)| *w)
+            .filter(|w| !unprinted.contains(w) && !guide.contains(w))
+            .collect();
+        assert!(missing.is_empty(), "not in GUIDE.md: {missing:?}");
+    }
+
+    #[test]
     fn variants() {
         for s in [
             "在校",
