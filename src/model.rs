@@ -58,6 +58,8 @@ pub enum Format {
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Seq,
+    /// roster: 县 (the county, to tell a school outside it)
+    County,
     Township,
     Village,
     Group,
@@ -136,6 +138,7 @@ impl Field {
         use Field::*;
         match self {
             Seq => "seq",
+            County => "county",
             Township => "township",
             Village => "village",
             Group => "group",
@@ -195,6 +198,7 @@ impl Field {
         use Field::*;
         match self {
             Seq => "序号",
+            County => "县",
             Township => "乡镇",
             Village => "村（社区）",
             Group => "组",
@@ -674,6 +678,9 @@ pub enum DateValue {
     Day(chrono::NaiveDate),
     /// Month-only dates (2010.5, 2010年5月): compared on year and month only.
     Month(i32, u32),
+    /// A number cell holding yyyy.1: typed as 2011.1 or as 2011.10 (the
+    /// number lost its trailing zero), so January or October of the year.
+    JanuaryOrOctober(i32),
     /// Text that is no date; kept for the message.
     Unparsed(String),
 }
@@ -685,8 +692,16 @@ impl DateValue {
             DateValue::Missing => String::new(),
             DateValue::Day(d) => d.format("%Y-%m-%d").to_string(),
             DateValue::Month(y, m) => format!("{y:04}-{m:02}"),
+            DateValue::JanuaryOrOctober(y) => format!("{y:04}.1"),
             DateValue::Unparsed(s) => s.clone(),
         }
+    }
+    /// A date was stated (a day or a month), not missing or unreadable.
+    pub fn is_stated(&self) -> bool {
+        matches!(
+            self,
+            DateValue::Day(_) | DateValue::Month(..) | DateValue::JanuaryOrOctober(_)
+        )
     }
     /// Whether two stated dates agree, a month-only date agreeing with any day
     /// of its month. Missing/unparsed never agree (and never disagree: None).
@@ -699,6 +714,15 @@ impl DateValue {
                 Some(d.year() == *y && d.month() == *m)
             }
             (DateValue::Month(y1, m1), DateValue::Month(y2, m2)) => Some(y1 == y2 && m1 == m2),
+            (DateValue::JanuaryOrOctober(y), DateValue::Day(d))
+            | (DateValue::Day(d), DateValue::JanuaryOrOctober(y)) => {
+                Some(d.year() == *y && matches!(d.month(), 1 | 10))
+            }
+            (DateValue::JanuaryOrOctober(y), DateValue::Month(y2, m))
+            | (DateValue::Month(y2, m), DateValue::JanuaryOrOctober(y)) => {
+                Some(y == y2 && matches!(m, 1 | 10))
+            }
+            (DateValue::JanuaryOrOctober(a), DateValue::JanuaryOrOctober(b)) => Some(a == b),
             _ => None,
         }
     }
@@ -931,6 +955,7 @@ impl Record {
         match self.birth {
             DateValue::Day(d) => Some(d),
             DateValue::Month(y, m) => chrono::NaiveDate::from_ymd_opt(y, m, 15),
+            DateValue::JanuaryOrOctober(y) => chrono::NaiveDate::from_ymd_opt(y, 1, 15),
             _ => None,
         }
     }

@@ -110,6 +110,7 @@ fn fixture() -> (Report<'static>, Vec<VillageLine>, Vec<(String, usize)>) {
                 header_row: 2,
                 rows: 420,
                 skipped: 7,
+                skipped_out_of_window: 0,
             },
             InputInfo {
                 file: "附件1_熨斗初级中学.xlsx".into(),
@@ -118,6 +119,7 @@ fn fixture() -> (Report<'static>, Vec<VillageLine>, Vec<(String, usize)>) {
                 header_row: 3,
                 rows: 417,
                 skipped: 0,
+                skipped_out_of_window: 0,
             },
         ],
         summary,

@@ -66,6 +66,8 @@ pub struct Round {
     pub tables: Vec<Table>,
     /// Data rows read per table (by table index).
     pub row_counts: Vec<usize>,
+    /// Roster rows per table skipped as outside the age window.
+    pub out_of_window: Vec<usize>,
     pub records: Vec<Record>,
     pub findings: Vec<Finding>,
     pub pairs: Vec<Pair>,
@@ -162,7 +164,8 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     }
     timing::mark("read");
     let villages = village_index(&config, &tables);
-    let (records, per_table) = normalize_all(&tables, &villages);
+    let words = super::status_words(&config, &tables);
+    let (records, per_table) = normalize_all(&tables, &villages, &words);
     timing::mark("normalize");
     let of_role = |role: Role| -> Vec<usize> {
         tables
@@ -171,7 +174,14 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
             .flat_map(|t| per_table[t.index].iter().copied())
             .collect()
     };
-    let roster = of_role(Role::Roster);
+    // Roster rows outside the age window (the other members of a
+    // whole-household export) are counted once here and take no part in
+    // checking, linking or deriving.
+    let out_of_window = super::out_of_window_counts(&config, &tables, &records);
+    let roster: Vec<usize> = of_role(Role::Roster)
+        .into_iter()
+        .filter(|&i| !check::outside_round(&records[i], &config))
+        .collect();
     let survey = of_role(Role::Survey);
     let ledger = of_role(Role::Ledger);
 
@@ -194,7 +204,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
             school.as_deref(),
         ));
     }
-    findings.extend(check::check_duplicates(&tables, &records));
+    findings.extend(check::check_duplicates_in_round(&tables, &records, &config));
     // Later stages work on the records; only the statistics tables are read
     // again (check_stats). Freeing the raw cells here, before linking, keeps
     // the peak at about the records' size instead of records + raw rows.
@@ -288,6 +298,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         inputs,
         tables,
         row_counts,
+        out_of_window,
         records,
         findings,
         pairs,
@@ -393,7 +404,7 @@ pub fn write_outputs(
         school_year: round.config.school_year,
         born_from: round.config.born_from.to_string(),
         born_to: round.config.born_to.to_string(),
-        inputs: super::input_infos(&round.tables, &round.row_counts),
+        inputs: super::input_infos(&round.tables, &round.row_counts, &round.out_of_window),
         summary: round.summary.clone(),
         findings: &round.findings,
         links: &round.links,
@@ -716,10 +727,9 @@ pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
-    s.push_str(&report::inputs_table(&super::input_infos(
-        &round.tables,
-        &round.row_counts,
-    )));
+    let infos = super::input_infos(&round.tables, &round.row_counts, &round.out_of_window);
+    s.push_str(&report::inputs_table(&infos));
+    s.push_str(&super::out_of_window_lines(&infos));
     s.push_str(&report::findings_text(&round.findings, style));
     let _ = writeln!(s, "\n各村情况：");
     s.push_str(&report::table(

@@ -45,12 +45,12 @@ pub fn births_near(a: &DateValue, b: &DateValue) -> bool {
 
 /// The birth date a record states, or failing that the one in its ID.
 pub fn birth_of(r: &Record) -> DateValue {
-    match &r.birth {
-        DateValue::Day(_) | DateValue::Month(..) => r.birth.clone(),
-        _ => match r.id.birth_date() {
-            Some(d) => DateValue::Day(d),
-            None => DateValue::Missing,
-        },
+    if r.birth.is_stated() {
+        return r.birth.clone();
+    }
+    match r.id.birth_date() {
+        Some(d) => DateValue::Day(d),
+        None => DateValue::Missing,
     }
 }
 

@@ -515,6 +515,25 @@ fn roster_status_differs_is_conservative() {
         ("", "", Status::Dropout, false),
         ("学前教育", "", Status::Deferred, false),
         ("高中", "否", Status::Graduated, false),
+        // The platform's own vocabulary.
+        ("非在校生", "", Status::InSchoolLocal, true),
+        ("非在校生", "", Status::HomeTeaching, true),
+        ("非在校生", "", Status::Inclusive, true),
+        ("非在校生", "", Status::Dropout, false),
+        ("非在校生", "否", Status::Graduated, false),
+        ("学前教育", "", Status::InSchoolOut, true),
+        ("七年级", "", Status::Dropout, true),
+        ("八年级", "否", Status::InSchoolLocal, false),
+        ("九年级", "", Status::NeverEnrolled, true),
+        ("普通高中一年级", "", Status::Dropout, false),
+        ("中职一年级", "", Status::Dropout, false),
+        ("高职二年级", "", Status::Dropout, false),
+        ("大专及以上", "", Status::NeverEnrolled, false),
+        ("-", "", Status::Dropout, false),
+        ("-", "", Status::InSchoolLocal, false),
+        ("-", "是", Status::Dropout, false),
+        ("-", "否", Status::Dropout, true),
+        ("-", "是", Status::HomeTeaching, false),
     ];
     for (ps, pd, st, expect) in cases {
         let records = vec![

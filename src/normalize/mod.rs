@@ -11,6 +11,7 @@ pub mod date;
 pub mod grade;
 pub mod id;
 pub mod name;
+pub mod place;
 pub mod sex;
 pub mod status;
 pub mod text;
@@ -19,13 +20,25 @@ pub mod village;
 #[cfg(test)]
 mod proptests;
 
+pub use status::StatusWords;
 pub use village::VillageIndex;
 
 use crate::model::{Cell, Field, RawRow, Record, Table};
 use std::borrow::Cow;
 
 /// One [`Record`] per row of `table`, in row order; the role is the table's.
+/// Status words are the built-in ones (see [`normalize_table_with`]).
 pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
+    normalize_table_with(table, villages, &StatusWords::default())
+}
+
+/// As [`normalize_table`], with the round's status words (the county's own
+/// words and the county, to tell a school outside it).
+pub fn normalize_table_with(
+    table: &Table,
+    villages: &VillageIndex,
+    words: &StatusWords,
+) -> Vec<Record> {
     let rows = &table.rows;
     let sheet_village = sheet_village(table, villages);
     let sheet_village = sheet_village.as_deref();
@@ -35,7 +48,7 @@ pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
     if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
         return rows
             .iter()
-            .map(|row| normalize_row(table, row, villages, sheet_village))
+            .map(|row| normalize_row(table, row, villages, sheet_village, words))
             .collect();
     }
     // Rows are independent: normalise contiguous halves on two threads and
@@ -47,7 +60,7 @@ pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|row| normalize_row(table, row, villages, sheet_village))
+                        .map(|row| normalize_row(table, row, villages, sheet_village, words))
                         .collect::<Vec<_>>()
                 })
             })
@@ -91,6 +104,7 @@ fn normalize_row(
     row: &RawRow,
     villages: &VillageIndex,
     sheet_village: Option<&str>,
+    words: &StatusWords,
 ) -> Record {
     // As `clean_text(&row.text(f))`, without the intermediate copies.
     let t = |f: Field| {
@@ -134,7 +148,7 @@ fn normalize_row(
         household_head: t(Field::HouseholdHead),
         household_type: t(Field::HouseholdType),
         township: t(Field::Township),
-        status: status::parse_status(&status_raw, &reason),
+        status: words.parse(&status_raw, &reason),
         status_raw,
         school: t(Field::School),
         grade: grade::parse_grade(&grade_raw),

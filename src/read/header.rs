@@ -14,6 +14,12 @@ pub(crate) const HEADER_SEARCH_ROWS: usize = 15;
 const SYNONYMS: &[(&str, Field)] = &[
     ("序号", Field::Seq),
     ("序", Field::Seq),
+    ("县(市、区)", Field::County),
+    ("县(区)", Field::County),
+    ("县(市)", Field::County),
+    ("县区", Field::County),
+    ("区县", Field::County),
+    ("所在县", Field::County),
     ("乡镇", Field::Township),
     ("乡镇(街道)", Field::Township),
     ("所在乡镇", Field::Township),
@@ -163,6 +169,7 @@ const SYNONYMS: &[(&str, Field)] = &[
 /// Every field, for building the table from the canonical labels.
 const ALL_FIELDS: &[Field] = &[
     Field::Seq,
+    Field::County,
     Field::Township,
     Field::Village,
     Field::Group,

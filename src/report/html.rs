@@ -670,11 +670,17 @@ fn inputs(o: &mut String, report: &Report) {
             esc(&i.sheet),
             esc(i.role.label_zh()),
             i.header_row,
-            if i.skipped > 0 {
-                format!("跳过外乡镇 {} 行", i.skipped)
-            } else {
-                String::new()
-            },
+            [
+                (i.skipped > 0).then(|| format!("跳过外乡镇 {} 行", i.skipped)),
+                (i.skipped_out_of_window > 0).then(|| format!(
+                    "跳过 {} 行：出生日期不在本轮适龄范围内（家庭其他成员）",
+                    i.skipped_out_of_window
+                )),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("，"),
             rows = i.rows,
         );
     }

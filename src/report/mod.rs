@@ -25,6 +25,9 @@ pub struct InputInfo {
     pub rows: usize,
     #[serde(skip_serializing_if = "is_zero")]
     pub skipped: usize,
+    /// Roster rows born outside the age window: not children of the round.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_out_of_window: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -435,11 +438,15 @@ pub fn inputs_table(inputs: &[InputInfo]) -> String {
                 i.role.label_zh().to_string(),
                 i.header_row.to_string(),
                 i.rows.to_string(),
-                if i.skipped > 0 {
-                    format!("跳过外乡镇{}行", i.skipped)
-                } else {
-                    String::new()
-                },
+                [
+                    (i.skipped > 0).then(|| format!("跳过外乡镇{}行", i.skipped)),
+                    (i.skipped_out_of_window > 0)
+                        .then(|| format!("跳过适龄范围外{}行", i.skipped_out_of_window)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("，"),
             ]
         })
         .collect();

@@ -3,6 +3,7 @@
 
 mod check;
 mod field_read;
+mod field_words;
 mod landing;
 mod reconcile;
 mod reruns;
