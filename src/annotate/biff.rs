@@ -494,7 +494,7 @@ fn parse_sheet(s: &[u8], off: usize, sh: &mut SheetLayout) {
     let mut notes: Vec<(u32, u16, u16, String)> = Vec::new();
     let mut setup = PageSetup::default();
     let mut margins_seen = false;
-    while let Some(r) = recs.next() {
+    for r in recs {
         let d = r.data;
         if depth > 0 {
             match r.typ {
