@@ -319,7 +319,9 @@ pub fn write_output_with(
     })
 }
 
-/// `<stem>.核对.xlsx`, or `<name>.核对.xlsx` when two inputs share a stem.
+/// `<stem>.核对.xlsx`, or `<name>.核对.xlsx` when two inputs share a stem;
+/// `.核对.xlsm` instead for a macro-enabled workbook (see
+/// [`annotate::copy_extension`]).
 pub fn annotated_names(inputs: &[PathBuf]) -> Vec<String> {
     let stem = |p: &PathBuf| {
         p.file_stem()
@@ -334,10 +336,11 @@ pub fn annotated_names(inputs: &[PathBuf]) -> Vec<String> {
         .iter()
         .map(|p| {
             let s = stem(p);
+            let ext = annotate::copy_extension(p);
             if count.get(&s).copied().unwrap_or(0) > 1 {
-                format!("{}.核对.xlsx", file_name(p))
+                format!("{}.核对.{ext}", file_name(p))
             } else {
-                format!("{s}.核对.xlsx")
+                format!("{s}.核对.{ext}")
             }
         })
         .collect()
@@ -502,7 +505,11 @@ fn annotate_one(
                 fname
             ));
             let grids = read::read_grids(path)?;
-            annotate::rebuild_xlsx(&grids, target, &own, &info)?;
+            if format == Format::Xls {
+                annotate::rebuild_xls(path, &grids, target, &own, &info)?;
+            } else {
+                annotate::rebuild_xlsx(&grids, target, &own, &info)?;
+            }
         }
     }
     Ok(())

@@ -95,7 +95,7 @@ pub fn detect_format(path: &Path) -> Result<Format, ReadError> {
 /// then the headers).
 ///
 /// Not inputs ([`ReadError::NotInput`]): Excel lock files `~$…` and
-/// taizhang's own annotated copies `*.核对.xlsx`.
+/// taizhang's own annotated copies `*.核对.xlsx` / `*.核对.xlsm`.
 ///
 /// A forced stats role only takes sheets with a statistics header, a forced
 /// person role only sheets with 姓名 + 身份证号.
@@ -111,7 +111,7 @@ pub fn read_input(
     first_index: usize,
 ) -> Result<Vec<Table>, ReadError> {
     let file = file_label(path);
-    if file.ends_with(".核对.xlsx") {
+    if file.ends_with(".核对.xlsx") || file.ends_with(".核对.xlsm") {
         return Err(ReadError::NotInput {
             path: path.to_path_buf(),
             message: format!("「{file}」是 taizhang 生成的核对结果副本，不是输入，已忽略"),
