@@ -606,12 +606,15 @@ fn history_keeps_the_newest_twenty_runs() {
     assert!(html.contains("id=\"trend-chart\" data-runs=\"20\""));
 }
 
-/// The village rows of a 附件3 workbook: (村, counts in column order).
-fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>)> {
+/// The village rows of a 附件3 workbook: (村, counts in column order, 备注).
+/// A generated 附件3 may carry a draft line under its title.
+fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>, String)> {
     let mut wb: Xlsx<_> = open_workbook(path).unwrap();
     let name = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&name).unwrap();
-    let first = Annex::Stats.first_data_row() as usize - 1;
+    let draft = (0..4)
+        .any(|r| matches!(range.get_value((r, 0)), Some(Data::String(s)) if s.starts_with("草稿")));
+    let first = Annex::Stats.first_data_row() as usize - 1 + draft as usize;
     let ncounts = Field::STAT_COUNTS.len();
     let mut out = Vec::new();
     for r in first.. {
@@ -626,27 +629,31 @@ fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>)> {
                 _ => 0,
             })
             .collect();
-        out.push((village, counts));
+        let remark = match range.get_value((r as u32, 2 + ncounts as u32)) {
+            Some(Data::String(s)) => s.clone(),
+            _ => String::new(),
+        };
+        out.push((village, counts, remark));
     }
     out
 }
 
 /// A hand-filled 附件3 with `rows` in the given order.
-fn stats_workbook(c: &Clerk, rows: &[(String, Vec<i64>)]) -> Vec<u8> {
+fn stats_workbook(c: &Clerk, rows: &[(String, Vec<i64>, String)]) -> Vec<u8> {
     let spec = &c.round.spec;
     let data = AnnexData {
         township: Some(spec.township.clone()),
         school_year: spec.school_year,
         unit: format!("{}人民政府", spec.township),
         date: String::new(),
-        villages: rows.iter().map(|(v, _)| v.clone()).collect(),
+        villages: rows.iter().map(|(v, _, _)| v.clone()).collect(),
         rows: rows
             .iter()
             .enumerate()
-            .map(|(i, (v, counts))| {
+            .map(|(i, (v, counts, remark))| {
                 let mut row = vec![TCell::Int(i as i64 + 1), TCell::Text(v.clone())];
                 row.extend(counts.iter().map(|n| TCell::Int(*n)));
-                row.push(TCell::Empty);
+                row.push(TCell::Text(remark.clone()));
                 row
             })
             .collect(),
