@@ -709,3 +709,81 @@ fn spreadsheetml_2003_named_xls() {
     let copy = xlsx_rows(&wd.join("out").join("摸底调查表.核对.xlsx"));
     assert!(copy.iter().any(|r| r.contains(&all[0].id)), "{copy:?}");
 }
+
+/// A household list titled 台账 without any platform column would read as a
+/// ledger; with no other roster in the folder it is the roster (the better
+/// reading), and the run goes on, saying so.
+#[test]
+fn folder_never_stops_for_a_role_content_decides() {
+    let wd = Workdir::new("field-settle");
+    let d = wd.mkdir("round");
+    std::fs::write(d.join("taizhang.toml"), config_toml()).unwrap();
+    let all = kids(90, 3, &["金星村"]);
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|k| {
+            vec![
+                "熨斗镇".into(),
+                k.village.into(),
+                k.name.clone(),
+                k.sex_zh().into(),
+                k.id.clone(),
+                k.birth_text(),
+            ]
+        })
+        .collect();
+    let mut wb = Workbook::new();
+    put_sheet(
+        wb.add_worksheet(),
+        &["熨斗镇脱贫户家庭成员台账"],
+        &["乡镇", "村", "姓名", "性别", "证件号码", "出生日期"],
+        &rows,
+    );
+    wb.save(d.join("脱贫户台账.xlsx")).unwrap();
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|k| {
+            vec![
+                k.village.into(),
+                k.name.clone(),
+                k.sex_zh().into(),
+                k.id.clone(),
+                k.birth_text(),
+                "在校".into(),
+                SCHOOL.into(),
+                k.grade(),
+            ]
+        })
+        .collect();
+    let mut wb = Workbook::new();
+    put_sheet(
+        wb.add_worksheet(),
+        &["适龄儿童摸底调查表"],
+        &[
+            "村（社区）",
+            "姓名",
+            "性别",
+            "身份证号码",
+            "出生日期",
+            "就读状态",
+            "就读学校",
+            "年级",
+        ],
+        &rows,
+    );
+    wb.save(d.join(format!("附件1_{SCHOOL}.xlsx"))).unwrap();
+    let r = wd.run(&["reconcile", "round", "--out", "out"]);
+    assert_eq!(r.status, 0, "{}", r.all());
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("「脱贫户台账.xlsx」") && l.contains("认作"))
+        .unwrap_or_else(|| panic!("no role line:\n{}", r.stdout));
+    assert!(
+        line.contains("县局名单") && line.contains("没有其他县局名单"),
+        "{line}"
+    );
+    let json = wd.findings("out");
+    assert_eq!(links_array(&json).len(), 3, "{json}");
+    assert!(findings_array(&json).is_empty(), "{json}");
+}
