@@ -787,3 +787,98 @@ fn folder_never_stops_for_a_role_content_decides() {
     assert_eq!(links_array(&json).len(), 3, "{json}");
     assert!(findings_array(&json).is_empty(), "{json}");
 }
+
+/// A poverty-aid student ledger (学校全称, 学段, 县内/县外, 不在校原因; no
+/// status column) plays the survey: 县内 is 在校(本县), 县外 在校(县外) (which
+/// needs 佐证材料), a 不在校原因 gives the status; no grade is asked for.
+#[test]
+fn poverty_aid_ledger_as_survey() {
+    let wd = Workdir::new("field-aid");
+    wd.write("taizhang.toml", config_toml());
+    let all = kids(21, 3, &["金星村"]);
+    write_platform_roster(&wd.join("县局名单.xlsx"), &all, &[2]);
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            vec![
+                (i + 1).to_string(),
+                "熨斗镇".into(),
+                k.village.into(),
+                k.name.clone(),
+                k.id.clone(),
+                k.sex_zh().into(),
+                ["熨斗镇中心小学", "西安市雁塔区第二小学", ""][i].into(),
+                ["小学", "小学", ""][i].into(),
+                ["县内", "县外", ""][i].into(),
+                ["", "", "辍学在家"][i].into(),
+            ]
+        })
+        .collect();
+    let file = "脱贫家庭学生资助台账.xlsx";
+    let mut wb = Workbook::new();
+    put_sheet(
+        wb.add_worksheet(),
+        &["2022年秋季学期脱贫家庭学生资助台账"],
+        &[
+            "序号",
+            "乡镇",
+            "村",
+            "学生姓名",
+            "身份证号码",
+            "性别",
+            "学校全称",
+            "学段",
+            "县内/县外",
+            "不在校原因",
+        ],
+        &rows,
+    );
+    wb.save(wd.join(file)).unwrap();
+    let d = wd.mkdir("round");
+    std::fs::copy(wd.join(file), d.join(file)).unwrap();
+    std::fs::copy(wd.join("县局名单.xlsx"), d.join("县局名单.xlsx")).unwrap();
+    std::fs::copy(wd.join("taizhang.toml"), d.join("taizhang.toml")).unwrap();
+    let r = wd.run(&["reconcile", "round", "--out", "out"]);
+    // EVIDENCE_MISSING is an error.
+    assert_eq!(r.status, 1, "{}", r.all());
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains(&format!("「{file}」")) && l.contains("认作"))
+        .unwrap_or_else(|| panic!("no role line:\n{}", r.stdout));
+    assert!(
+        line.contains("摸底调查表") && line.contains("资助"),
+        "{line}"
+    );
+    let json = wd.findings("out");
+    assert_eq!(links_array(&json).len(), 3, "{json}");
+    // 县外 needs proof (no 佐证材料 column: at the name); the dropout at its
+    // 不在校原因 cell. Data rows start at 3.
+    let want: BTreeSet<At> = [
+        at(file, "Sheet1", 4, 3, "EVIDENCE_MISSING"),
+        at(file, "Sheet1", 5, 9, "DROPOUT"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(all_findings(&json), want, "{json}");
+    assert_warning_list(&wd.join("out"), &[&all[2]]);
+    let ledger = xlsx_rows(&wd.join("out").join("附件2_学龄人口台账.xlsx"));
+    let status_of = |k: &Kid| {
+        ledger
+            .iter()
+            .find(|r| r.contains(&k.id))
+            .map(|r| r.join(" ").replace('（', "(").replace('）', ")"))
+            .unwrap_or_default()
+    };
+    assert!(
+        status_of(&all[0]).contains("在校(本县)"),
+        "{}",
+        status_of(&all[0])
+    );
+    assert!(
+        status_of(&all[1]).contains("在校(县外)"),
+        "{}",
+        status_of(&all[1])
+    );
+}
