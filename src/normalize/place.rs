@@ -434,7 +434,9 @@ const ELSEWHERE: &[&str] = &[
     "跟爸妈",
     "随父",
     "随母",
-    "外籍",
+    "出省",
+    "出县",
+    "外县市",
 ];
 
 /// Words that put a text inside the county, whatever else it names.
@@ -452,6 +454,7 @@ const HOME: &[&str] = &[
     "村里",
     "镇里",
     "本辖区",
+    "老家",
 ];
 
 /// What follows a name when it is not the city: 朝阳小学, 新乡村, 中山路.
