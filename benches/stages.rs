@@ -47,6 +47,7 @@ fn stages(c: &mut Criterion) {
         stats: Vec::new(),
         out: None,
         no_mask: false,
+        since: None,
     };
     let round = compute(&args, &ui).unwrap();
     let villages = village_index(&round.config, &round.tables);

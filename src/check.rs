@@ -462,7 +462,10 @@ fn check_status(cx: &mut Ctx, cfg: &Config) {
                         None,
                     );
                 }
-                if rec.grade == GradeValue::Missing {
+                // A poverty-aid ledger gives the 学段, not the grade.
+                let stage_only = !cx.table.columns.contains_key(&Field::Grade)
+                    && cx.table.columns.contains_key(&Field::Stage);
+                if rec.grade == GradeValue::Missing && !stage_only {
                     cx.push(
                         Code::SCHOOL_MISSING,
                         Field::Grade,

@@ -49,6 +49,8 @@ pub enum Format {
     Xls,
     Ods,
     Csv,
+    /// SpreadsheetML 2003 ("XML 表格"), usually saved under an .xls name.
+    Xml,
 }
 
 /// A column's meaning, found from its header text by the synonym table (SPEC §3).
@@ -93,6 +95,27 @@ pub enum Field {
     Responsible,
     /// warning list: 核查结果
     CheckResult,
+    /// roster: 证件类型 (居民身份证, 残疾人证 …)
+    IdType,
+    /// roster: 与户主关系 (本人或户主, 之子, 之女 …)
+    Relation,
+    /// roster: 户主证件号码 (the household head's ID, not the child's)
+    HeadId,
+    /// student registry: 学籍号
+    RegistryNo,
+    /// student registry: 学籍状态 (在读, 休学, 转出 …)
+    RegistryStatus,
+    /// student registry: 班级
+    Class,
+    /// student registry: 就读方式 (走读, 住校, sometimes 随班就读)
+    StudyMode,
+    /// poverty-aid ledger: 学段 (小学, 初中 …)
+    Stage,
+    /// poverty-aid ledger: 县内/县外
+    InCounty,
+    /// 现住址, 家庭住址, 户籍地址 (found apart from the synonym table; a
+    /// configured village named in it is the row's village)
+    Address,
     // ---- 附件3 statistics count columns ----
     StatTotal,
     StatInSchoolLocal,
@@ -144,6 +167,16 @@ impl Field {
             Measures => "measures",
             Responsible => "responsible",
             CheckResult => "check_result",
+            IdType => "id_type",
+            Relation => "relation",
+            HeadId => "head_id",
+            RegistryNo => "registry_no",
+            RegistryStatus => "registry_status",
+            Class => "class",
+            StudyMode => "study_mode",
+            Stage => "stage",
+            InCounty => "in_county",
+            Address => "address",
             StatTotal => "total",
             StatInSchoolLocal => "in_school_local",
             StatInSchoolOut => "in_school_out",
@@ -194,6 +227,16 @@ impl Field {
             Measures => "劝返措施",
             Responsible => "责任人",
             CheckResult => "核查结果",
+            IdType => "证件类型",
+            Relation => "与户主关系",
+            HeadId => "户主证件号码",
+            RegistryNo => "学籍号",
+            RegistryStatus => "学籍状态",
+            Class => "班级",
+            StudyMode => "就读方式",
+            Stage => "学段",
+            InCounty => "县内/县外",
+            Address => "家庭住址",
             StatTotal => "学龄人口数",
             StatInSchoolLocal => "在校人数（本县）",
             StatInSchoolOut => "在校人数（县外）",

@@ -89,6 +89,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         summary: summary.clone(),
         findings: &findings,
         links: &[],
+        history: None,
     };
     super::write_output(&out.join("findings.json"), &report::findings_json(&rep))?;
     super::write_output(&out.join("findings.csv"), &report::findings_csv(&findings))?;

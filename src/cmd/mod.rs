@@ -319,7 +319,9 @@ pub fn write_output_with(
     })
 }
 
-/// `<stem>.核对.xlsx`, or `<name>.核对.xlsx` when two inputs share a stem.
+/// `<stem>.核对.xlsx`, or `<name>.核对.xlsx` when two inputs share a stem;
+/// `.核对.xlsm` instead for a macro-enabled workbook (see
+/// [`annotate::copy_extension`]).
 pub fn annotated_names(inputs: &[PathBuf]) -> Vec<String> {
     let stem = |p: &PathBuf| {
         p.file_stem()
@@ -334,10 +336,11 @@ pub fn annotated_names(inputs: &[PathBuf]) -> Vec<String> {
         .iter()
         .map(|p| {
             let s = stem(p);
+            let ext = annotate::copy_extension(p);
             if count.get(&s).copied().unwrap_or(0) > 1 {
-                format!("{}.核对.xlsx", file_name(p))
+                format!("{}.核对.{ext}", file_name(p))
             } else {
-                format!("{s}.核对.xlsx")
+                format!("{s}.核对.{ext}")
             }
         })
         .collect()
@@ -406,12 +409,14 @@ pub fn run_tasks(tasks: Vec<Task<'_>>) -> Result<()> {
 
 /// The tasks that write the annotated copy of every input into `out`, the
 /// largest input first, and the paths they write (in input order).
+#[allow(clippy::too_many_arguments)]
 pub fn annotated_tasks<'a>(
     inputs: &'a [PathBuf],
     tables: &'a [Table],
     rows: &'a [usize],
     findings: &'a [Finding],
     summary: &'a report::Summary,
+    history: Option<&'a report::history::Comparison>,
     out: &Path,
     pb: &indicatif::ProgressBar,
 ) -> (Vec<Task<'a>>, Vec<PathBuf>) {
@@ -426,7 +431,7 @@ pub fn annotated_tasks<'a>(
         jobs.push((
             size,
             Task::new(format!("标注 {name}"), move || {
-                annotate_one(path, &target, tables, rows, findings, summary)?;
+                annotate_one(path, &target, tables, rows, findings, summary, history)?;
                 pb.inc(1);
                 Ok(())
             }),
@@ -445,13 +450,21 @@ fn annotate_one(
     rows: &[usize],
     findings: &[Finding],
     summary: &report::Summary,
+    history: Option<&report::history::Comparison>,
 ) -> Result<()> {
     let fname = file_name(path);
-    let own: Vec<Finding> = findings
-        .iter()
-        .filter(|f| f.file == fname)
-        .cloned()
-        .collect();
+    let mut own: Vec<Finding> = Vec::new();
+    let mut new = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.file == fname {
+            own.push(f.clone());
+            new.push(history.is_some_and(|h| h.is_new(i)));
+        }
+    }
+    let changes = history.and_then(|h| h.changes.as_ref());
+    if changes.is_none() {
+        new.clear();
+    }
     let format = tables
         .iter()
         .find(|t| t.path == *path)
@@ -477,6 +490,12 @@ fn annotate_one(
         findings: own.clone(),
         rebuilt_from: None,
         inputs_note,
+        pending: report::pending_line(summary),
+        new,
+        change: changes.map(|c| c.line()),
+        fixed: changes
+            .map(|c| report::history::fixed_in(c, &fname))
+            .unwrap_or_default(),
     };
     match format {
         Format::Xlsx | Format::Xlsm => annotate::annotate_xlsx(path, target, &own, &info)?,
@@ -486,7 +505,11 @@ fn annotate_one(
                 fname
             ));
             let grids = read::read_grids(path)?;
-            annotate::rebuild_xlsx(&grids, target, &own, &info)?;
+            if format == Format::Xls {
+                annotate::rebuild_xls(path, &grids, target, &own, &info)?;
+            } else {
+                annotate::rebuild_xlsx(&grids, target, &own, &info)?;
+            }
         }
     }
     Ok(())
@@ -506,7 +529,7 @@ pub fn write_annotated(
     ui: &Ui,
 ) -> Result<Vec<PathBuf>> {
     let pb = ui.progress(inputs.len() as u64, "标注");
-    let (tasks, written) = annotated_tasks(inputs, tables, rows, findings, summary, out, &pb);
+    let (tasks, written) = annotated_tasks(inputs, tables, rows, findings, summary, None, out, &pb);
     run_tasks(tasks)?;
     pb.finish_and_clear();
     Ok(written)

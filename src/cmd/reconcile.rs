@@ -12,11 +12,12 @@ use crate::link::{self, LinkParams};
 use crate::model::{
     Decision, Field, Finding, Link, Loc, Pair, Record, Role, Severity, Status, StatusValue, Table,
 };
+use crate::report::history::{self, Comparison};
 use crate::report::html::{self, VillageLine};
 use crate::report::{self, Report, Summary};
 use crate::templates::{self, Annex, AnnexData, TCell};
 use anyhow::{Result, bail};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -51,6 +52,9 @@ pub struct ReconcileArgs {
     /// 终端中显示完整身份证号（默认打码）
     #[arg(long)]
     pub no_mask: bool,
+    /// 与指定的某次核对结果（findings.json，如县里复核前的那一份）比较，而不是与上一次比较
+    #[arg(long, value_name = "文件")]
+    pub since: Option<PathBuf>,
 }
 
 /// Everything one reconcile run computed (also used by tests and benches).
@@ -120,12 +124,35 @@ fn loc(tables: &[Table], r: &Record) -> Loc {
     }
 }
 
+/// The role each file found in a folder got, and why (rules of
+/// [`crate::read::role_reason`]), one line per sheet read.
+fn print_roles(files: &[(PathBuf, Option<Role>)], tables: &[Table]) {
+    let decided: HashSet<&PathBuf> = files
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p)
+        .collect();
+    let mut s = String::new();
+    for t in tables.iter().filter(|t| decided.contains(&t.path)) {
+        let _ = writeln!(
+            s,
+            "「{}」工作表「{}」认作{}：{}",
+            t.file,
+            t.sheet,
+            t.role.label_zh(),
+            crate::read::role_reason(t)
+        );
+    }
+    print!("{s}");
+}
+
 /// Run the pipeline up to (not including) writing outputs.
 pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     timing::start();
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
     let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
+    print_roles(&files, &tables);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
         bail!(
@@ -197,7 +224,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     ));
     timing::mark("link_findings");
 
-    let derived = derive::derive(&config, &records, &roster, &survey, &pairs);
+    let derived = derive::derive_round(&config, &tables, &records, &roster, &survey, &pairs);
     if !ledger.is_empty() {
         let ledger_pairs = link::link(&records, &roster, &ledger, &params);
         findings.extend(derive::check_ledger(
@@ -220,10 +247,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
                 let r = &records[i];
                 (
                     r.village.as_deref().unwrap_or(r.village_raw.as_str()),
-                    match r.status {
-                        crate::model::StatusValue::Known(s) => Some(s),
-                        _ => None,
-                    },
+                    derive::ledger_landing(r),
                 )
             }),
         )
@@ -254,16 +278,16 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         })
         .collect();
     let mut summary = Summary::count(&findings);
-    let in_pair_roster: HashSet<usize> = pairs.iter().map(|p| p.roster).collect();
     let in_pair_survey: HashSet<usize> = pairs.iter().map(|p| p.survey).collect();
     summary.linked = pairs
         .iter()
         .filter(|p| p.decision == Decision::Linked)
         .count();
-    summary.roster_only = roster
-        .iter()
-        .filter(|i| !in_pair_roster.contains(i))
-        .count();
+    let pending = derive::Pending::of(&derived.ledger);
+    // Later roster copies of a child are neither linked nor "only in the
+    // roster": the count is the ledger's 未摸底.
+    summary.roster_only = pending.unsurveyed;
+    summary.pending = Some(pending);
     summary.survey_only = survey
         .iter()
         .filter(|i| !in_pair_survey.contains(i))
@@ -300,17 +324,79 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
             .join(super::OUT_DIR_NAME)
     });
     prepare_out_dir(&out, &round.inputs, true)?;
-    write_outputs(&round, &out, ui)?;
-    print_summary(&round, &out, ui);
+    let hist_dir = out.join(history::HISTORY_DIR);
+    let entry = history::entry_path(&hist_dir, &chrono::Local::now().naive_local());
+    let comparison = compare_with_earlier(&round, args.since.as_deref(), &entry)?;
+    write_outputs(&round, Some(&comparison), &out, ui)?;
+    print_summary(&round, Some(&comparison), &out, ui);
     timing::mark("terminal");
     Ok(exit_status(&round.summary))
+}
+
+/// This run against the earlier one: `since` when given, else the newest
+/// run in the history folder (none: a first run). The chart's points are the
+/// runs in the history, then this one (to be saved as `entry` there).
+pub fn compare_with_earlier(
+    round: &Round,
+    since: Option<&Path>,
+    entry: &Path,
+) -> Result<Comparison> {
+    let keys = history::finding_keys(&round.tables, &round.records, &round.findings);
+    let earlier = history::runs(entry.parent().unwrap_or(Path::new(".")));
+    let previous = match since {
+        Some(p) => Some(history::load(
+            p,
+            Some(file_name(p)),
+            "请给出本版本 taizhang 写出的 findings.json（核对结果文件夹中的 findings.json，或其中“历史”文件夹里的文件）。",
+        )?),
+        None => match earlier.last() {
+            Some(p) => Some(history::load(
+                p,
+                None,
+                "这份历史记录不是本版本写出的；请把输出文件夹中的“历史”文件夹移走或删除，再重新核对（那次核对会当作第一次）。",
+            )?),
+            None => None,
+        },
+    };
+    let (since_last, changes) = match &previous {
+        Some(prev) => {
+            let (s, c) = history::compare(prev, &round.findings, &keys);
+            (s, Some(c))
+        }
+        None => (Vec::new(), None),
+    };
+    let mut trend: Vec<history::RunPoint> = earlier
+        .iter()
+        .skip(earlier.len().saturating_sub(history::KEEP - 1))
+        .filter_map(|p| history::point_of(p))
+        .collect();
+    let run_at = history::time_of(entry);
+    trend.push(history::RunPoint {
+        run_at: run_at.clone(),
+        errors: round.summary.errors,
+        warnings: round.summary.warnings,
+        unsurveyed: round.summary.roster_only,
+    });
+    Ok(Comparison {
+        run_at,
+        keys,
+        since_last,
+        changes,
+        trend,
+        entry: Some(entry.to_path_buf()),
+    })
 }
 
 /// Everything SPEC §5 lists, into `out`.
 /// The HTML report's file name in the output folder.
 pub const HTML_REPORT: &str = "报告.html";
 
-pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
+pub fn write_outputs(
+    round: &Round,
+    history: Option<&Comparison>,
+    out: &Path,
+    ui: &Ui,
+) -> Result<()> {
     let pb = ui.progress(round.inputs.len() as u64 + 6, "写出");
     let report = Report {
         tool: "taizhang",
@@ -322,6 +408,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         summary: round.summary.clone(),
         findings: &round.findings,
         links: &round.links,
+        history,
     };
     let report = &report;
     let (mut tasks, _) = super::annotated_tasks(
@@ -330,6 +417,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         &round.row_counts,
         &round.findings,
         &round.summary,
+        history,
         out,
         &pb,
     );
@@ -378,12 +466,23 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
     tasks.push(Task::new("findings.csv", move || {
         super::write_output(
             &out.join("findings.csv"),
-            &report::findings_csv(&round.findings),
+            &report::findings_csv_with(&round.findings, history),
         )?;
         done(&pb3);
         Ok(())
     }));
     super::run_tasks(tasks)?;
+    // The run joins the history once its outputs are written; without the
+    // links (a line per child), which no comparison reads.
+    if let Some(entry) = history.and_then(|h| h.entry.as_deref()) {
+        let kept = Report {
+            links: &[],
+            ..report.clone()
+        };
+        history::save(entry, |w| report::write_findings_json(&kept, w)).map_err(|e| {
+            anyhow::anyhow!("无法把本次核对结果存入历史记录「{}」：{e}", entry.display())
+        })?;
+    }
     pb.finish_and_clear();
     timing::mark("outputs");
     Ok(())
@@ -410,6 +509,13 @@ fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
         date: String::new(),
         villages: derive::village_order(cfg, &round.records, &round.roster),
         rows,
+        draft: report::draft_line(&round.summary),
+        total_remark: round
+            .derived
+            .stats
+            .last()
+            .map(|t| t.remark())
+            .unwrap_or_default(),
     }
 }
 
@@ -495,11 +601,7 @@ fn stats_rows(round: &Round) -> Vec<Vec<TCell>> {
                 text(&s.village),
             ];
             row.extend(Field::STAT_COUNTS.iter().map(|f| TCell::Int(s.get(*f))));
-            row.push(if s.unsurveyed > 0 {
-                TCell::Text(format!("另有{}人未摸底", s.unsurveyed))
-            } else {
-                TCell::Empty
-            });
+            row.push(text(&s.remark()));
             row
         })
         .collect()
@@ -549,9 +651,23 @@ pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     for &i in &round.roster {
         entry(&mut m, vname(&round.records[i])).roster += 1;
     }
+    // A survey without a village (a school's registry list) counts its
+    // linked children under their roster village.
+    let roster_of: HashMap<usize, usize> = round
+        .pairs
+        .iter()
+        .filter(|p| p.decision == Decision::Linked)
+        .map(|p| (p.survey, p.roster))
+        .collect();
     for &i in &round.survey {
         let r = &round.records[i];
-        let v = entry(&mut m, vname(r));
+        let name = match roster_of.get(&i) {
+            Some(&ro) if r.village.is_none() && r.village_raw.trim().is_empty() => {
+                vname(&round.records[ro])
+            }
+            _ => vname(r),
+        };
+        let v = entry(&mut m, name);
         v.surveyed += 1;
         if matches!(r.status, StatusValue::Known(s) if s.is_dropout()) {
             v.dropouts += 1;
@@ -581,23 +697,33 @@ pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     keys.into_iter().filter_map(|k| m.remove(&k)).collect()
 }
 
-/// Survey children per status (and 未摸底 for roster children never surveyed).
+/// Roster children per status, then 状态待核实, 待人工确认 and 未摸底.
 pub fn status_counts(round: &Round) -> Vec<(String, usize)> {
-    let mut m: BTreeMap<Option<Status>, usize> = BTreeMap::new();
+    use derive::Landing;
+    let mut m: BTreeMap<Landing, usize> = BTreeMap::new();
     for l in &round.derived.ledger {
-        *m.entry(l.status).or_insert(0) += 1;
+        *m.entry(l.landing).or_insert(0) += 1;
     }
     let mut out: Vec<(String, usize)> = Status::ALL
         .iter()
-        .filter_map(|s| m.get(&Some(*s)).map(|n| (s.label_zh().to_string(), *n)))
+        .filter_map(|s| {
+            m.get(&Landing::Known(*s))
+                .map(|n| (s.label_zh().to_string(), *n))
+        })
         .collect();
-    if let Some(n) = m.get(&None) {
-        out.push((derive::NOT_SURVEYED_TEXT.to_string(), *n));
+    for (l, label) in [
+        (Landing::StatusUnknown, derive::STATUS_PENDING_TEXT),
+        (Landing::Unconfirmed, derive::UNCONFIRMED_TEXT),
+        (Landing::NotSurveyed, derive::NOT_SURVEYED_TEXT),
+    ] {
+        if let Some(n) = m.get(&l) {
+            out.push((label.to_string(), *n));
+        }
     }
     out
 }
 
-pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
+pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui: &Ui) {
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
@@ -638,13 +764,15 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
     let sm = &round.summary;
     let _ = writeln!(
         s,
-        "\n名单 {} 人，摸底 {} 人；已匹配 {} 人，名单中未摸底 {} 人，名单外 {} 人。",
+        "\n名单 {} 人，摸底 {} 人；已匹配 {} 人，名单外 {} 人。",
         round.roster.len(),
         round.survey.len(),
         sm.linked,
-        sm.roster_only,
         sm.survey_only
     );
+    if let Some(line) = report::pending_line(sm) {
+        let _ = writeln!(s, "{line}");
+    }
     let dropouts = round
         .derived
         .ledger
@@ -653,6 +781,22 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
         .count();
     if dropouts > 0 {
         let _ = writeln!(s, "失学辍学 {dropouts} 人，已列入筛查预警清单。");
+    }
+    if let Some(h) = history
+        && let Some(c) = &h.changes
+    {
+        let _ = writeln!(s, "\n{}", c.line());
+        let new_errors: Vec<Finding> = round
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| f.severity == Severity::Error && h.is_new(*i))
+            .map(|(_, f)| f.clone())
+            .collect();
+        if !new_errors.is_empty() {
+            let _ = write!(s, "新出现的错误：");
+            s.push_str(&report::findings_text(&new_errors, style));
+        }
     }
     let _ = writeln!(s, "{}", report::verdict(sm));
     let _ = writeln!(s, "结果已写入：{}", out.display());

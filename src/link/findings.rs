@@ -195,7 +195,10 @@ pub fn link_findings(
         v.dedup();
         v
     };
-    let roster = sorted_set(roster);
+    let mut roster = sorted_set(roster);
+    // A later roster copy of the same child is DUPLICATE_ID only.
+    let copies = super::roster_copies(records, &roster);
+    roster.retain(|i| !copies.contains(i));
     let survey = sorted_set(survey);
     let several_rosters = roster
         .first()
@@ -397,9 +400,18 @@ pub fn link_findings(
     }
 
     // ---- roster side ----
+    // A village is covered when a survey row names it, or when any of its
+    // roster children is linked or possibly linked (a survey without a
+    // village column, such as a school's registry list, still covers it).
     let covered: FxMap<&str, ()> = survey
         .iter()
         .filter_map(|&s| records[s].village.as_deref())
+        .chain(
+            roster
+                .iter()
+                .filter(|&&r| paired_r[r])
+                .filter_map(|&r| records[r].village.as_deref()),
+        )
         .map(|v| (v, ()))
         .collect();
     // village → (first roster record by (table,row), count)

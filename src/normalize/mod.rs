@@ -40,13 +40,15 @@ pub fn normalize_table_with(
     words: &StatusWords,
 ) -> Vec<Record> {
     let rows = &table.rows;
+    let sheet_village = sheet_village(table, villages);
+    let sheet_village = sheet_village.as_deref();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(2);
     if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
         return rows
             .iter()
-            .map(|row| normalize_row(table, row, villages, words))
+            .map(|row| normalize_row(table, row, villages, sheet_village, words))
             .collect();
     }
     // Rows are independent: normalise contiguous halves on two threads and
@@ -58,7 +60,7 @@ pub fn normalize_table_with(
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|row| normalize_row(table, row, villages, words))
+                        .map(|row| normalize_row(table, row, villages, sheet_village, words))
                         .collect::<Vec<_>>()
                 })
             })
@@ -72,6 +74,18 @@ pub fn normalize_table_with(
         }
         out
     })
+}
+
+/// The village of a table without a village column, for a workbook with
+/// one sheet per village: the known village its sheet name names, else its
+/// title (the rows above the header).
+fn sheet_village(table: &Table, villages: &VillageIndex) -> Option<String> {
+    if table.columns.contains_key(&Field::Village) {
+        return None;
+    }
+    villages
+        .find_in(&table.sheet)
+        .or_else(|| villages.find_in(&table.preamble))
 }
 
 /// Below this many rows a table is normalised on one thread.
@@ -89,6 +103,7 @@ fn normalize_row(
     table: &Table,
     row: &RawRow,
     villages: &VillageIndex,
+    sheet_village: Option<&str>,
     words: &StatusWords,
 ) -> Record {
     // As `clean_text(&row.text(f))`, without the intermediate copies.
@@ -102,7 +117,18 @@ fn normalize_row(
     let cell = |f: Field| row.cell(f).unwrap_or(&empty);
 
     let name_raw = raw(Field::Name);
-    let village_raw = raw(Field::Village);
+    let mut village_raw = raw(Field::Village);
+    if !table.columns.contains_key(&Field::Village) {
+        // No village column: a known village named in the address, else the
+        // sheet's own village (one sheet per village).
+        let address = raw(Field::Address);
+        if let Some(v) = villages
+            .find_in(&address)
+            .or_else(|| sheet_village.map(str::to_string))
+        {
+            village_raw = v;
+        }
+    }
     let status_raw = raw(Field::Status);
     let grade_raw = raw(Field::Grade);
     let reason = t(Field::Reason);

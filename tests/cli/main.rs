@@ -2,7 +2,11 @@
 //! rounds (see `support` for the harness).
 
 mod check;
+mod copies;
+mod field_read;
 mod field_words;
+mod landing;
 mod reconcile;
+mod reruns;
 mod support;
 mod template;
