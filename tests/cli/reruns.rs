@@ -363,6 +363,16 @@ fn second_run_reports_fixed_new_and_unchanged_by_child_not_by_row() {
         unchanged
     )));
     assert!(html.contains(&line));
+    // The findings table marks the new rows and filters on them.
+    assert_eq!(
+        html.matches("data-since-last=\"new\"").count(),
+        on_new.len()
+    );
+    assert_eq!(
+        html.matches("data-since-last=\"unchanged\"").count(),
+        unchanged
+    );
+    assert!(html.contains("<select id=\"f-since\" data-key=\"since\">"));
     let chart = &html[html.find("id=\"trend-chart\"").expect("trend chart")..];
     assert!(
         chart.starts_with("id=\"trend-chart\" data-runs=\"2\""),
