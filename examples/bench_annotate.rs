@@ -237,6 +237,7 @@ fn child(args: &[String]) {
                 findings: fs.clone(),
                 rebuilt_from: None,
                 inputs_note: vec![],
+                pending: None,
                 ..Default::default()
             };
             let t = Instant::now();

@@ -1,7 +1,8 @@
 //! Stage 6: annotated copies of the input workbooks.
 //!
 //! In: one input workbook and the findings on it, plus the round's summary.
-//! Out: `<stem>.核对.xlsx`, a copy in which every finding's cell is filled by
+//! Out: `<stem>.核对.xlsx` (`.核对.xlsm` for a macro-enabled workbook, whose
+//! copy keeps its VBA part and content type), a copy in which every finding's cell is filled by
 //! severity and carries a legacy note (Excel "Note", WPS 批注) in plain
 //! Chinese, with a first sheet 核对说明 listing every finding.
 //!
@@ -15,8 +16,10 @@
 //! order) and written to a temporary name, then renamed.
 //!
 //! xls, ods and csv inputs are rebuilt from their values ([`rebuild_xlsx`])
-//! into a plain xlsx, which is then annotated by the same patcher.
+//! into a plain xlsx, which is then annotated by the same patcher; an xls
+//! keeps its formatting ([`rebuild_xls`], read by a small BIFF reader).
 
+mod biff;
 mod fast;
 mod patch;
 mod rebuild;
@@ -28,7 +31,7 @@ mod xml;
 use crate::model::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
-pub use rebuild::rebuild_xlsx;
+pub use rebuild::{rebuild_xls, rebuild_xlsx};
 
 /// What the 核对说明 sheet says about the round.
 #[derive(Clone, Debug, Default)]
@@ -43,6 +46,9 @@ pub struct SummaryInfo {
     pub rebuilt_from: Option<String>,
     /// Lines about the inputs read (file, sheet, role, rows).
     pub inputs_note: Vec<String>,
+    /// How many roster children have no known status yet (reconcile only),
+    /// shown under the totals.
+    pub pending: Option<String>,
     /// Parallel to `findings`: new since the last run (marked 新). Empty when
     /// the run was not compared with an earlier one.
     pub new: Vec<bool>,
@@ -188,6 +194,68 @@ fn canonical_output(output: &Path) -> Option<PathBuf> {
             .ok()?
             .join(output.file_name()?),
     )
+}
+
+/// The workbook part's content types that name a macro-enabled package:
+/// its copy keeps the VBA part, so Excel opens it only as `.xlsm`.
+const MACRO_MAIN_TYPES: [&str; 2] = [
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+];
+
+/// The extension (without dot) of the annotated copy of `input`: `xlsm`
+/// when the input is a package whose workbook part is macro-enabled (an
+/// `.xlsm`, or an `.xltm` template: its copy becomes a macro-enabled
+/// workbook), else `xlsx` (plain packages, templates, and every rebuilt
+/// copy). Excel refuses a file whose extension and content type disagree.
+pub fn copy_extension(input: &Path) -> &'static str {
+    let Ok(file) = std::fs::File::open(input) else {
+        return "xlsx";
+    };
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        return "xlsx";
+    };
+    let Ok(entry) = zip.by_name("[Content_Types].xml") else {
+        return "xlsx";
+    };
+    let mut xml = String::new();
+    use std::io::Read;
+    // A content types part is a few kilobytes; a larger one is not read.
+    if entry.take(4 << 20).read_to_string(&mut xml).is_err() {
+        return "xlsx";
+    }
+    if MACRO_MAIN_TYPES.iter().any(|t| xml.contains(t)) {
+        "xlsm"
+    } else {
+        "xlsx"
+    }
+}
+
+/// A template's workbook content type turned into the matching workbook's
+/// (`.xltx` → plain, `.xltm` → macro-enabled): the copy is a workbook to
+/// open and review, named `.xlsx`/`.xlsm`, which Excel opens only when the
+/// content type says workbook.
+pub(crate) fn untemplate_content_types(xml: Vec<u8>) -> Vec<u8> {
+    const SWAPS: [(&str, &str); 2] = [
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        ),
+        (
+            "application/vnd.ms-excel.template.macroEnabled.main+xml",
+            "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        ),
+    ];
+    let Ok(mut text) = String::from_utf8(xml.clone()) else {
+        return xml;
+    };
+    if !SWAPS.iter().any(|(from, _)| text.contains(from)) {
+        return xml;
+    }
+    for (from, to) in SWAPS {
+        text = text.replace(from, to);
+    }
+    text.into_bytes()
 }
 
 /// Fill colour (ARGB) of a severity.

@@ -579,6 +579,7 @@ pub fn patch_package<R: Read + Seek>(
     replaced.insert(
         "[Content_Types].xml".into(),
         rewrite_content_types(&ct_xml, &overrides, need_vml_default)
+            .map(super::untemplate_content_types)
             .map_err(|e| corrupt(input, format!("[Content_Types].xml：{e}")))?,
     );
 

@@ -117,7 +117,14 @@ pub fn sheet_xml(
     sh.text(row, 2, "蓝色：提示，需要上报或留意的情况（如失学辍学）", 0);
     row += 1;
     if let Some(r) = &info.rebuilt_from {
-        sh.text(row, 1, r.clone(), styles.bold);
+        // One line per row: what the copy is, then each part not carried over.
+        for line in r.lines().filter(|l| !l.trim().is_empty()) {
+            sh.text(row, 1, line.to_string(), styles.bold);
+            row += 1;
+        }
+    }
+    if let Some(p) = &info.pending {
+        sh.text(row, 1, p.clone(), styles.bold);
         row += 1;
     }
     let header = row;

@@ -17,7 +17,7 @@ use crate::report::html::{self, VillageLine};
 use crate::report::{self, Report, Summary};
 use crate::templates::{self, Annex, AnnexData, TCell};
 use anyhow::{Result, bail};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -66,6 +66,8 @@ pub struct Round {
     pub tables: Vec<Table>,
     /// Data rows read per table (by table index).
     pub row_counts: Vec<usize>,
+    /// Roster rows per table skipped as outside the age window.
+    pub out_of_window: Vec<usize>,
     pub records: Vec<Record>,
     pub findings: Vec<Finding>,
     pub pairs: Vec<Pair>,
@@ -122,12 +124,35 @@ fn loc(tables: &[Table], r: &Record) -> Loc {
     }
 }
 
+/// The role each file found in a folder got, and why (rules of
+/// [`crate::read::role_reason`]), one line per sheet read.
+fn print_roles(files: &[(PathBuf, Option<Role>)], tables: &[Table]) {
+    let decided: HashSet<&PathBuf> = files
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p)
+        .collect();
+    let mut s = String::new();
+    for t in tables.iter().filter(|t| decided.contains(&t.path)) {
+        let _ = writeln!(
+            s,
+            "「{}」工作表「{}」认作{}：{}",
+            t.file,
+            t.sheet,
+            t.role.label_zh(),
+            crate::read::role_reason(t)
+        );
+    }
+    print!("{s}");
+}
+
 /// Run the pipeline up to (not including) writing outputs.
 pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     timing::start();
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
     let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
+    print_roles(&files, &tables);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
         bail!(
@@ -139,7 +164,8 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     }
     timing::mark("read");
     let villages = village_index(&config, &tables);
-    let (records, per_table) = normalize_all(&tables, &villages);
+    let words = super::status_words(&config, &tables);
+    let (records, per_table) = normalize_all(&tables, &villages, &words);
     timing::mark("normalize");
     let of_role = |role: Role| -> Vec<usize> {
         tables
@@ -148,7 +174,14 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
             .flat_map(|t| per_table[t.index].iter().copied())
             .collect()
     };
-    let roster = of_role(Role::Roster);
+    // Roster rows outside the age window (the other members of a
+    // whole-household export) are counted once here and take no part in
+    // checking, linking or deriving.
+    let out_of_window = super::out_of_window_counts(&config, &tables, &records);
+    let roster: Vec<usize> = of_role(Role::Roster)
+        .into_iter()
+        .filter(|&i| !check::outside_round(&records[i], &config))
+        .collect();
     let survey = of_role(Role::Survey);
     let ledger = of_role(Role::Ledger);
 
@@ -171,7 +204,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
             school.as_deref(),
         ));
     }
-    findings.extend(check::check_duplicates(&tables, &records));
+    findings.extend(check::check_duplicates_in_round(&tables, &records, &config));
     // Later stages work on the records; only the statistics tables are read
     // again (check_stats). Freeing the raw cells here, before linking, keeps
     // the peak at about the records' size instead of records + raw rows.
@@ -191,7 +224,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     ));
     timing::mark("link_findings");
 
-    let derived = derive::derive(&config, &records, &roster, &survey, &pairs);
+    let derived = derive::derive_round(&config, &tables, &records, &roster, &survey, &pairs);
     if !ledger.is_empty() {
         let ledger_pairs = link::link(&records, &roster, &ledger, &params);
         findings.extend(derive::check_ledger(
@@ -214,10 +247,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
                 let r = &records[i];
                 (
                     r.village.as_deref().unwrap_or(r.village_raw.as_str()),
-                    match r.status {
-                        crate::model::StatusValue::Known(s) => Some(s),
-                        _ => None,
-                    },
+                    derive::ledger_landing(r),
                 )
             }),
         )
@@ -248,16 +278,16 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         })
         .collect();
     let mut summary = Summary::count(&findings);
-    let in_pair_roster: HashSet<usize> = pairs.iter().map(|p| p.roster).collect();
     let in_pair_survey: HashSet<usize> = pairs.iter().map(|p| p.survey).collect();
     summary.linked = pairs
         .iter()
         .filter(|p| p.decision == Decision::Linked)
         .count();
-    summary.roster_only = roster
-        .iter()
-        .filter(|i| !in_pair_roster.contains(i))
-        .count();
+    let pending = derive::Pending::of(&derived.ledger);
+    // Later roster copies of a child are neither linked nor "only in the
+    // roster": the count is the ledger's 未摸底.
+    summary.roster_only = pending.unsurveyed;
+    summary.pending = Some(pending);
     summary.survey_only = survey
         .iter()
         .filter(|i| !in_pair_survey.contains(i))
@@ -268,6 +298,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         inputs,
         tables,
         row_counts,
+        out_of_window,
         records,
         findings,
         pairs,
@@ -373,7 +404,7 @@ pub fn write_outputs(
         school_year: round.config.school_year,
         born_from: round.config.born_from.to_string(),
         born_to: round.config.born_to.to_string(),
-        inputs: super::input_infos(&round.tables, &round.row_counts),
+        inputs: super::input_infos(&round.tables, &round.row_counts, &round.out_of_window),
         summary: round.summary.clone(),
         findings: &round.findings,
         links: &round.links,
@@ -478,6 +509,13 @@ fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
         date: String::new(),
         villages: derive::village_order(cfg, &round.records, &round.roster),
         rows,
+        draft: report::draft_line(&round.summary),
+        total_remark: round
+            .derived
+            .stats
+            .last()
+            .map(|t| t.remark())
+            .unwrap_or_default(),
     }
 }
 
@@ -563,11 +601,7 @@ fn stats_rows(round: &Round) -> Vec<Vec<TCell>> {
                 text(&s.village),
             ];
             row.extend(Field::STAT_COUNTS.iter().map(|f| TCell::Int(s.get(*f))));
-            row.push(if s.unsurveyed > 0 {
-                TCell::Text(format!("另有{}人未摸底", s.unsurveyed))
-            } else {
-                TCell::Empty
-            });
+            row.push(text(&s.remark()));
             row
         })
         .collect()
@@ -617,9 +651,23 @@ pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     for &i in &round.roster {
         entry(&mut m, vname(&round.records[i])).roster += 1;
     }
+    // A survey without a village (a school's registry list) counts its
+    // linked children under their roster village.
+    let roster_of: HashMap<usize, usize> = round
+        .pairs
+        .iter()
+        .filter(|p| p.decision == Decision::Linked)
+        .map(|p| (p.survey, p.roster))
+        .collect();
     for &i in &round.survey {
         let r = &round.records[i];
-        let v = entry(&mut m, vname(r));
+        let name = match roster_of.get(&i) {
+            Some(&ro) if r.village.is_none() && r.village_raw.trim().is_empty() => {
+                vname(&round.records[ro])
+            }
+            _ => vname(r),
+        };
+        let v = entry(&mut m, name);
         v.surveyed += 1;
         if matches!(r.status, StatusValue::Known(s) if s.is_dropout()) {
             v.dropouts += 1;
@@ -649,18 +697,28 @@ pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     keys.into_iter().filter_map(|k| m.remove(&k)).collect()
 }
 
-/// Survey children per status (and 未摸底 for roster children never surveyed).
+/// Roster children per status, then 状态待核实, 待人工确认 and 未摸底.
 pub fn status_counts(round: &Round) -> Vec<(String, usize)> {
-    let mut m: BTreeMap<Option<Status>, usize> = BTreeMap::new();
+    use derive::Landing;
+    let mut m: BTreeMap<Landing, usize> = BTreeMap::new();
     for l in &round.derived.ledger {
-        *m.entry(l.status).or_insert(0) += 1;
+        *m.entry(l.landing).or_insert(0) += 1;
     }
     let mut out: Vec<(String, usize)> = Status::ALL
         .iter()
-        .filter_map(|s| m.get(&Some(*s)).map(|n| (s.label_zh().to_string(), *n)))
+        .filter_map(|s| {
+            m.get(&Landing::Known(*s))
+                .map(|n| (s.label_zh().to_string(), *n))
+        })
         .collect();
-    if let Some(n) = m.get(&None) {
-        out.push((derive::NOT_SURVEYED_TEXT.to_string(), *n));
+    for (l, label) in [
+        (Landing::StatusUnknown, derive::STATUS_PENDING_TEXT),
+        (Landing::Unconfirmed, derive::UNCONFIRMED_TEXT),
+        (Landing::NotSurveyed, derive::NOT_SURVEYED_TEXT),
+    ] {
+        if let Some(n) = m.get(&l) {
+            out.push((label.to_string(), *n));
+        }
     }
     out
 }
@@ -669,10 +727,9 @@ pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
-    s.push_str(&report::inputs_table(&super::input_infos(
-        &round.tables,
-        &round.row_counts,
-    )));
+    let infos = super::input_infos(&round.tables, &round.row_counts, &round.out_of_window);
+    s.push_str(&report::inputs_table(&infos));
+    s.push_str(&super::out_of_window_lines(&infos));
     s.push_str(&report::findings_text(&round.findings, style));
     let _ = writeln!(s, "\n各村情况：");
     s.push_str(&report::table(
@@ -707,13 +764,15 @@ pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui
     let sm = &round.summary;
     let _ = writeln!(
         s,
-        "\n名单 {} 人，摸底 {} 人；已匹配 {} 人，名单中未摸底 {} 人，名单外 {} 人。",
+        "\n名单 {} 人，摸底 {} 人；已匹配 {} 人，名单外 {} 人。",
         round.roster.len(),
         round.survey.len(),
         sm.linked,
-        sm.roster_only,
         sm.survey_only
     );
+    if let Some(line) = report::pending_line(sm) {
+        let _ = writeln!(s, "{line}");
+    }
     let dropouts = round
         .derived
         .ledger

@@ -142,6 +142,21 @@ impl VillageIndex {
         best.map(|(_, i)| self.names[i].clone())
     }
 
+    /// The known village a free text names (an address, a sheet name, a
+    /// title): the longest village whose key (name without 村/社区) appears
+    /// in it, keys of one character excluded.
+    pub fn find_in(&self, text: &str) -> Option<String> {
+        let t = compact(text);
+        if t.is_empty() {
+            return None;
+        }
+        self.by_key
+            .iter()
+            .filter(|(k, _)| k.chars().count() >= 2 && t.contains(k.as_str()))
+            .max_by_key(|(k, i)| (k.chars().count(), std::cmp::Reverse(**i)))
+            .map(|(_, &i)| self.names[i].clone())
+    }
+
     pub fn is_configured(&self) -> bool {
         self.configured
     }

@@ -172,7 +172,7 @@ fn verdict(o: &mut String, report: &Report) {
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"linked\">{l}</span><span class=\"lab\">名单与摸底比对成功（人）</span></div>\
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"roster-only\">{ro}</span><span class=\"lab\">只在县局名单（人）</span></div>\
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"survey-only\">{so}</span><span class=\"lab\">只在摸底表（人）</span></div>\
-         </div></section>",
+         {pending}</div></section>",
         ready = s.ready,
         e = s.errors,
         w = s.warnings,
@@ -181,7 +181,29 @@ fn verdict(o: &mut String, report: &Report) {
         ro = s.roster_only,
         so = s.survey_only,
         line = esc(&super::verdict(s)),
+        pending = pending_counts(s),
     );
+}
+
+/// The counts of roster children without a known status (reconcile only),
+/// with the same line the terminal prints as their tooltip.
+fn pending_counts(s: &super::Summary) -> String {
+    let (Some(p), Some(line)) = (s.pending, super::pending_line(s)) else {
+        return String::new();
+    };
+    let mut o = String::new();
+    for (key, n, label) in [
+        ("unsurveyed", p.unsurveyed, "名单中未摸底（人）"),
+        ("unconfirmed", p.unconfirmed, "待人工确认（人）"),
+        ("status-unknown", p.status_unknown, "状态待核实（人）"),
+    ] {
+        let _ = write!(
+            o,
+            "<div class=\"count plain\" title=\"{t}\"><span class=\"num\" data-count-of=\"{key}\">{n}</span><span class=\"lab\">{label}</span></div>",
+            t = esc(&line)
+        );
+    }
+    o
 }
 
 /// What changed since the last run, and the errors, warnings and unsurveyed
@@ -660,11 +682,17 @@ fn inputs(o: &mut String, report: &Report) {
             esc(&i.sheet),
             esc(i.role.label_zh()),
             i.header_row,
-            if i.skipped > 0 {
-                format!("跳过外乡镇 {} 行", i.skipped)
-            } else {
-                String::new()
-            },
+            [
+                (i.skipped > 0).then(|| format!("跳过外乡镇 {} 行", i.skipped)),
+                (i.skipped_out_of_window > 0).then(|| format!(
+                    "跳过 {} 行：出生日期不在本轮适龄范围内（家庭其他成员）",
+                    i.skipped_out_of_window
+                )),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("，"),
             rows = i.rows,
         );
     }

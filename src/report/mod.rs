@@ -25,6 +25,9 @@ pub struct InputInfo {
     pub rows: usize,
     #[serde(skip_serializing_if = "is_zero")]
     pub skipped: usize,
+    /// Roster rows born outside the age window: not children of the round.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_out_of_window: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -40,6 +43,10 @@ pub struct Summary {
     pub roster_only: usize,
     pub survey_only: usize,
     pub ready: bool,
+    /// Roster children without a known status (reconcile only): 未摸底,
+    /// 待人工确认 and 状态待核实, as the derived annexes count them.
+    #[serde(flatten)]
+    pub pending: Option<crate::derive::Pending>,
 }
 
 impl Summary {
@@ -431,11 +438,15 @@ pub fn inputs_table(inputs: &[InputInfo]) -> String {
                 i.role.label_zh().to_string(),
                 i.header_row.to_string(),
                 i.rows.to_string(),
-                if i.skipped > 0 {
-                    format!("跳过外乡镇{}行", i.skipped)
-                } else {
-                    String::new()
-                },
+                [
+                    (i.skipped > 0).then(|| format!("跳过外乡镇{}行", i.skipped)),
+                    (i.skipped_out_of_window > 0)
+                        .then(|| format!("跳过适龄范围外{}行", i.skipped_out_of_window)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("，"),
             ]
         })
         .collect();
@@ -446,6 +457,24 @@ pub fn inputs_table(inputs: &[InputInfo]) -> String {
 }
 
 /// The verdict line.
+/// The line that says how many roster children have no known status yet:
+/// "名单中未摸底 N 人，待人工确认（疑似匹配）N 人，状态待核实 N 人。" (None
+/// without a roster). Terminal, 报告.html and 核对说明 print it as it is.
+pub fn pending_line(summary: &Summary) -> Option<String> {
+    summary.pending.map(|p| {
+        format!(
+            "名单中未摸底 {} 人，待人工确认（疑似匹配）{} 人，状态待核实 {} 人。",
+            p.unsurveyed, p.unconfirmed, p.status_unknown
+        )
+    })
+}
+
+/// The line under a generated annex's title while errors remain:
+/// "草稿：尚有 N 个错误未改正" (None when the round is ready).
+pub fn draft_line(summary: &Summary) -> Option<String> {
+    (summary.errors > 0).then(|| format!("草稿：尚有 {} 个错误未改正", summary.errors))
+}
+
 pub fn verdict(summary: &Summary) -> String {
     if summary.ready {
         format!(

@@ -2,6 +2,10 @@
 //! rounds (see `support` for the harness).
 
 mod check;
+mod copies;
+mod field_read;
+mod field_words;
+mod landing;
 mod reconcile;
 mod reruns;
 mod support;

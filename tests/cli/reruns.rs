@@ -660,6 +660,8 @@ fn stats_workbook(c: &Clerk, rows: &[(String, Vec<i64>)]) -> Vec<u8> {
                 row
             })
             .collect(),
+        draft: None,
+        total_remark: String::new(),
     };
     build_annex(Annex::Stats, &data).unwrap()
 }

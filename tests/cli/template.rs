@@ -256,6 +256,8 @@ fn filled_survey(n: usize) -> (Vec<u8>, Vec<Vec<TCell>>) {
         date: "2022年10月17日".into(),
         villages: villages.iter().map(|v| v.to_string()).collect(),
         rows: rows.clone(),
+
+        ..Default::default()
     };
     (build_annex(Annex::Survey, &data).unwrap(), rows)
 }
@@ -333,6 +335,8 @@ fn a_filled_template_reads_back_and_checks_clean() {
         date: String::new(),
         villages: vec![],
         rows,
+
+        ..Default::default()
     };
     w.write(
         "附件1_改错.xlsx",
