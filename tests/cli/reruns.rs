@@ -621,7 +621,13 @@ fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>)> {
     let mut wb: Xlsx<_> = open_workbook(path).unwrap();
     let name = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&name).unwrap();
-    let first = Annex::Stats.first_data_row() as usize - 1;
+    // The first data row: 序号 1 (a draft line under the title moves it).
+    let first = (0..range.height() as u32)
+        .find(|&r| {
+            matches!(range.get_value((r, 0)), Some(Data::Float(f)) if *f == 1.0)
+                || matches!(range.get_value((r, 0)), Some(Data::Int(1)))
+        })
+        .expect("a first data row") as usize;
     let ncounts = Field::STAT_COUNTS.len();
     let mut out = Vec::new();
     for r in first.. {
