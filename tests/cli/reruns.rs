@@ -363,6 +363,16 @@ fn second_run_reports_fixed_new_and_unchanged_by_child_not_by_row() {
         unchanged
     )));
     assert!(html.contains(&line));
+    // The findings table marks the new rows and filters on them.
+    assert_eq!(
+        html.matches("data-since-last=\"new\"").count(),
+        on_new.len()
+    );
+    assert_eq!(
+        html.matches("data-since-last=\"unchanged\"").count(),
+        unchanged
+    );
+    assert!(html.contains("<select id=\"f-since\" data-key=\"since\">"));
     let chart = &html[html.find("id=\"trend-chart\"").expect("trend chart")..];
     assert!(
         chart.starts_with("id=\"trend-chart\" data-runs=\"2\""),
@@ -606,15 +616,18 @@ fn history_keeps_the_newest_twenty_runs() {
     assert!(html.contains("id=\"trend-chart\" data-runs=\"20\""));
 }
 
-/// The village rows of a 附件3 workbook: (村, counts in column order, 备注).
-/// A generated 附件3 may carry a draft line under its title.
-fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>, String)> {
+/// The village rows of a 附件3 workbook: (村, counts in column order).
+fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>)> {
     let mut wb: Xlsx<_> = open_workbook(path).unwrap();
     let name = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&name).unwrap();
-    let draft = (0..4)
-        .any(|r| matches!(range.get_value((r, 0)), Some(Data::String(s)) if s.starts_with("草稿")));
-    let first = Annex::Stats.first_data_row() as usize - 1 + draft as usize;
+    // The first data row: 序号 1 (a draft line under the title moves it).
+    let first = (0..range.height() as u32)
+        .find(|&r| {
+            matches!(range.get_value((r, 0)), Some(Data::Float(f)) if *f == 1.0)
+                || matches!(range.get_value((r, 0)), Some(Data::Int(1)))
+        })
+        .expect("a first data row") as usize;
     let ncounts = Field::STAT_COUNTS.len();
     let mut out = Vec::new();
     for r in first.. {
@@ -629,31 +642,27 @@ fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>, String)> {
                 _ => 0,
             })
             .collect();
-        let remark = match range.get_value((r as u32, 2 + ncounts as u32)) {
-            Some(Data::String(s)) => s.clone(),
-            _ => String::new(),
-        };
-        out.push((village, counts, remark));
+        out.push((village, counts));
     }
     out
 }
 
 /// A hand-filled 附件3 with `rows` in the given order.
-fn stats_workbook(c: &Clerk, rows: &[(String, Vec<i64>, String)]) -> Vec<u8> {
+fn stats_workbook(c: &Clerk, rows: &[(String, Vec<i64>)]) -> Vec<u8> {
     let spec = &c.round.spec;
     let data = AnnexData {
         township: Some(spec.township.clone()),
         school_year: spec.school_year,
         unit: format!("{}人民政府", spec.township),
         date: String::new(),
-        villages: rows.iter().map(|(v, _, _)| v.clone()).collect(),
+        villages: rows.iter().map(|(v, _)| v.clone()).collect(),
         rows: rows
             .iter()
             .enumerate()
-            .map(|(i, (v, counts, remark))| {
+            .map(|(i, (v, counts))| {
                 let mut row = vec![TCell::Int(i as i64 + 1), TCell::Text(v.clone())];
                 row.extend(counts.iter().map(|n| TCell::Int(*n)));
-                row.push(TCell::Text(remark.clone()));
+                row.push(TCell::Empty);
                 row
             })
             .collect(),
