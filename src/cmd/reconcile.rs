@@ -447,7 +447,7 @@ pub fn compare_with_earlier(
     })
 }
 
-/// Everything SPEC §5 lists, into `out`.
+/// Every output file of a round (README.md lists them), into `out`.
 /// The HTML report's file name in the output folder.
 pub const HTML_REPORT: &str = "报告.html";
 

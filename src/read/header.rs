@@ -1,4 +1,4 @@
-//! Header detection: the synonym table (SPEC §3), header-text normalising,
+//! Header detection: the synonym table, header-text normalising,
 //! and finding the header row (one- or two-row, merged) in a sheet.
 
 use super::sheet::SheetData;
@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 /// Header rows are searched among the first this-many non-empty rows.
 pub(crate) const HEADER_SEARCH_ROWS: usize = 15;
 
-/// Header texts seen in the field (SPEC §3), beside each field's canonical
+/// Header texts seen in the field, beside each field's canonical
 /// label ([`Field::label_zh`]). Compared after [`normalize_header`].
 const SYNONYMS: &[(&str, Field)] = &[
     ("序号", Field::Seq),
@@ -290,7 +290,7 @@ pub fn normalize_header(text: &str) -> String {
     s
 }
 
-/// The field a header text names (SPEC §3 synonym table, the canonical
+/// The field a header text names (the synonym table, the canonical
 /// labels of [`Field::label_zh`], and the 附件3/预警清单 columns), after
 /// [`normalize_header`]. A trailing parenthesised remark that is not part of
 /// a known header (e.g. `出生日期(年月日)`) is ignored.
