@@ -537,8 +537,24 @@ fn two_runs_give_byte_identical_output_folders() {
     assert_eq!(la, lb, "the two runs wrote different files");
     assert!(la.iter().any(|n| n.ends_with(".核对.xlsx")));
     for name in &la {
+        if a.join(name).is_dir() {
+            continue;
+        }
         let x = std::fs::read(a.join(name)).unwrap();
         let y = std::fs::read(b.join(name)).unwrap();
         assert!(x == y, "{name} differs between two runs");
     }
+    // The history of each folder holds its one run, named by its time and
+    // otherwise the same.
+    let history = |p: &Path| -> Vec<Vec<u8>> {
+        let h = p.join("历史");
+        list(&h)
+            .iter()
+            .filter(|n| n.ends_with(".findings.json"))
+            .map(|n| std::fs::read(h.join(n)).unwrap())
+            .collect()
+    };
+    let (ha, hb) = (history(&a), history(&b));
+    assert_eq!(ha.len(), 1, "one run in the history");
+    assert!(ha == hb, "the history entries differ between two runs");
 }
