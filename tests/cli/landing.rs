@@ -186,7 +186,7 @@ fn landed_round(seed: u64) -> Landed {
     let d = take(&round, &mut taken);
     let o = take(&round, &mut taken);
     round.surveyed[a].1.status = String::new();
-    round.surveyed[b].1.status = "在家帮忙".into();
+    round.surveyed[b].1.status = "情况待定".into();
     {
         let r = &mut round.surveyed[p].1;
         r.id = String::new();
@@ -273,7 +273,7 @@ fn every_child_lands_in_its_place() {
     assert_eq!(r[lst], "");
     assert!(r[lrm].starts_with("状态待核实"), "{r:?}");
     let r = row_of(l.status_unknown);
-    assert_eq!(r[lst], "在家帮忙", "the clerk's text stays");
+    assert_eq!(r[lst], "情况待定", "the clerk's text stays");
     assert!(r[lrm].starts_with("状态待核实"), "{r:?}");
     let r = row_of(l.possible);
     assert_eq!(r[lst], "待人工确认");

@@ -611,7 +611,15 @@ fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>)> {
     let mut wb: Xlsx<_> = open_workbook(path).unwrap();
     let name = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&name).unwrap();
-    let first = Annex::Stats.first_data_row() as usize - 1;
+    // A draft line under the title (a round not ready yet) pushes the
+    // table down one row: the data start at 序号 1.
+    let first = (Annex::Stats.first_data_row() as usize - 1..)
+        .take(3)
+        .find(|&r| {
+            matches!(range.get_value((r as u32, 0)), Some(Data::Float(f)) if *f == 1.0)
+                || matches!(range.get_value((r as u32, 0)), Some(Data::Int(1)))
+        })
+        .unwrap_or(Annex::Stats.first_data_row() as usize - 1);
     let ncounts = Field::STAT_COUNTS.len();
     let mut out = Vec::new();
     for r in first.. {
