@@ -1,7 +1,7 @@
-//! The round's configuration: county and township, school year (→ age
-//! window), schools and their villages, and the county's own status words
-//! (`[status_words]`). Parsed from taizhang.toml, or defaulted from today's
-//! date when there is none.
+//! The round's configuration (taizhang.toml): county and township, school
+//! year (→ age window), schools and their villages, and the county's own
+//! status words (`[status_words]`). Parsed from taizhang.toml, or defaulted
+//! from today's date when there is none.
 
 use crate::model::Status;
 use crate::normalize::status::status_by_label;

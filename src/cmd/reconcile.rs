@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 #[command(
     override_usage = "taizhang reconcile [文件夹] [选项]",
     about = "核对一轮摸底：县局名单 ↔ 各校摸底表，生成附件2/附件3/预警清单和标注副本",
-    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n\n退出码：0 没有错误，可以上报；1 有错误需要改正；2 无法完成核对（文件打不开、配置错误等）"
+    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n  taizhang reconcile 摸底材料 --since 县复核前.findings.json   # 与那一次比较（默认与上一次比较）\n\n每次核对的结果留在输出文件夹的“历史”中（最近 20 次），终端、报告.html 和核对说明都会写明比上次改正了多少、新出现了多少。\n\n退出码：0 没有错误，可以上报；1 有错误需要改正；2 无法完成核对（文件打不开、配置错误等）"
 )]
 pub struct ReconcileArgs {
     /// 存放本轮所有表格的文件夹（自动识别县局名单、摸底表、台账、统计表；有 taizhang.toml 时自动使用）
@@ -124,9 +124,65 @@ fn loc(tables: &[Table], r: &Record) -> Loc {
     }
 }
 
+/// A round needs a roster and a survey. When the files whose role was
+/// decided by content give none of one, the better reading of another file
+/// takes that role instead of stopping the run: with no roster, the tables
+/// without any status-like or registry column (a household list titled 台账)
+/// are the roster; with no survey, the ledgers holding a status-like column
+/// are the surveys. Returns the reason for each table changed (by index).
+fn settle_roles(
+    files: &[(PathBuf, Option<Role>)],
+    tables: &mut [Table],
+) -> BTreeMap<usize, String> {
+    let decided: HashSet<PathBuf> = files
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut notes = BTreeMap::new();
+    let has = |t: &Table, f: Field| t.columns.contains_key(&f);
+    let status_like = |t: &Table| {
+        has(t, Field::Status) || has(t, Field::RegistryStatus) || has(t, Field::RegistryNo)
+    };
+    if !tables.iter().any(|t| t.role == Role::Roster) {
+        for t in tables.iter_mut() {
+            if decided.contains(&t.path)
+                && matches!(t.role, Role::Ledger | Role::Survey)
+                && !status_like(t)
+            {
+                notes.insert(
+                    t.index,
+                    format!(
+                        "文件夹中没有其他县局名单，这张表没有就读状态列，按名单核对（原按{}）",
+                        t.role.label_zh()
+                    ),
+                );
+                t.role = Role::Roster;
+            }
+        }
+    }
+    if !tables.iter().any(|t| t.role == Role::Survey) {
+        for t in tables.iter_mut() {
+            if decided.contains(&t.path) && t.role == Role::Ledger && status_like(t) {
+                notes.insert(
+                    t.index,
+                    "文件夹中没有其他摸底表，这张台账有就读状态列，按摸底表核对".to_string(),
+                );
+                t.role = Role::Survey;
+            }
+        }
+    }
+    notes
+}
+
 /// The role each file found in a folder got, and why (rules of
-/// [`crate::read::role_reason`]), one line per sheet read.
-fn print_roles(files: &[(PathBuf, Option<Role>)], tables: &[Table]) {
+/// [`crate::read::role_reason`], or the reason [`settle_roles`] gave), one
+/// line per sheet read.
+fn print_roles(
+    files: &[(PathBuf, Option<Role>)],
+    tables: &[Table],
+    notes: &BTreeMap<usize, String>,
+) {
     let decided: HashSet<&PathBuf> = files
         .iter()
         .filter(|(_, r)| r.is_none())
@@ -140,7 +196,10 @@ fn print_roles(files: &[(PathBuf, Option<Role>)], tables: &[Table]) {
             t.file,
             t.sheet,
             t.role.label_zh(),
-            crate::read::role_reason(t)
+            notes
+                .get(&t.index)
+                .cloned()
+                .unwrap_or_else(|| crate::read::role_reason(t))
         );
     }
     print!("{s}");
@@ -152,7 +211,8 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
     let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
-    print_roles(&files, &tables);
+    let notes = settle_roles(&files, &mut tables);
+    print_roles(&files, &tables, &notes);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
         bail!(
@@ -387,7 +447,7 @@ pub fn compare_with_earlier(
     })
 }
 
-/// Everything SPEC §5 lists, into `out`.
+/// Every output file of a round (README.md lists them), into `out`.
 /// The HTML report's file name in the output folder.
 pub const HTML_REPORT: &str = "报告.html";
 

@@ -225,6 +225,9 @@ fn changes(o: &mut String, p: &Page, report: &Report) {
                 u = c.unchanged,
                 line = esc(&c.line()),
             );
+            if c.new > 0 {
+                o.push_str("<p><a href=\"#since=new\">只看新出现的问题</a></p>\n");
+            }
             if !c.fixed.is_empty() {
                 let _ = writeln!(
                     o,
@@ -590,6 +593,15 @@ fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[Village
             esc(c.title_zh())
         );
     }
+    if let Some(c) = report.history.and_then(|h| h.changes.as_ref()) {
+        let _ = write!(
+            o,
+            "</select></label><label>比上次<select id=\"f-since\" data-key=\"since\">\
+             <option value=\"\">全部</option><option value=\"new\">新出现（{}）</option>\
+             <option value=\"unchanged\">仍有（{}）</option>",
+            c.new, c.unchanged
+        );
+    }
     let _ = writeln!(
         o,
         "</select></label><button type=\"button\" id=\"f-reset\">全部显示</button>\
@@ -748,6 +760,7 @@ td.val{font-family:Consolas,"DejaVu Sans Mono",monospace;white-space:nowrap}
 tr[hidden]{display:none}
 .change{font-size:18px;margin:0 0 10px}
 span.new{display:inline-block;margin-left:4px;padding:0 4px;border-radius:3px;background:var(--err);color:#fff;font-size:11px;font-weight:400}
+figure.trend{margin-top:14px}
 .trend svg{max-width:100%;height:auto;font-size:12px}
 .trend .axis{stroke:#9aa5b1}.trend .tick{fill:var(--muted)}
 .trend polyline{fill:none;stroke-width:2.5}
@@ -790,7 +803,8 @@ const JS: &str = r#"
       var v = tr.dataset.village || NONE;
       var ok = (!f.village || f.village === v) &&
                (!f.severity || f.severity === tr.dataset.severity) &&
-               (!f.code || f.code === tr.dataset.code);
+               (!f.code || f.code === tr.dataset.code) &&
+               (!f.since || f.since === tr.dataset.sinceLast);
       tr.hidden = !ok;
       if (ok) n++;
     });

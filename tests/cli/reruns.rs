@@ -363,6 +363,16 @@ fn second_run_reports_fixed_new_and_unchanged_by_child_not_by_row() {
         unchanged
     )));
     assert!(html.contains(&line));
+    // The findings table marks the new rows and filters on them.
+    assert_eq!(
+        html.matches("data-since-last=\"new\"").count(),
+        on_new.len()
+    );
+    assert_eq!(
+        html.matches("data-since-last=\"unchanged\"").count(),
+        unchanged
+    );
+    assert!(html.contains("<select id=\"f-since\" data-key=\"since\">"));
     let chart = &html[html.find("id=\"trend-chart\"").expect("trend chart")..];
     assert!(
         chart.starts_with("id=\"trend-chart\" data-runs=\"2\""),
@@ -611,15 +621,13 @@ fn stats_rows(path: &std::path::Path) -> Vec<(String, Vec<i64>)> {
     let mut wb: Xlsx<_> = open_workbook(path).unwrap();
     let name = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&name).unwrap();
-    // A draft line under the title (a round not ready yet) pushes the
-    // table down one row: the data start at 序号 1.
-    let first = (Annex::Stats.first_data_row() as usize - 1..)
-        .take(3)
+    // The first data row: 序号 1 (a draft line under the title moves it).
+    let first = (0..range.height() as u32)
         .find(|&r| {
-            matches!(range.get_value((r as u32, 0)), Some(Data::Float(f)) if *f == 1.0)
-                || matches!(range.get_value((r as u32, 0)), Some(Data::Int(1)))
+            matches!(range.get_value((r, 0)), Some(Data::Float(f)) if *f == 1.0)
+                || matches!(range.get_value((r, 0)), Some(Data::Int(1)))
         })
-        .unwrap_or(Annex::Stats.first_data_row() as usize - 1);
+        .expect("a first data row") as usize;
     let ncounts = Field::STAT_COUNTS.len();
     let mut out = Vec::new();
     for r in first.. {
