@@ -628,8 +628,14 @@ fn check_village(
 /// exports list parents, pre-school children and 16–17-year-olds beside
 /// the children. Such a row is skipped and counted, never checked, linked
 /// or derived.
+/// Without a valid ID or a stated date, the date inside a 15-digit or
+/// mistyped ID still tells (a 15-digit ID is an adult's).
 pub fn outside_round(rec: &Record, cfg: &Config) -> bool {
-    rec.role == Role::Roster && rec.effective_birth().is_some_and(|b| !cfg.in_window(b))
+    rec.role == Role::Roster
+        && rec
+            .effective_birth()
+            .or_else(|| rec.id.birth_date())
+            .is_some_and(|b| !cfg.in_window(b))
 }
 
 /// [`check_duplicates`] over the children of the round: roster rows
@@ -943,6 +949,10 @@ mod tests {
         assert!(!codes(&f).contains(&"SEX_MISMATCH"));
         assert!(!codes(&f).contains(&"BIRTHDATE_MISMATCH"));
         // On a roster, an adult is no child of the round: skipped, not checked.
+        let f = run_role(Role::Roster, vec![row.clone()], None);
+        assert_eq!(codes(&f), Vec::<&str>::new());
+        // Also without a stated date: the 15-digit ID's own date tells.
+        let row = with(row, Field::Birthdate, Cell::Empty);
         let f = run_role(Role::Roster, vec![row], None);
         assert_eq!(codes(&f), Vec::<&str>::new());
     }

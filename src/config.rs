@@ -1,6 +1,7 @@
-//! The round's configuration (taizhang.toml): township, school year (→ age
-//! window), schools and their villages. Parsed from taizhang.toml, or
-//! defaulted from today's date when there is none.
+//! The round's configuration (taizhang.toml): county and township, school
+//! year (→ age window), schools and their villages, and the county's own
+//! status words (`[status_words]`). Parsed from taizhang.toml, or defaulted
+//! from today's date when there is none.
 
 use crate::model::Status;
 use crate::normalize::status::status_by_label;
@@ -51,7 +52,7 @@ pub struct Config {
     /// Born on or before (inclusive).
     pub born_to: NaiveDate,
     pub schools: Vec<SchoolConfig>,
-    /// The county's own status words ([status_words]: word = status).
+    /// The county's own status words (`[status_words]`: word = status).
     pub status_words: Vec<(String, Status)>,
     /// Where it came from, if a file.
     pub path: Option<PathBuf>,
