@@ -36,6 +36,8 @@ use std::path::{Path, PathBuf};
 pub const SCHEMA: u64 = 2;
 /// The history folder inside the output folder.
 pub const HISTORY_DIR: &str = "历史";
+/// How the chart names the run being made.
+pub const THIS_RUN: &str = "本次";
 /// Runs kept in the history.
 pub const KEEP: usize = 20;
 const SUFFIX: &str = ".findings.json";
@@ -75,7 +77,8 @@ impl Changes {
 /// One run in the history chart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunPoint {
-    /// When the run was made, `YYYY-MM-DD HH:MM:SS`.
+    /// When the run was made, `YYYY-MM-DD HH:MM:SS`; [`THIS_RUN`] for the
+    /// run being made.
     pub run_at: String,
     pub errors: usize,
     pub warnings: usize,

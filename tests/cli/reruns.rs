@@ -380,6 +380,12 @@ fn second_run_reports_fixed_new_and_unchanged_by_child_not_by_row() {
         &chart[..80]
     );
     let chart = &chart[..chart.find("</figure>").unwrap()];
+    // The first run by its time, this one as 本次.
+    assert!(
+        chart.contains(&format!("data-run=\"{first_time}\"")),
+        "{chart}"
+    );
+    assert!(chart.contains("data-run=\"本次\""), "{chart}");
     for (series, n1, n2) in [
         (
             "错误",
