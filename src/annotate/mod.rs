@@ -21,6 +21,7 @@
 
 mod biff;
 mod fast;
+mod ods_style;
 mod patch;
 mod rebuild;
 mod sheet;
