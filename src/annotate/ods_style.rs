@@ -20,6 +20,9 @@ const MAX_PART: u64 = 512 << 20;
 /// empty rows and columns up to the sheet's end).
 const MAX_ROW: u32 = 1_048_576;
 const MAX_REPEAT_STYLED: u32 = 10_000;
+/// Formatted cells kept per sheet (a hostile file repeating styled rows
+/// must not exhaust memory); cells past it are written unformatted.
+const MAX_STYLED_CELLS: usize = 4_000_000;
 
 /// The layout of an ODS file, or None when it cannot be read.
 pub fn read_layout(path: &Path) -> Option<Layout> {
@@ -498,14 +501,18 @@ fn parse(content: &[u8], styles: &[u8]) -> Option<Layout> {
                         if n <= MAX_REPEAT_STYLED && row_repeat <= MAX_REPEAT_STYLED {
                             for k in 0..n {
                                 let c = col + k;
+                                // The column's default style only for cells with
+                                // content: empty unstyled cells stay unformatted.
                                 let xf = own.or_else(|| {
                                     col_defaults
                                         .iter()
+                                        .filter(|_| !empty)
                                         .find(|(a, b, _)| (*a..=*b).contains(&c))
                                         .and_then(|d| d.2)
                                 });
                                 if let Some(xf) = xf
                                     && c <= 255
+                                    && sh.cell_xf.len() < MAX_STYLED_CELLS
                                 {
                                     for rr in 0..row_repeat {
                                         if row + rr < MAX_ROW {
@@ -541,4 +548,62 @@ fn repeat(e: &BytesStart, name: &str) -> u32 {
         .and_then(|v| v.parse::<u32>().ok())
         .unwrap_or(1)
         .max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_colours_and_borders() {
+        assert_eq!(inches("1in"), Some(1.0));
+        assert!((inches("2.54cm").unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(inches("72pt"), Some(1.0));
+        assert_eq!(inches("x"), None);
+        assert_eq!(inches("-1in"), None);
+        assert_eq!(rgb("#d9d9d9"), Some(0xD9D9D9));
+        assert_eq!(rgb("transparent"), None);
+        assert_eq!(border("0.74pt solid #000000"), Some((1, Some(0))));
+        assert_eq!(border("2.49pt solid #ff0000"), Some((5, Some(0xFF0000))));
+        assert_eq!(border("none"), None);
+    }
+
+    proptest::proptest! {
+        /// Truncated or garbled content.xml: a layout or None, never a panic.
+        #[test]
+        fn garbled_content_never_panics(
+            keep in 0.0f64..=1.0,
+            flips in proptest::collection::vec((0.0f64..1.0, proptest::prelude::any::<u8>()), 0..24),
+        ) {
+            let mut c = SAMPLE.as_bytes().to_vec();
+            c.truncate((c.len() as f64 * keep) as usize);
+            let n = c.len();
+            for (at, b) in flips {
+                if n > 0 {
+                    c[((n as f64 * at) as usize).min(n - 1)] = b;
+                }
+            }
+            let _ = parse(&c, b"");
+        }
+    }
+
+    const SAMPLE: &str = r##"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:automatic-styles><style:style style:name="co1" style:family="table-column"><style:table-column-properties style:column-width="1.5in"/></style:style><style:style style:name="ro1" style:family="table-row"><style:table-row-properties style:row-height="0.3in"/></style:style><style:style style:name="ce1" style:family="table-cell"><style:table-cell-properties fo:background-color="#d9d9d9" fo:border="0.74pt solid #000000" fo:wrap-option="wrap" style:vertical-align="middle"/><style:paragraph-properties fo:text-align="center"/><style:text-properties style:font-name="宋体" fo:font-size="10pt" fo:font-weight="bold"/></style:style></office:automatic-styles><office:body><office:spreadsheet><table:table table:name="表"><table:table-column table:style-name="co1" table:number-columns-repeated="3"/><table:table-row table:style-name="ro1"><table:table-cell table:style-name="ce1" table:number-columns-repeated="2"><text:p>甲</text:p></table:table-cell><table:table-cell/></table:table-row><table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="16384"/></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"##;
+
+    #[test]
+    fn a_sample_sheet() {
+        let l = parse(SAMPLE.as_bytes(), b"").unwrap();
+        let s = &l.sheets[0];
+        assert_eq!(s.name, "表");
+        assert_eq!(s.cols, vec![(0, 2, 1.5 * 72.0 / 7.0, false)]);
+        assert_eq!(s.rows, vec![(0, 0.3 * 72.0, false)]);
+        assert_eq!(s.cell_xf.len(), 2);
+        let xf = &l.xfs[s.cell_xf[&(0, 1)] as usize];
+        assert_eq!(
+            (xf.halign, xf.valign, xf.wrap, xf.border),
+            (2, 1, true, [1, 1, 1, 1])
+        );
+        assert_eq!(l.rgb(xf.fore), Some(0xD9D9D9));
+        let f = l.font(xf.font).unwrap();
+        assert_eq!((f.name.as_str(), f.size, f.bold), ("宋体", 10.0, true));
+    }
 }
