@@ -5,7 +5,7 @@ capped by a timeout. Scores every tool's links against truth.csv and writes
 results/<size>.json plus a markdown table (results/summary.md).
 
 Usage (from the repo root, via bench/run.sh):
-  python bench/run.py [--sizes 2000,30000] [--timeout 1800] [--peers splink,recordlinkage]
+  python bench/run.py [--sizes 2000,30000] [--timeout 1800] [--peers splink,recordlinkage] [--hard]
 """
 
 import argparse
@@ -68,6 +68,7 @@ def load_truth(d):
                 "not_in_roster": r["not_in_roster"] == "1",
                 "twin": r["twin"] == "1",
                 "twin_roster": int(r["twin_roster_row"]) if r["twin_roster_row"] else None,
+                "hard": r.get("hard", ""),
             }
     return truth
 
@@ -80,6 +81,9 @@ def score(truth, links):
         "twin": lambda t: t["twin"],
         "not_in_roster": lambda t: t["not_in_roster"],
     }
+    # The hard cases of `gen_round --hard`, one subset per kind present.
+    for kind in sorted({t["hard"] for t in truth.values() if t["hard"]}):
+        subsets["hard:" + kind] = lambda t, k=kind: t["hard"] == k
     res = {}
     for name, keep in subsets.items():
         tp = fp = fn = 0
@@ -157,13 +161,14 @@ def peer_links(path):
 
 
 def run_size(n, args):
-    d = os.path.join(BENCH, "data", str(n))
+    tag = f"{n}-hard" if args.hard else str(n)
+    d = os.path.join(BENCH, "data", tag)
     if not os.path.exists(os.path.join(d, "truth.csv")):
         print(f"[{n}] generating …", flush=True)
-        subprocess.run([GEN, d, str(n), "2022"], check=True)
+        subprocess.run([GEN, d, str(n), "2022"] + (["--hard"] if args.hard else []), check=True)
     truth = load_truth(d)
     res = {"size": n, "survey_rows": len(truth), "tools": {}}
-    rd = os.path.join(BENCH, "results", str(n))
+    rd = os.path.join(BENCH, "results", tag)
     os.makedirs(rd, exist_ok=True)
 
     print(f"[{n}] calamine read …", flush=True)
@@ -205,13 +210,31 @@ def run_size(n, args):
         res["tools"][peer] = t
     for t in res["tools"].values():
         t.pop("stderr_full", None)
-    with open(os.path.join(BENCH, "results", f"{n}.json"), "w") as f:
+    with open(os.path.join(BENCH, "results", f"{tag}.json"), "w") as f:
         json.dump(res, f, indent=1, ensure_ascii=False)
     return res
 
 
 def fmt(x, nd=3):
     return "–" if x is None else f"{x:.{nd}f}"
+
+
+def summarize_hard(results):
+    """One row per (size, hard-case kind, tool): P / R / F1 on that kind."""
+    lines = []
+    for r in results:
+        for name, t in r["tools"].items():
+            s = t.get("score") or {}
+            for kind in sorted(k for k in s if k.startswith("hard:")):
+                x = s[kind]
+                lines.append(
+                    f"| {r['size']:,} | {kind[5:]} | {x['rows']} | {name} | "
+                    f"{fmt(x['precision'])} / {fmt(x['recall'])} / {fmt(x['f1'])} | {x['fp']} |"
+                )
+    if not lines:
+        return ""
+    head = ["| size | hard case | rows | tool | P / R / F1 | wrong links |", "|---|---|---|---|---|---|"]
+    return "\n".join(head + lines)
 
 
 def summarize(results, timeout):
@@ -243,6 +266,8 @@ def main():
     ap.add_argument("--sizes", default="2000,30000")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--peers", default="splink,recordlinkage")
+    ap.add_argument("--hard", action="store_true",
+                    help="rounds with the hard cases of gen_round --hard (roster_dup, id_retyped, lunar)")
     args = ap.parse_args()
     args.peers = [p for p in args.peers.split(",") if p]
     os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
@@ -250,6 +275,9 @@ def main():
     for n in [int(s.replace("_", "")) for s in args.sizes.split(",")]:
         results.append(run_size(n, args))
         md = summarize(results, args.timeout)
+        hard = summarize_hard(results)
+        if hard:
+            md += "\n\n" + hard
         open(os.path.join(BENCH, "results", "summary.md"), "w").write(md + "\n")
         print(md, flush=True)
 

@@ -6,7 +6,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use taizhang::cmd::reconcile::{ReconcileArgs, compute};
-use taizhang::cmd::{Ui, normalize_all, village_index, write_annotated};
+use taizhang::cmd::{Ui, normalize_all, status_words, village_index, write_annotated};
 use taizhang::link::{self, LinkParams};
 use taizhang::synth::{self, Round as SynthRound, RoundSpec};
 
@@ -47,14 +47,16 @@ fn stages(c: &mut Criterion) {
         stats: Vec::new(),
         out: None,
         no_mask: false,
+        since: None,
     };
     let round = compute(&args, &ui).unwrap();
     let villages = village_index(&round.config, &round.tables);
+    let words = status_words(&round.config, &round.tables);
 
     let mut g = c.benchmark_group(format!("stages_{children}"));
     g.sample_size(10);
     g.bench_function("normalize", |b| {
-        b.iter(|| black_box(normalize_all(black_box(&round.tables), &villages)))
+        b.iter(|| black_box(normalize_all(black_box(&round.tables), &villages, &words)))
     });
     let params = LinkParams::default();
     g.bench_function("link", |b| {

@@ -247,6 +247,8 @@ fn child(args: &[String]) {
                 findings: fs.clone(),
                 rebuilt_from: None,
                 inputs_note: vec![],
+                pending: None,
+                ..Default::default()
             };
             let t = Instant::now();
             let c0 = cpu_s();

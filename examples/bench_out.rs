@@ -66,6 +66,7 @@ fn main() {
         stats: vec![],
         out: None,
         no_mask: false,
+        since: None,
     };
     let ui = Ui {
         quiet: true,

@@ -6,14 +6,22 @@
 //! truth.csv columns: survey_file, survey_row (1-based Excel row),
 //! roster_file, roster_row (1-based Excel row, empty when the child is not
 //! in the roster), damaged_id, not_in_roster, twin, duplicate (0/1), and
-//! twin_roster_row (the twin sibling's roster row, for forbidden links).
+//! twin_roster_row (the twin sibling's roster row, for forbidden links),
+//! hard (the hard case injected with `--hard`, else empty).
 //!
-//! Usage: cargo run --release --example gen_round -- DIR CHILDREN [SEED] [--csv|--xlsx]
+//! `--hard` adds three hard cases, each to about 1% of the clean, singly
+//! surveyed roster children (twins included, so the twin traps stay):
+//! `roster_dup` (the child listed twice in the roster; the truth is the
+//! first copy), `id_retyped` (the survey's ID valid but different: two
+//! sequence digits, or the region, retyped with the check digit
+//! recomputed) and `lunar` (no ID, birth date 20–50 days later).
+//!
+//! Usage: cargo run --release --example gen_round -- DIR CHILDREN [SEED] [--csv|--xlsx] [--hard]
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
-use taizhang::synth::{self, Defect, Round, RoundSpec};
+use taizhang::synth::{self, DateStyle, Defect, Round, RoundSpec};
 
 /// Roster children per village above which extra villages are added, so a
 /// large round looks like a county rather than one township of giant villages.
@@ -82,7 +90,12 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let spec = scaled_spec(children, seed);
     let t0 = std::time::Instant::now();
-    let round = synth::generate(&spec);
+    let mut round = synth::generate(&spec);
+    let hard = if flags.iter().any(|f| *f == "--hard") {
+        inject_hard(&mut round, seed)
+    } else {
+        HashMap::new()
+    };
     eprintln!(
         "generated {} children in {:?}",
         round.children.len(),
@@ -106,7 +119,13 @@ fn main() -> anyhow::Result<()> {
         }
         survey_files.insert(school.clone(), name);
     }
-    write_truth(&round, &dir.join("truth.csv"), &roster_file, &survey_files)?;
+    write_truth(
+        &round,
+        &dir.join("truth.csv"),
+        &roster_file,
+        &survey_files,
+        &hard,
+    )?;
     eprintln!(
         "wrote {} ({} roster rows, {} survey rows) in {:?}",
         dir.display(),
@@ -117,23 +136,92 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One check digit over 17 characters.
+fn with_check(first17: &str) -> String {
+    format!("{first17}{}", synth::id_check_digit(first17))
+}
+
+/// Inject the hard cases; returns survey index → kind.
+fn inject_hard(round: &mut Round, seed: u64) -> HashMap<usize, &'static str> {
+    let mut rng = synth::Rng::new(seed ^ 0x4a52_4443_4153_4553);
+    let mut times: HashMap<usize, usize> = HashMap::new();
+    for (c, _) in &round.surveyed {
+        *times.entry(*c).or_default() += 1;
+    }
+    let in_roster: std::collections::HashSet<usize> = round.roster.iter().copied().collect();
+    let mut out = HashMap::new();
+    for i in 0..round.surveyed.len() {
+        let (c, row) = &round.surveyed[i];
+        let c = *c;
+        if !row.kinds.is_empty() || times[&c] != 1 || !in_roster.contains(&c) {
+            continue;
+        }
+        let kind = match rng.below(100) {
+            0 => "roster_dup",
+            1 => "id_retyped",
+            2 => "lunar",
+            _ => continue,
+        };
+        let child = round.children[c].clone();
+        match kind {
+            "roster_dup" => {
+                round.roster.push(c);
+                round.roster_expected.push(vec!["DUPLICATE_ID"]);
+            }
+            "id_retyped" => {
+                let id = child.id.as_bytes();
+                let new = if rng.chance(0.5) {
+                    let bump = |d: u8| if d == b'9' { b'0' } else { d + 1 };
+                    let mut f: Vec<u8> = id[..17].to_vec();
+                    f[14] = bump(f[14]);
+                    f[15] = bump(f[15]);
+                    with_check(std::str::from_utf8(&f).unwrap())
+                } else {
+                    let region = if &child.id[..6] == "610921" {
+                        "610922"
+                    } else {
+                        "610921"
+                    };
+                    with_check(&format!("{region}{}", &child.id[6..17]))
+                };
+                let r = &mut round.surveyed[i].1;
+                r.id = new;
+                r.id_as_number = false;
+            }
+            _ => {
+                let d = child.birth + chrono::Duration::days(20 + rng.below(31) as i64);
+                let r = &mut round.surveyed[i].1;
+                r.id = String::new();
+                r.id_as_number = false;
+                r.birth_date = d;
+                r.birth_style = DateStyle::Dash;
+                r.birth = d.format("%Y-%m-%d").to_string();
+            }
+        }
+        out.insert(i, kind);
+    }
+    out
+}
+
 fn write_truth(
     round: &Round,
     path: &std::path::Path,
     roster_file: &str,
     survey_files: &HashMap<String, String>,
+    hard: &HashMap<usize, &'static str>,
 ) -> anyhow::Result<()> {
-    let roster_row: HashMap<usize, u32> = round
-        .roster
-        .iter()
-        .enumerate()
-        .map(|(k, &c)| (c, synth::ROSTER_FIRST_DATA_ROW + k as u32))
-        .collect();
+    // The first copy of a child the roster lists twice.
+    let mut roster_row: HashMap<usize, u32> = HashMap::new();
+    for (k, &c) in round.roster.iter().enumerate() {
+        roster_row
+            .entry(c)
+            .or_insert(synth::ROSTER_FIRST_DATA_ROW + k as u32);
+    }
     let excel_rows = round.survey_excel_rows();
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         f,
-        "survey_file,survey_row,roster_file,roster_row,damaged_id,not_in_roster,twin,duplicate,twin_roster_row"
+        "survey_file,survey_row,roster_file,roster_row,damaged_id,not_in_roster,twin,duplicate,twin_roster_row,hard"
     )?;
     for (i, (c, row)) in round.surveyed.iter().enumerate() {
         let child = &round.children[*c];
@@ -153,7 +241,7 @@ fn write_truth(
         let b = |x: bool| if x { "1" } else { "0" };
         writeln!(
             f,
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             survey_files[&row.surveyed_by],
             excel_rows[i],
             if rr.is_some() { roster_file } else { "" },
@@ -163,6 +251,7 @@ fn write_truth(
             b(child.twin_of.is_some()),
             b(row.duplicate_of.is_some()),
             twin_row.map(|r| r.to_string()).unwrap_or_default(),
+            hard.get(&i).copied().unwrap_or_default(),
         )?;
     }
     f.flush()?;

@@ -171,13 +171,22 @@ fn write_hand_annexes(round: &Round, dir: &std::path::Path) -> anyhow::Result<()
         date: "2022年10月18日".into(),
         villages: villages.clone(),
         rows,
+        ..Default::default()
     };
     std::fs::write(
         dir.join("附件2_学龄人口台账_手填.xlsx"),
         build_annex(Annex::Ledger, &data(rows))?,
     )?;
 
-    let stats = derive::stats_from(&villages, statuses.iter().map(|(v, s)| (v.as_str(), *s)));
+    let stats = derive::stats_from(
+        &villages,
+        statuses.iter().map(|(v, s)| {
+            (
+                v.as_str(),
+                s.map_or(derive::Landing::StatusUnknown, derive::Landing::Known),
+            )
+        }),
+    );
     let mut srows = Vec::new();
     for (i, s) in stats
         .iter()

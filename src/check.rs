@@ -1,4 +1,4 @@
-//! Stage 3: single-record checks (SPEC §4), and duplicate IDs within a role.
+//! Stage 3: single-record checks, and duplicate IDs within a role.
 //!
 //! In: a [`Table`] and its normalised [`Record`]s, the round's [`Config`] and
 //! [`VillageIndex`]. Out: [`Finding`]s, each at the exact cell of the field
@@ -67,7 +67,7 @@ impl Ctx<'_> {
     }
 }
 
-/// The usual evidence for a status that needs some (SPEC §1).
+/// The usual evidence for a status that needs some (from the township notice).
 fn usual_evidence(s: Status) -> &'static str {
     match s {
         Status::InSchoolOut => "就读学校出具的在校证明、学籍证明",
@@ -105,7 +105,10 @@ pub fn check_table(
         return Vec::new();
     }
     let raw_rows: HashMap<u32, &RawRow> = table.rows.iter().map(|r| (r.row, r)).collect();
-    let recs: Vec<&Record> = records.iter().filter(|r| r.table == table.index).collect();
+    let recs: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.table == table.index && !outside_round(r, cfg))
+        .collect();
     let run = |part: &[&Record]| {
         let mut out = Vec::new();
         for &rec in part {
@@ -189,7 +192,7 @@ fn check_name(cx: &mut Ctx) {
 fn stated_adult(rec: &Record) -> bool {
     match &rec.birth {
         DateValue::Day(d) => d.year() < 2000,
-        DateValue::Month(y, _) => *y < 2000,
+        DateValue::Month(y, _) | DateValue::JanuaryOrOctober(y) => *y < 2000,
         _ => false,
     }
 }
@@ -316,7 +319,8 @@ fn check_birth_and_sex(cx: &mut Ctx) {
                 format!("出生日期“{s}”无法识别，身份证号中的出生日期为{shown}"),
                 Some(shown),
             ),
-            stated @ (DateValue::Day(_) | DateValue::Month(..)) => {
+            stated
+            @ (DateValue::Day(_) | DateValue::Month(..) | DateValue::JanuaryOrOctober(_)) => {
                 if stated.agrees(&id_day) == Some(false) {
                     cx.push(
                         Code::BIRTHDATE_MISMATCH,
@@ -414,13 +418,17 @@ fn check_status(cx: &mut Ctx, cfg: &Config) {
             Field::Status,
             status_raw.clone(),
             format!(
-                "就读状态“{s}”无法识别{}，应为以下之一：{}",
+                "就读状态“{s}”无法识别{}，应为以下之一：{}{}",
                 if rec.reason.is_empty() {
                     String::new()
                 } else {
                     format!("（未在校原因：“{}”）", rec.reason)
                 },
-                all_status_labels()
+                all_status_labels(),
+                crate::normalize::status::unknown_hint(s)
+                    .or_else(|| crate::normalize::status::unknown_hint(&rec.reason))
+                    .map(|h| format!("。{h}"))
+                    .unwrap_or_default()
             ),
             None,
         ),
@@ -454,7 +462,10 @@ fn check_status(cx: &mut Ctx, cfg: &Config) {
                         None,
                     );
                 }
-                if rec.grade == GradeValue::Missing {
+                // A poverty-aid ledger gives the 学段, not the grade.
+                let stage_only = !cx.table.columns.contains_key(&Field::Grade)
+                    && cx.table.columns.contains_key(&Field::Stage);
+                if rec.grade == GradeValue::Missing && !stage_only {
                     cx.push(
                         Code::SCHOOL_MISSING,
                         Field::Grade,
@@ -612,9 +623,36 @@ fn check_village(
 /// every later copy (tables in the order given, then rows), `related`
 /// pointing at the first. Missing and truncated IDs are not compared
 /// (different children share what Excel shows).
+/// A roster row born outside the age window (birth date from the ID when
+/// valid, else the stated one) is not a child of the round: whole-household
+/// exports list parents, pre-school children and 16–17-year-olds beside
+/// the children. Such a row is skipped and counted, never checked, linked
+/// or derived.
+pub fn outside_round(rec: &Record, cfg: &Config) -> bool {
+    rec.role == Role::Roster && rec.effective_birth().is_some_and(|b| !cfg.in_window(b))
+}
+
+/// [`check_duplicates`] over the children of the round: roster rows
+/// [`outside_round`] are left out.
+pub fn check_duplicates_in_round(
+    tables: &[Table],
+    records: &[Record],
+    cfg: &Config,
+) -> Vec<Finding> {
+    duplicates(tables, records, |r| !outside_round(r, cfg))
+}
+
 pub fn check_duplicates(tables: &[Table], records: &[Record]) -> Vec<Finding> {
+    duplicates(tables, records, |_| true)
+}
+
+fn duplicates(
+    tables: &[Table],
+    records: &[Record],
+    keep: impl Fn(&Record) -> bool,
+) -> Vec<Finding> {
     let mut by_table: HashMap<usize, Vec<&Record>> = HashMap::new();
-    for r in records {
+    for r in records.iter().filter(|r| keep(r)) {
         by_table.entry(r.table).or_default().push(r);
     }
     let mut first: HashMap<(Role, &str), (&Table, u32)> = HashMap::new();
@@ -708,7 +746,7 @@ mod tests {
         format!("{first17}{}", check_digit(&first17).unwrap())
     }
 
-    /// The 附件1 survey layout (SPEC §3), columns A..R.
+    /// The 附件1 survey layout, columns A..R.
     const SURVEY: [Field; 18] = [
         Field::Seq,
         Field::Village,
@@ -898,12 +936,15 @@ mod tests {
         let row = with(good(), Field::Id, t("110105491231002"));
         let row = with(row, Field::Birthdate, t("1949-12-31"));
         let row = with(row, Field::Sex, t("女"));
-        let f = run_role(Role::Roster, vec![row], None);
+        let f = run_role(Role::Survey, vec![row.clone()], None);
         let x = only(&f, Code::ID_LEGACY_15);
         assert_eq!(x.suggestion.as_deref(), Some("11010519491231002X"));
         assert_eq!(x.severity, crate::model::Severity::Warning);
         assert!(!codes(&f).contains(&"SEX_MISMATCH"));
         assert!(!codes(&f).contains(&"BIRTHDATE_MISMATCH"));
+        // On a roster, an adult is no child of the round: skipped, not checked.
+        let f = run_role(Role::Roster, vec![row], None);
+        assert_eq!(codes(&f), Vec::<&str>::new());
     }
 
     #[test]
@@ -979,9 +1020,18 @@ mod tests {
         let f = run(with(good(), Field::Status, Cell::Empty));
         assert_eq!(codes(&f), vec!["STATUS_MISSING"]);
         assert_eq!(f[0].column, "J");
-        let f = run(with(good(), Field::Status, t("打工")));
+        let f = run(with(good(), Field::Status, t("待核实")));
         let x = only(&f, Code::STATUS_UNKNOWN);
-        assert!(x.message.contains("打工"), "{}", x.message);
+        assert!(x.message.contains("待核实"), "{}", x.message);
+        // 免学 is no status of the round: the message says what to write instead.
+        let f = run(with(good(), Field::Status, t("免学")));
+        let x = only(&f, Code::STATUS_UNKNOWN);
+        assert!(
+            x.message.contains("送教上门") && x.message.contains("延缓入学"),
+            "{}",
+            x.message
+        );
+        assert!(x.message.contains("佐证材料"), "{}", x.message);
         // 否 with a reason that names a status.
         let row = with(good(), Field::Status, t("否"));
         let row = with(row, Field::Reason, t("辍学在家"));

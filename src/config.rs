@@ -1,7 +1,9 @@
-//! The round's configuration (SPEC §2): township, school year (→ age
+//! The round's configuration (taizhang.toml): township, school year (→ age
 //! window), schools and their villages. Parsed from taizhang.toml, or
 //! defaulted from today's date when there is none.
 
+use crate::model::Status;
+use crate::normalize::status::status_by_label;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -26,16 +28,22 @@ pub struct SchoolConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 struct RawConfig {
+    county: Option<String>,
     township: Option<String>,
     school_year: Option<i32>,
     age_from: Option<NaiveDate>,
     age_to: Option<NaiveDate>,
     #[serde(default)]
     schools: Vec<SchoolConfig>,
+    #[serde(default)]
+    status_words: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The county of the round (county = "…"): a child studying anywhere
+    /// else is 在校(县外). Without it, the roster's 县 column tells.
+    pub county: Option<String>,
     pub township: Option<String>,
     pub school_year: i32,
     /// Born on or after (inclusive).
@@ -43,6 +51,8 @@ pub struct Config {
     /// Born on or before (inclusive).
     pub born_to: NaiveDate,
     pub schools: Vec<SchoolConfig>,
+    /// The county's own status words ([status_words]: word = status).
+    pub status_words: Vec<(String, Status)>,
     /// Where it came from, if a file.
     pub path: Option<PathBuf>,
 }
@@ -51,11 +61,13 @@ impl Config {
     /// The default for a school year: born (Y-16)-09-01 ..= (Y-6)-08-31.
     pub fn for_school_year(school_year: i32) -> Config {
         Config {
+            county: None,
             township: None,
             school_year,
             born_from: NaiveDate::from_ymd_opt(school_year - 16, 9, 1).expect("valid date"),
             born_to: NaiveDate::from_ymd_opt(school_year - 6, 8, 31).expect("valid date"),
             schools: Vec::new(),
+            status_words: Vec::new(),
             path: None,
         }
     }
@@ -92,6 +104,25 @@ impl Config {
             });
         }
         c.township = raw.township.filter(|t| !t.trim().is_empty());
+        c.county = raw.county.filter(|t| !t.trim().is_empty());
+        for (word, target) in raw.status_words {
+            let Some(status) = status_by_label(&target) else {
+                return Err(ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "[status_words] 中“{word}”对应的状态“{target}”无法识别，应为以下之一：{}",
+                        Status::ALL.map(Status::label_zh).join("、")
+                    ),
+                });
+            };
+            if word.trim().is_empty() {
+                return Err(ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: "[status_words] 中有一个空的词语".to_string(),
+                });
+            }
+            c.status_words.push((word, status));
+        }
         c.schools = raw.schools;
         c.path = Some(path.to_path_buf());
         Ok(c)
@@ -180,5 +211,34 @@ villages = ["金星村", "双坪村"]
         assert_eq!(c.township.as_deref(), Some("熨斗镇"));
         assert_eq!(c.school_of("双坪村"), Some("熨斗初级中学"));
         assert_eq!(c.villages(), vec!["金星村", "双坪村"]);
+        assert_eq!(c.county, None);
+        assert!(c.status_words.is_empty());
+    }
+
+    #[test]
+    fn county_and_status_words() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let t = r#"
+county = "宁陕县"
+[status_words]
+"在外务工" = "辍学"
+"县特校" = "在校（本县）"
+"#;
+        let c = Config::from_toml(t, Path::new("taizhang.toml"), today).unwrap();
+        assert_eq!(c.county.as_deref(), Some("宁陕县"));
+        assert_eq!(
+            c.status_words,
+            vec![
+                ("县特校".to_string(), Status::InSchoolLocal),
+                ("在外务工".to_string(), Status::Dropout)
+            ]
+        );
+        let bad = "[status_words]\n\"在外务工\" = \"打工中\"\n";
+        let e = Config::from_toml(bad, Path::new("taizhang.toml"), today)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("taizhang.toml"), "{e}");
+        assert!(e.contains("在外务工") && e.contains("打工中"), "{e}");
+        assert!(e.contains("在校(本县)"), "{e}");
     }
 }

@@ -5,9 +5,18 @@
 //! given) the roster↔ledger pairs. Out: [`LedgerRow`]s (附件2, one per roster
 //! child), [`StatsRow`]s (附件3, one per village plus 合计), [`WarningRow`]s
 //! (the warning list), and the findings LEDGER_MISSING_CHILD, LEDGER_DIFFERS
-//! and STATS_DIFFERS. Guarantees: every roster child is in exactly one ledger
-//! row; every child with a known status counts in exactly one statistics
-//! column, so 学龄人口数 equals the sum of the others on every row.
+//! and STATS_DIFFERS.
+//!
+//! Where a roster child lands ([`Landing`]): with the linked survey row's
+//! status; 状态待核实 when the linked row's status is missing or unknown
+//! (the clerk's text is kept); 待人工确认 when the child only has a possible
+//! match; 未摸底 only when no survey row at all points at the child.
+//!
+//! Guarantees: every roster child (a later copy of the same child in the
+//! roster excepted) is in exactly one ledger row; every child with a known
+//! status counts in exactly one statistics column, every other one in the
+//! 备注 note, so 学龄人口数 = the columns + 状态待核实 + 待人工确认 + 未摸底 on
+//! every row.
 
 use crate::config::Config;
 use crate::link::FxMap;
@@ -18,6 +27,78 @@ use crate::model::{
 use crate::normalize::grade::grade_label;
 use crate::normalize::village::VillageIndex;
 use std::collections::{BTreeMap, HashMap};
+
+/// Where a roster child lands in the derived annexes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Landing {
+    /// Linked, with a known status.
+    Known(Status),
+    /// Linked, but the survey's status is missing or maps to nothing.
+    StatusUnknown,
+    /// Only a possible match: a person must confirm it.
+    Unconfirmed,
+    /// No survey row at all.
+    NotSurveyed,
+}
+
+impl Landing {
+    /// The status, when known.
+    pub fn status(self) -> Option<Status> {
+        match self {
+            Landing::Known(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The warning-list type of a child that lands there (None: not listed).
+    pub fn warning_type(self) -> Option<&'static str> {
+        match self {
+            Landing::Known(s)
+                if s.is_dropout() || s == Status::Missing || s == Status::LongLeave =>
+            {
+                Some(s.label_zh())
+            }
+            Landing::Known(_) => None,
+            Landing::StatusUnknown => Some(STATUS_PENDING_TEXT),
+            Landing::Unconfirmed => Some(UNCONFIRMED_TEXT),
+            Landing::NotSurveyed => Some(NOT_SURVEYED_WARNING),
+        }
+    }
+}
+
+/// Text shown for a child whose linked survey row has no usable status.
+pub const STATUS_PENDING_TEXT: &str = "状态待核实";
+/// Text shown for a child with only a possible match.
+pub const UNCONFIRMED_TEXT: &str = "待人工确认";
+/// The warning-list type of a roster child no survey row points at.
+pub const NOT_SURVEYED_WARNING: &str = "未摸底（去向不明）";
+
+/// How many roster children are not (yet) counted under a status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Pending {
+    /// Roster children with no survey row at all (未摸底).
+    pub unsurveyed: usize,
+    /// Roster children with only a possible match (待人工确认).
+    pub unconfirmed: usize,
+    /// Linked children whose survey status is missing or unknown (状态待核实).
+    pub status_unknown: usize,
+}
+
+impl Pending {
+    /// Count the ledger's rows by where they land.
+    pub fn of(ledger: &[LedgerRow]) -> Pending {
+        let mut p = Pending::default();
+        for l in ledger {
+            match l.landing {
+                Landing::NotSurveyed => p.unsurveyed += 1,
+                Landing::Unconfirmed => p.unconfirmed += 1,
+                Landing::StatusUnknown => p.status_unknown += 1,
+                Landing::Known(_) => {}
+            }
+        }
+        p
+    }
+}
 
 /// One row of the derived 附件2 ledger.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,8 +112,13 @@ pub struct LedgerRow {
     pub sex: String,
     pub id: String,
     pub birth: String,
-    /// None: the child was not surveyed (shown as 未摸底).
+    /// None: no known status (see `landing`).
     pub status: Option<Status>,
+    /// Where the child lands.
+    pub landing: Landing,
+    /// The text of the status cell: the status, the clerk's own text when it
+    /// maps to nothing, 待人工确认 or 未摸底.
+    pub status_shown: String,
     pub school: String,
     pub grade: String,
     pub reason: String,
@@ -46,8 +132,8 @@ pub struct LedgerRow {
 }
 
 impl LedgerRow {
-    pub fn status_text(&self) -> &'static str {
-        self.status.map(Status::label_zh).unwrap_or("未摸底")
+    pub fn status_text(&self) -> &str {
+        &self.status_shown
     }
 }
 
@@ -61,8 +147,12 @@ pub struct StatsRow {
     pub village: String,
     /// Count per statistics column (`Field::STAT_COUNTS`).
     pub counts: BTreeMap<Field, i64>,
-    /// Children of the village with no status yet (not surveyed).
+    /// Children of the village with no survey row (未摸底); in 学龄人口数.
     pub unsurveyed: i64,
+    /// Children with only a possible match (待人工确认); in 学龄人口数.
+    pub unconfirmed: i64,
+    /// Linked children of unknown status (状态待核实); in 学龄人口数.
+    pub status_unknown: i64,
 }
 
 impl StatsRow {
@@ -71,11 +161,55 @@ impl StatsRow {
             village: village.to_string(),
             counts: Field::STAT_COUNTS.iter().map(|f| (*f, 0)).collect(),
             unsurveyed: 0,
+            unconfirmed: 0,
+            status_unknown: 0,
         }
     }
     pub fn get(&self, f: Field) -> i64 {
         self.counts.get(&f).copied().unwrap_or(0)
     }
+
+    /// The 备注 of the row: "状态待核实 N 人；待人工确认 N 人；未摸底 N 人",
+    /// the parts that are not zero (empty when all are).
+    pub fn remark(&self) -> String {
+        pending_remark(self.status_unknown, self.unconfirmed, self.unsurveyed)
+    }
+}
+
+/// The labels of the 附件3 备注 note, in order.
+const PENDING_LABELS: [&str; 3] = [STATUS_PENDING_TEXT, UNCONFIRMED_TEXT, NOT_SURVEYED_TEXT];
+
+/// "状态待核实 2 人；未摸底 1 人": the non-zero counts, in this order.
+pub fn pending_remark(status_unknown: i64, unconfirmed: i64, unsurveyed: i64) -> String {
+    PENDING_LABELS
+        .iter()
+        .zip([status_unknown, unconfirmed, unsurveyed])
+        .filter(|(_, n)| *n != 0)
+        .map(|(l, n)| format!("{l} {n} 人"))
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// The children a 附件3 备注 note counts outside the status columns: the
+/// sum of the numbers after 状态待核实, 待人工确认 and 未摸底 (each "N 人",
+/// spaces optional). Text without these labels counts 0.
+pub fn pending_in_remark(remark: &str) -> i64 {
+    let mut total = 0;
+    for label in PENDING_LABELS {
+        let mut rest = remark;
+        while let Some(at) = rest.find(label) {
+            rest = &rest[at + label.len()..];
+            let digits: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            if let Ok(n) = digits.parse::<i64>() {
+                total += n;
+            }
+        }
+    }
+    total
 }
 
 /// One row of the warning list (筛查预警清单).
@@ -176,7 +310,8 @@ pub fn village_order(cfg: &Config, records: &[Record], roster: &[usize]) -> Vec<
     out
 }
 
-/// Derive the ledger, statistics and warning list of the round.
+/// Derive the ledger, statistics and warning list of the round (survey rows
+/// named without their file; see [`derive_round`]).
 pub fn derive(
     cfg: &Config,
     records: &[Record],
@@ -184,13 +319,100 @@ pub fn derive(
     survey: &[usize],
     pairs: &[Pair],
 ) -> Derived {
+    derive_round(cfg, &[], records, roster, survey, pairs)
+}
+
+/// "摸底表《附件1_x.xlsx》第17行" (without the file when `tables` lacks it).
+fn survey_where(tables: &[Table], s: &Record) -> String {
+    match tables.get(s.table) {
+        Some(t) => format!("摸底表《{}》第{}行", t.file, s.row),
+        None => format!("摸底表第{}行", s.row),
+    }
+}
+
+/// The status text as the clerk wrote it (trimmed), else the canonical one.
+fn clerk_status(s: &Record) -> String {
+    match &s.status {
+        StatusValue::Known(st) => st.label_zh().to_string(),
+        _ => s.status_raw.trim().to_string(),
+    }
+}
+
+/// Derive the ledger, statistics and warning list of the round.
+pub fn derive_round(
+    cfg: &Config,
+    tables: &[Table],
+    records: &[Record],
+    roster: &[usize],
+    survey: &[usize],
+    pairs: &[Pair],
+) -> Derived {
     let township = cfg.township.clone().unwrap_or_default();
     let linked = linked_dense(pairs, records.len());
+    // Roster record → the survey record of its best possible pair.
+    let mut best: Vec<Option<(usize, f64)>> = vec![None; records.len()];
+    let mut in_pair_survey = vec![false; records.len()];
+    for p in pairs {
+        if p.survey < records.len() {
+            in_pair_survey[p.survey] = true;
+        }
+        if p.decision == Decision::Possible && p.roster < records.len() {
+            let b = &mut best[p.roster];
+            if b.is_none_or(|(_, sc)| p.score > sc) {
+                *b = Some((p.survey, p.score));
+            }
+        }
+    }
+    let possible: Vec<Option<usize>> = best.into_iter().map(|b| b.map(|(s, _)| s)).collect();
+    let copies = crate::link::roster_copies(records, roster);
     let mut ledger = Vec::with_capacity(roster.len());
     for &ri in roster {
+        if copies.contains(&ri) {
+            continue;
+        }
         let r = &records[ri];
         let si = linked.get(ri).copied().flatten();
         let s = si.map(|si| &records[si]);
+        let maybe = possible.get(ri).copied().flatten().map(|i| &records[i]);
+        let landing = match (s, maybe) {
+            (Some(s), _) => status_of(s).map_or(Landing::StatusUnknown, Landing::Known),
+            (None, Some(_)) => Landing::Unconfirmed,
+            (None, None) => Landing::NotSurveyed,
+        };
+        let status_shown = match landing {
+            Landing::Known(st) => st.label_zh().to_string(),
+            Landing::StatusUnknown => s.map(clerk_status).unwrap_or_default(),
+            Landing::Unconfirmed => UNCONFIRMED_TEXT.to_string(),
+            Landing::NotSurveyed => NOT_SURVEYED_TEXT.to_string(),
+        };
+        let remark = match landing {
+            Landing::Known(_) => String::new(),
+            Landing::StatusUnknown => {
+                let said = s.map(clerk_status).unwrap_or_default();
+                if said.is_empty() {
+                    format!("{STATUS_PENDING_TEXT}：摸底表未填就读状态")
+                } else {
+                    format!("{STATUS_PENDING_TEXT}：摸底表填写的就读状态“{said}”无法识别")
+                }
+            }
+            Landing::Unconfirmed => match maybe {
+                Some(m) => {
+                    let said = clerk_status(m);
+                    format!(
+                        "{UNCONFIRMED_TEXT}：疑似{}的{}（就读状态：{}）",
+                        survey_where(tables, m),
+                        m.name,
+                        if said.is_empty() {
+                            "未填"
+                        } else {
+                            said.as_str()
+                        }
+                    )
+                }
+                None => UNCONFIRMED_TEXT.to_string(),
+            },
+            Landing::NotSurveyed => "未摸底，请核实去向".to_string(),
+        };
         let row = LedgerRow {
             township: if r.township.is_empty() {
                 township.clone()
@@ -205,17 +427,15 @@ pub fn derive(
             sex: sex_text(r),
             id: r.id.clean.clone(),
             birth: birth_text(r),
-            status: s.and_then(status_of),
+            status: landing.status(),
+            landing,
+            status_shown,
             school: s.map(|s| s.school.clone()).unwrap_or_default(),
             grade: s.map(grade_text).unwrap_or_default(),
             reason: s.map(|s| s.reason.clone()).unwrap_or_default(),
             evidence: s.map(|s| s.evidence.clone()).unwrap_or_default(),
             surveyor: s.map(|s| s.surveyor.clone()).unwrap_or_default(),
-            remark: match s {
-                None => "未摸底，请核实去向".to_string(),
-                Some(s) if status_of(s).is_none() => "摸底表中就读状态缺失或无法识别".to_string(),
-                Some(_) => String::new(),
-            },
+            remark,
             roster: ri,
             survey: si,
         };
@@ -224,17 +444,39 @@ pub fn derive(
     let villages = village_order(cfg, records, roster);
     let stats = stats_from(
         &villages,
-        ledger.iter().map(|l| (l.village.as_str(), l.status)),
+        ledger.iter().map(|l| (l.village.as_str(), l.landing)),
     );
     let mut warnings = Vec::new();
     for l in &ledger {
         let r = &records[l.roster];
-        let (kind, status) = match l.status {
-            Some(s) if s.is_dropout() => ("失学辍学", s.label_zh()),
-            Some(Status::Missing) => ("失踪失联，去向待核实", Status::Missing.label_zh()),
-            Some(Status::LongLeave) => ("长期请假，有辍学风险", Status::LongLeave.label_zh()),
-            None => ("未摸底，去向不明", NOT_SURVEYED_TEXT),
-            _ => continue,
+        let Some(kind) = l.landing.warning_type() else {
+            continue;
+        };
+        let maybe = possible
+            .get(l.roster)
+            .copied()
+            .flatten()
+            .map(|i| &records[i]);
+        let (status, reason, responsible) = match (l.landing, maybe) {
+            (Landing::Unconfirmed, Some(m)) => (
+                clerk_status(m),
+                format!(
+                    "疑似{}的{}，请人工确认是否同一人",
+                    survey_where(tables, m),
+                    m.name
+                ),
+                m.surveyor.clone(),
+            ),
+            (Landing::StatusUnknown, _) => (
+                l.status_shown.clone(),
+                if l.reason.is_empty() {
+                    "摸底表的就读状态缺失或无法识别，请核实".to_string()
+                } else {
+                    l.reason.clone()
+                },
+                l.surveyor.clone(),
+            ),
+            _ => (l.status_shown.clone(), l.reason.clone(), l.surveyor.clone()),
         };
         warnings.push(WarningRow {
             township: l.township.clone(),
@@ -245,24 +487,25 @@ pub fn derive(
             birth: l.birth.clone(),
             household_type: r.household_type.clone(),
             warning_type: kind.to_string(),
-            status: status.to_string(),
-            reason: l.reason.clone(),
-            responsible: l.surveyor.clone(),
+            status,
+            reason,
+            responsible,
         });
     }
-    // Dropouts found by the survey but missing from the roster are still dropouts.
-    let mut linked_surveys = vec![false; records.len()];
-    for &si in linked.iter().flatten() {
-        if let Some(b) = linked_surveys.get_mut(si) {
-            *b = true;
-        }
-    }
+    // Dropouts found by the survey but missing from the roster are still
+    // dropouts; a survey row that is some roster child's possible match is
+    // already listed under that child (待人工确认).
     for &si in survey {
-        if linked_surveys.get(si).copied().unwrap_or(false) {
+        if in_pair_survey.get(si).copied().unwrap_or(false) {
             continue;
         }
         let s = &records[si];
         if let Some(st) = status_of(s).filter(|st| st.is_dropout()) {
+            let reason = if s.reason.trim().is_empty() {
+                "不在县局名单中".to_string()
+            } else {
+                format!("{}（不在县局名单中）", s.reason.trim())
+            };
             warnings.push(WarningRow {
                 township: township.clone(),
                 village: village_text(s),
@@ -271,9 +514,9 @@ pub fn derive(
                 id: s.id.clean.clone(),
                 birth: birth_text(s),
                 household_type: s.household_type.clone(),
-                warning_type: "失学辍学（县局名单外）".to_string(),
+                warning_type: st.label_zh().to_string(),
                 status: st.label_zh().to_string(),
-                reason: s.reason.clone(),
+                reason,
                 responsible: s.surveyor.clone(),
             });
         }
@@ -288,7 +531,7 @@ pub fn derive(
 /// Count children per village and statistics column; the last row is 合计.
 pub fn stats_from<'a>(
     villages: &[String],
-    children: impl Iterator<Item = (&'a str, Option<Status>)>,
+    children: impl Iterator<Item = (&'a str, Landing)>,
 ) -> Vec<StatsRow> {
     let mut rows: Vec<StatsRow> = villages.iter().map(|v| StatsRow::new(v)).collect();
     let mut index: FxMap<String, usize> = villages
@@ -297,9 +540,9 @@ pub fn stats_from<'a>(
         .map(|(i, v)| (v.clone(), i))
         .collect();
     // Counts per row and status, added into the BTreeMaps once at the end.
-    let mut tally: Vec<(FxMap<Field, i64>, i64)> = vec![Default::default(); rows.len()];
+    let mut tally: Vec<(FxMap<Field, i64>, [i64; 3])> = vec![Default::default(); rows.len()];
     let mut last: Option<(&str, usize)> = None;
-    for (village, status) in children {
+    for (village, landing) in children {
         let i = match last {
             Some((v, i)) if v == village => i,
             _ => {
@@ -317,18 +560,22 @@ pub fn stats_from<'a>(
             }
         };
         let t = &mut tally[i];
-        match status {
-            Some(s) => {
-                *t.0.entry(s.stat_field()).or_insert(0) += 1;
-                *t.0.entry(Field::StatTotal).or_insert(0) += 1;
-            }
-            None => t.1 += 1,
+        // Every child counts in 学龄人口数; a child without a known status
+        // in the 备注 note instead of a column.
+        *t.0.entry(Field::StatTotal).or_insert(0) += 1;
+        match landing {
+            Landing::Known(s) => *t.0.entry(s.stat_field()).or_insert(0) += 1,
+            Landing::StatusUnknown => t.1[0] += 1,
+            Landing::Unconfirmed => t.1[1] += 1,
+            Landing::NotSurveyed => t.1[2] += 1,
         }
     }
-    for (row, (counts, unsurveyed)) in rows.iter_mut().zip(tally) {
+    for (row, (counts, [unknown, unconfirmed, unsurveyed])) in rows.iter_mut().zip(tally) {
         for (f, c) in counts {
             *row.counts.entry(f).or_insert(0) += c;
         }
+        row.status_unknown += unknown;
+        row.unconfirmed += unconfirmed;
         row.unsurveyed += unsurveyed;
     }
     let mut total = StatsRow::new(TOTAL_ROW);
@@ -336,6 +583,8 @@ pub fn stats_from<'a>(
         for f in Field::STAT_COUNTS {
             *total.counts.entry(f).or_insert(0) += r.get(f);
         }
+        total.status_unknown += r.status_unknown;
+        total.unconfirmed += r.unconfirmed;
         total.unsurveyed += r.unsurveyed;
     }
     rows.push(total);
@@ -344,6 +593,17 @@ pub fn stats_from<'a>(
 
 /// The label of the statistics total row.
 pub const TOTAL_ROW: &str = "合计";
+
+/// Where a hand-filled ledger row puts its child: its status when known,
+/// 未摸底 and 待人工确认 as written, anything else 状态待核实.
+pub fn ledger_landing(r: &Record) -> Landing {
+    match (&r.status, r.status_raw.trim()) {
+        (StatusValue::Known(s), _) => Landing::Known(*s),
+        (_, NOT_SURVEYED_TEXT) => Landing::NotSurveyed,
+        (_, UNCONFIRMED_TEXT) => Landing::Unconfirmed,
+        _ => Landing::StatusUnknown,
+    }
+}
 
 /// LEDGER_MISSING_CHILD and LEDGER_DIFFERS for hand-filled ledgers.
 /// `ledger_pairs` link roster records (`roster`) to ledger records (`survey`
@@ -363,8 +623,9 @@ pub fn check_ledger(
     for (&r, &l) in &roster_to_ledger {
         ledger_to_roster.insert(l, r);
     }
+    let copies = crate::link::roster_copies(records, roster);
     for &ri in roster {
-        if roster_to_ledger.contains_key(&ri) {
+        if roster_to_ledger.contains_key(&ri) || copies.contains(&ri) {
             continue;
         }
         let r = &records[ri];
@@ -379,9 +640,24 @@ pub fn check_ledger(
             ),
         ));
     }
+    // Valid IDs of the linked ledger rows: a later copy of the same child in
+    // the ledger is DUPLICATE_ID (from the checker), not a child missing
+    // from the roster.
+    let linked_ids: std::collections::HashSet<&str> = ledger_to_roster
+        .keys()
+        .map(|&li| &records[li].id)
+        .filter(|id| id.is_valid())
+        .map(|id| id.clean.as_str())
+        .collect();
     for &li in ledger {
         let l = &records[li];
         let t = &tables[l.table];
+        if !ledger_to_roster.contains_key(&li)
+            && l.id.is_valid()
+            && linked_ids.contains(l.id.clean.as_str())
+        {
+            continue;
+        }
         let Some(&ri) = ledger_to_roster.get(&li) else {
             out.push(Finding::on_name(
                 Code::LEDGER_DIFFERS,
@@ -459,7 +735,57 @@ pub fn check_ledger(
                 ));
             }
         }
-        // Result fields against the linked survey row.
+        // Result fields against the linked survey row; without one, a
+        // status, school or grade the ledger gives has nothing behind it.
+        if !roster_to_survey.contains_key(&ri) {
+            let said = l.status_raw.trim();
+            let claims = !(said.is_empty()
+                || said == NOT_SURVEYED_TEXT
+                || said == UNCONFIRMED_TEXT
+                || said == STATUS_PENDING_TEXT)
+                || !l.school.trim().is_empty()
+                || !matches!(l.grade, GradeValue::Missing);
+            if claims {
+                let given: Vec<String> = [
+                    (Field::Status, said.to_string()),
+                    (Field::School, l.school.trim().to_string()),
+                    (Field::Grade, l.grade_raw.trim().to_string()),
+                ]
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(f, v)| format!("{}“{}”", f.label_zh(), v))
+                .collect();
+                let possible = survey_pairs
+                    .iter()
+                    .find(|p| p.roster == ri && p.decision == Decision::Possible);
+                let why = match possible {
+                    Some(p) => format!(
+                        "只有摸底表第{}行的疑似记录，尚未人工确认是同一人",
+                        records[p.survey].row
+                    ),
+                    None => "摸底表中没有这名儿童的记录".to_string(),
+                };
+                let col = l.col(Field::Status).or(l.col(Field::Name)).unwrap_or(1);
+                let mut f = Finding::at(
+                    Code::LEDGER_DIFFERS,
+                    t,
+                    l.row,
+                    col,
+                    Some(Field::Status),
+                    l.status_raw.clone(),
+                    format!(
+                        "台账填写的{}没有摸底表记录支持：{}（县局名单第{}行 {}），请入户摸底后按摸底结果填写",
+                        given.join("、"),
+                        why,
+                        r.row,
+                        r.name
+                    ),
+                )
+                .with_related(rloc.clone());
+                f.village = l.village.clone();
+                out.push(f);
+            }
+        }
         if let Some(&si) = roster_to_survey.get(&ri) {
             let s = &records[si];
             let sloc = Loc {
@@ -644,14 +970,22 @@ pub fn check_stats(
                 ),
             }
         }
-        // The row's own identity: 学龄人口数 = sum of the other columns.
+        // The row's own identity: 学龄人口数 = sum of the other columns +
+        // the children its 备注 counts as 状态待核实 / 待人工确认 / 未摸底.
         if let Some(&total) = counts.get(&Field::StatTotal) {
+            let pending = pending_in_remark(&raw.text(Field::Remark));
             let parts: i64 = counts
                 .iter()
                 .filter(|(f, _)| **f != Field::StatTotal)
                 .map(|(_, n)| *n)
-                .sum();
+                .sum::<i64>()
+                + pending;
             if parts != total {
+                let note = if pending > 0 {
+                    format!("+备注中的状态待核实等{pending}人")
+                } else {
+                    String::new()
+                };
                 push(
                     &mut out,
                     raw.row,
@@ -659,7 +993,7 @@ pub fn check_stats(
                     total.to_string(),
                     Some(parts),
                     format!(
-                        "{}：学龄人口数{}不等于各类人数之和{}（在校+随班就读+送教上门+不属于失学辍学各类+失学辍学）",
+                        "{}：学龄人口数{}不等于各类人数之和{}（在校+随班就读+送教上门+不属于失学辍学各类+失学辍学{note}）",
                         label, total, parts
                     ),
                     canonical.clone(),
@@ -747,27 +1081,54 @@ mod tests {
     fn stats_rows_add_up_and_total_is_last() {
         let villages = vec!["金星村".to_string(), "双坪村".to_string()];
         let kids = vec![
-            ("金星村", Some(Status::InSchoolLocal)),
-            ("金星村", Some(Status::Dropout)),
-            ("双坪村", Some(Status::NeverEnrolled)),
-            ("双坪村", None),
-            ("先联村", Some(Status::HomeTeaching)),
+            ("金星村", Landing::Known(Status::InSchoolLocal)),
+            ("金星村", Landing::Known(Status::Dropout)),
+            ("双坪村", Landing::Known(Status::NeverEnrolled)),
+            ("双坪村", Landing::NotSurveyed),
+            ("双坪村", Landing::StatusUnknown),
+            ("双坪村", Landing::Unconfirmed),
+            ("先联村", Landing::Known(Status::HomeTeaching)),
         ];
         let rows = stats_from(&villages, kids.into_iter());
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[0].get(Field::StatTotal), 2);
         assert_eq!(rows[0].get(Field::StatDropout), 1);
-        assert_eq!(rows[1].get(Field::StatTotal), 1);
-        assert_eq!(rows[1].unsurveyed, 1);
+        assert_eq!(rows[1].get(Field::StatTotal), 4);
+        assert_eq!(
+            (
+                rows[1].status_unknown,
+                rows[1].unconfirmed,
+                rows[1].unsurveyed
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            rows[1].remark(),
+            "状态待核实 1 人；待人工确认 1 人；未摸底 1 人"
+        );
+        assert_eq!(rows[0].remark(), "");
         assert_eq!(rows[2].village, "先联村");
         let total = rows.last().unwrap();
         assert_eq!(total.village, TOTAL_ROW);
-        assert_eq!(total.get(Field::StatTotal), 4);
+        assert_eq!(total.get(Field::StatTotal), 7);
         assert_eq!(total.get(Field::StatDropout), 2);
         for r in &rows {
             let parts: i64 = Field::STAT_COUNTS[1..].iter().map(|f| r.get(*f)).sum();
-            assert_eq!(parts, r.get(Field::StatTotal), "row {}", r.village);
+            assert_eq!(
+                parts + pending_in_remark(&r.remark()),
+                r.get(Field::StatTotal),
+                "row {}",
+                r.village
+            );
         }
+    }
+
+    #[test]
+    fn pending_counts_read_back_from_the_remark() {
+        assert_eq!(pending_in_remark("状态待核实 2 人；未摸底 13 人"), 15);
+        assert_eq!(pending_in_remark("状态待核实3人"), 3);
+        assert_eq!(pending_in_remark("另有说明"), 0);
+        assert_eq!(pending_in_remark(""), 0);
     }
 
     #[test]

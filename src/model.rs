@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-/// What a workbook is in the round (SPEC §1).
+/// What a workbook is in the round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -49,13 +49,17 @@ pub enum Format {
     Xls,
     Ods,
     Csv,
+    /// SpreadsheetML 2003 ("XML 表格"), usually saved under an .xls name.
+    Xml,
 }
 
-/// A column's meaning, found from its header text by the synonym table (SPEC §3).
+/// A column's meaning, found from its header text by the synonym table (`read::header`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Seq,
+    /// roster: 县 (the county, to tell a school outside it)
+    County,
     Township,
     Village,
     Group,
@@ -91,6 +95,27 @@ pub enum Field {
     Responsible,
     /// warning list: 核查结果
     CheckResult,
+    /// roster: 证件类型 (居民身份证, 残疾人证 …)
+    IdType,
+    /// roster: 与户主关系 (本人或户主, 之子, 之女 …)
+    Relation,
+    /// roster: 户主证件号码 (the household head's ID, not the child's)
+    HeadId,
+    /// student registry: 学籍号
+    RegistryNo,
+    /// student registry: 学籍状态 (在读, 休学, 转出 …)
+    RegistryStatus,
+    /// student registry: 班级
+    Class,
+    /// student registry: 就读方式 (走读, 住校, sometimes 随班就读)
+    StudyMode,
+    /// poverty-aid ledger: 学段 (小学, 初中 …)
+    Stage,
+    /// poverty-aid ledger: 县内/县外
+    InCounty,
+    /// 现住址, 家庭住址, 户籍地址 (found apart from the synonym table; a
+    /// configured village named in it is the row's village)
+    Address,
     // ---- 附件3 statistics count columns ----
     StatTotal,
     StatInSchoolLocal,
@@ -113,6 +138,7 @@ impl Field {
         use Field::*;
         match self {
             Seq => "seq",
+            County => "county",
             Township => "township",
             Village => "village",
             Group => "group",
@@ -141,6 +167,16 @@ impl Field {
             Measures => "measures",
             Responsible => "responsible",
             CheckResult => "check_result",
+            IdType => "id_type",
+            Relation => "relation",
+            HeadId => "head_id",
+            RegistryNo => "registry_no",
+            RegistryStatus => "registry_status",
+            Class => "class",
+            StudyMode => "study_mode",
+            Stage => "stage",
+            InCounty => "in_county",
+            Address => "address",
             StatTotal => "total",
             StatInSchoolLocal => "in_school_local",
             StatInSchoolOut => "in_school_out",
@@ -162,6 +198,7 @@ impl Field {
         use Field::*;
         match self {
             Seq => "序号",
+            County => "县",
             Township => "乡镇",
             Village => "村（社区）",
             Group => "组",
@@ -190,6 +227,16 @@ impl Field {
             Measures => "劝返措施",
             Responsible => "责任人",
             CheckResult => "核查结果",
+            IdType => "证件类型",
+            Relation => "与户主关系",
+            HeadId => "户主证件号码",
+            RegistryNo => "学籍号",
+            RegistryStatus => "学籍状态",
+            Class => "班级",
+            StudyMode => "就读方式",
+            Stage => "学段",
+            InCounty => "县内/县外",
+            Address => "家庭住址",
             StatTotal => "学龄人口数",
             StatInSchoolLocal => "在校人数（本县）",
             StatInSchoolOut => "在校人数（县外）",
@@ -400,7 +447,7 @@ impl Severity {
 
 macro_rules! codes {
     ($($name:ident => $sev:ident, $zh:literal;)*) => {
-        /// Every finding code of SPEC §4.
+        /// Every finding code taizhang reports.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         pub enum Code { $($name,)* }
@@ -472,7 +519,7 @@ pub struct Loc {
     pub row: u32,
 }
 
-/// One problem, at one cell (SPEC §5 `findings`).
+/// One problem, at one cell (an entry of findings.json `findings`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     pub code: Code,
@@ -492,7 +539,7 @@ pub struct Finding {
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Loc>,
-    /// The row's canonical village, for counts by village (not in SPEC's example, extra).
+    /// The row's canonical village, for counts by village (an extra key of findings.json).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub village: Option<String>,
 }
@@ -563,7 +610,7 @@ pub enum Decision {
     Possible,
 }
 
-/// A roster–survey pair (SPEC §5 `links`).
+/// A roster–survey pair (an entry of findings.json `links`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Link {
     pub roster: Loc,
@@ -631,6 +678,9 @@ pub enum DateValue {
     Day(chrono::NaiveDate),
     /// Month-only dates (2010.5, 2010年5月): compared on year and month only.
     Month(i32, u32),
+    /// A number cell holding yyyy.1: typed as 2011.1 or as 2011.10 (the
+    /// number lost its trailing zero), so January or October of the year.
+    JanuaryOrOctober(i32),
     /// Text that is no date; kept for the message.
     Unparsed(String),
 }
@@ -642,8 +692,16 @@ impl DateValue {
             DateValue::Missing => String::new(),
             DateValue::Day(d) => d.format("%Y-%m-%d").to_string(),
             DateValue::Month(y, m) => format!("{y:04}-{m:02}"),
+            DateValue::JanuaryOrOctober(y) => format!("{y:04}.1"),
             DateValue::Unparsed(s) => s.clone(),
         }
+    }
+    /// A date was stated (a day or a month), not missing or unreadable.
+    pub fn is_stated(&self) -> bool {
+        matches!(
+            self,
+            DateValue::Day(_) | DateValue::Month(..) | DateValue::JanuaryOrOctober(_)
+        )
     }
     /// Whether two stated dates agree, a month-only date agreeing with any day
     /// of its month. Missing/unparsed never agree (and never disagree: None).
@@ -656,6 +714,15 @@ impl DateValue {
                 Some(d.year() == *y && d.month() == *m)
             }
             (DateValue::Month(y1, m1), DateValue::Month(y2, m2)) => Some(y1 == y2 && m1 == m2),
+            (DateValue::JanuaryOrOctober(y), DateValue::Day(d))
+            | (DateValue::Day(d), DateValue::JanuaryOrOctober(y)) => {
+                Some(d.year() == *y && matches!(d.month(), 1 | 10))
+            }
+            (DateValue::JanuaryOrOctober(y), DateValue::Month(y2, m))
+            | (DateValue::Month(y2, m), DateValue::JanuaryOrOctober(y)) => {
+                Some(y == y2 && matches!(m, 1 | 10))
+            }
+            (DateValue::JanuaryOrOctober(a), DateValue::JanuaryOrOctober(b)) => Some(a == b),
             _ => None,
         }
     }
@@ -719,7 +786,7 @@ impl IdInfo {
     }
 }
 
-/// Enrolment status vocabulary (SPEC §3).
+/// Enrolment status vocabulary (the 13 statuses of the round).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Status {
     /// 在校(本县)
@@ -766,7 +833,7 @@ impl Status {
         Status::NeverEnrolled,
         Status::Dropout,
     ];
-    /// The canonical text (SPEC §3), also the dropdown list of the templates.
+    /// The canonical text, also the dropdown list of the templates.
     pub fn label_zh(self) -> &'static str {
         match self {
             Status::InSchoolLocal => "在校(本县)",
@@ -784,7 +851,7 @@ impl Status {
             Status::Dropout => "辍学",
         }
     }
-    /// Needs 佐证材料 (SPEC §4 EVIDENCE_MISSING).
+    /// Needs 佐证材料 (else EVIDENCE_MISSING).
     pub fn needs_evidence(self) -> bool {
         !matches!(
             self,
@@ -888,6 +955,7 @@ impl Record {
         match self.birth {
             DateValue::Day(d) => Some(d),
             DateValue::Month(y, m) => chrono::NaiveDate::from_ymd_opt(y, m, 15),
+            DateValue::JanuaryOrOctober(y) => chrono::NaiveDate::from_ymd_opt(y, 1, 15),
             _ => None,
         }
     }

@@ -266,6 +266,7 @@ fn summary(fs: &[Finding]) -> SummaryInfo {
         findings: fs.to_vec(),
         rebuilt_from: None,
         inputs_note: vec!["附件1_熨斗初级中学.xlsx 摸底表 摸底调查表(附件1) 6 行".into()],
+        ..Default::default()
     }
 }
 

@@ -38,6 +38,7 @@ fn info(fs: &[Finding]) -> SummaryInfo {
         findings: fs.to_vec(),
         rebuilt_from: None,
         inputs_note: vec![],
+        ..Default::default()
     }
 }
 

@@ -73,6 +73,7 @@ fn filled_ledger_reads_back_cell_for_cell() {
             .flat_map(|s| s.1.clone())
             .collect(),
         rows: rows.clone(),
+        ..AnnexData::blank()
     };
     let bytes = build_annex(Annex::Ledger, &data).unwrap();
     if let Some(dir) = std::env::var_os("TAIZHANG_DUMP_DIR") {

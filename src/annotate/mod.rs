@@ -48,6 +48,30 @@ pub struct SummaryInfo {
     pub rebuilt_from: Option<String>,
     /// Lines about the inputs read (file, sheet, role, rows).
     pub inputs_note: Vec<String>,
+    /// How many roster children have no known status yet (reconcile only),
+    /// shown under the totals.
+    pub pending: Option<String>,
+    /// Parallel to `findings`: new since the last run (marked 新). Empty when
+    /// the run was not compared with an earlier one.
+    pub new: Vec<bool>,
+    /// 比上次（…）：已改正 N 条，新出现 M 条，仍有 K 条。 None on a first run.
+    pub change: Option<String>,
+    /// The earlier run's findings in this file that are gone.
+    pub fixed: Vec<FixedLine>,
+}
+
+/// An earlier finding that this run no longer has, as the 核对说明 sheet
+/// lists it (where it was then, what it said).
+#[derive(Clone, Debug, Default)]
+pub struct FixedLine {
+    pub severity: String,
+    pub code: String,
+    pub title: String,
+    pub message: String,
+    pub sheet: String,
+    /// The cell it was in then, e.g. F17.
+    pub cell: String,
+    pub value: String,
 }
 
 /// A failure to write an annotated copy. Every message is plain Chinese and

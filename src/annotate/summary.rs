@@ -51,6 +51,9 @@ impl Sheet {
     }
 }
 
+/// Appended to the level of a finding that is new since the last run.
+pub const NEW_MARK: &str = "（新）";
+
 /// Column headers of the findings table.
 pub const TABLE_HEADER: [&str; 9] = [
     "级别",
@@ -120,14 +123,23 @@ pub fn sheet_xml(
             row += 1;
         }
     }
+    if let Some(p) = &info.pending {
+        sh.text(row, 1, p.clone(), styles.bold);
+        row += 1;
+    }
     let header = row;
     for (i, h) in TABLE_HEADER.iter().enumerate() {
         sh.text(header, i as u32 + 1, *h, styles.header);
     }
     let mut r = header;
-    for f in fs {
+    for (i, f) in fs.iter().enumerate() {
         r += 1;
-        sh.text(r, 1, f.severity.label_zh(), styles.sev(f.severity));
+        let level = if info.new.get(i) == Some(&true) {
+            format!("{}{NEW_MARK}", f.severity.label_zh())
+        } else {
+            f.severity.label_zh().to_string()
+        };
+        sh.text(r, 1, level, styles.sev(f.severity));
         sh.text(r, 2, f.code.as_str(), 0);
         sh.text(r, 3, f.code.title_zh(), 0);
         sh.text(r, 4, f.message.clone(), 0);
@@ -205,6 +217,53 @@ pub fn sheet_xml(
         sh.put(r, 3 + i as u32, V::N(*t), styles.bold);
     }
     sh.put(r, 6, V::N(total.iter().sum()), styles.bold);
+    let mut fixed_row = None;
+    if info.change.is_some() {
+        r += 2;
+        fixed_row = Some(r);
+        sh.text(
+            r,
+            2,
+            format!("本文件比上次已改正的问题（{} 条）", info.fixed.len()),
+            styles.bold,
+        );
+        r += 1;
+        for (i, h) in [
+            "级别",
+            "代码",
+            "问题",
+            "说明",
+            "工作表",
+            "上次所在单元格",
+            "上次的值",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sh.text(r, i as u32 + 2, *h, styles.header);
+        }
+        for x in &info.fixed {
+            r += 1;
+            for (i, v) in [
+                &x.severity,
+                &x.code,
+                &x.title,
+                &x.message,
+                &x.sheet,
+                &x.cell,
+                &x.value,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                sh.text(r, i as u32 + 2, v.clone(), 0);
+            }
+        }
+        if info.fixed.is_empty() {
+            r += 1;
+            sh.text(r, 2, "无", 0);
+        }
+    }
     if !info.inputs_note.is_empty() {
         r += 2;
         sh.text(r, 2, "读取的文件", styles.bold);
@@ -213,10 +272,13 @@ pub fn sheet_xml(
             sh.text(r, 2, line.clone(), 0);
         }
     }
-    let totals = format!(
+    let mut totals = format!(
         "共 {} 条：错误 {ne} 条，警告 {nw} 条，提示 {nn} 条。按问题代码、按村的统计见第 {counts_row} 行。",
         fs.len()
     );
+    if let (Some(change), Some(fr)) = (&info.change, fixed_row) {
+        totals = format!("{change}新出现的标有“{NEW_MARK}”，已改正的列在第 {fr} 行。{totals}");
+    }
     sh.text(2, 1, totals, styles.link);
     sh.links.push((
         2,

@@ -39,7 +39,8 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
     let config = load_config(args.config.as_deref(), None)?;
     let tables = read_all(&files, &config, false, ui)?;
     let villages = village_index(&config, &tables);
-    let (records, per_table) = normalize_all(&tables, &villages);
+    let words = super::status_words(&config, &tables);
+    let (records, per_table) = normalize_all(&tables, &villages, &words);
     let mut findings = Vec::new();
     for t in &tables {
         if t.role == Role::Stats {
@@ -60,7 +61,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
             school.as_deref(),
         ));
     }
-    findings.extend(check::check_duplicates(&tables, &records));
+    findings.extend(check::check_duplicates_in_round(&tables, &records, &config));
     report::sort_findings(
         &mut findings,
         &inputs.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
@@ -80,10 +81,15 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         school_year: config.school_year,
         born_from: config.born_from.to_string(),
         born_to: config.born_to.to_string(),
-        inputs: input_infos(&tables, &rows),
+        inputs: input_infos(
+            &tables,
+            &rows,
+            &super::out_of_window_counts(&config, &tables, &records),
+        ),
         summary: summary.clone(),
         findings: &findings,
         links: &[],
+        history: None,
     };
     super::write_output(&out.join("findings.json"), &report::findings_json(&rep))?;
     super::write_output(&out.join("findings.csv"), &report::findings_csv(&findings))?;
@@ -92,6 +98,7 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
     s.push_str(&report::inputs_table(&rep.inputs));
+    s.push_str(&super::out_of_window_lines(&rep.inputs));
     s.push_str(&report::findings_text(&findings, style));
     if !findings.is_empty() {
         let _ = writeln!(s, "\n问题统计：");

@@ -105,6 +105,7 @@ fn run_folder(dir: &Path) -> i32 {
         stats: Vec::new(),
         out: None,
         no_mask: false,
+        since: None,
     };
     let ui = Ui {
         quiet: false,

@@ -11,6 +11,7 @@ pub mod timing;
 use crate::annotate::{self, SummaryInfo};
 use crate::config::Config;
 use crate::model::{Finding, Format, Record, Role, Table};
+use crate::normalize::StatusWords;
 use crate::normalize::village::VillageIndex;
 use crate::read;
 use crate::report::{self, InputInfo, Style};
@@ -163,12 +164,37 @@ pub fn village_index(cfg: &Config, tables: &[Table]) -> VillageIndex {
     idx
 }
 
+/// The round's status words: the built-in table, the configuration's
+/// `[status_words]`, and the county (the configuration's `county`, else the
+/// value most roster rows hold in a 县 column).
+pub fn status_words(cfg: &Config, tables: &[Table]) -> StatusWords {
+    let county = cfg.county.clone().or_else(|| {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for t in tables.iter().filter(|t| t.role == Role::Roster) {
+            for r in &t.rows {
+                let v = r.text(crate::model::Field::County);
+                let v = v.trim();
+                if !v.is_empty() {
+                    *counts.entry(v.to_string()).or_default() += 1;
+                }
+            }
+        }
+        let most = counts.values().copied().max()?;
+        counts.into_iter().find(|(_, n)| *n == most).map(|(c, _)| c)
+    });
+    StatusWords::new(&cfg.status_words, county.as_deref())
+}
+
 /// Normalise every table; returns the records and, per table, the indices of its records.
-pub fn normalize_all(tables: &[Table], villages: &VillageIndex) -> (Vec<Record>, Vec<Vec<usize>>) {
+pub fn normalize_all(
+    tables: &[Table],
+    villages: &VillageIndex,
+    words: &StatusWords,
+) -> (Vec<Record>, Vec<Vec<usize>>) {
     let mut records = Vec::new();
     let mut per_table = Vec::with_capacity(tables.len());
     for t in tables {
-        let recs = crate::normalize::normalize_table(t, villages);
+        let recs = crate::normalize::normalize_table_with(t, villages, words);
         let start = records.len();
         records.extend(recs);
         per_table.push((start..records.len()).collect());
@@ -189,8 +215,9 @@ pub fn row_counts(tables: &[Table]) -> Vec<usize> {
     tables.iter().map(|t| t.rows.len()).collect()
 }
 
-/// The inputs as findings.json lists them; `rows`: see [`row_counts`].
-pub fn input_infos(tables: &[Table], rows: &[usize]) -> Vec<InputInfo> {
+/// The inputs as findings.json lists them; `rows`: see [`row_counts`];
+/// `out_of_window`: see [`out_of_window_counts`].
+pub fn input_infos(tables: &[Table], rows: &[usize], out_of_window: &[usize]) -> Vec<InputInfo> {
     tables
         .iter()
         .map(|t| InputInfo {
@@ -200,8 +227,36 @@ pub fn input_infos(tables: &[Table], rows: &[usize]) -> Vec<InputInfo> {
             header_row: t.header_row,
             rows: rows.get(t.index).copied().unwrap_or(t.rows.len()),
             skipped: t.skipped,
+            skipped_out_of_window: out_of_window.get(t.index).copied().unwrap_or(0),
         })
         .collect()
+}
+
+/// Roster rows per table (by table index) that are not children of the
+/// round (see [`crate::check::outside_round`]).
+pub fn out_of_window_counts(cfg: &Config, tables: &[Table], records: &[Record]) -> Vec<usize> {
+    let mut counts = vec![0; tables.len()];
+    for r in records
+        .iter()
+        .filter(|r| crate::check::outside_round(r, cfg))
+    {
+        if let Some(n) = counts.get_mut(r.table) {
+            *n += 1;
+        }
+    }
+    counts
+}
+
+/// One terminal line per input whose rows outside the age window were skipped.
+pub fn out_of_window_lines(infos: &[InputInfo]) -> String {
+    let mut s = String::new();
+    for i in infos.iter().filter(|i| i.skipped_out_of_window > 0) {
+        s.push_str(&format!(
+            "{}（{}）：已跳过 {} 行：出生日期不在本轮适龄范围内（家庭其他成员，如父母、学龄前儿童、16岁以上子女）\n",
+            i.file, i.sheet, i.skipped_out_of_window
+        ));
+    }
+    s
 }
 
 /// Output folder: created if missing; refused when one of the files the run
@@ -354,12 +409,14 @@ pub fn run_tasks(tasks: Vec<Task<'_>>) -> Result<()> {
 
 /// The tasks that write the annotated copy of every input into `out`, the
 /// largest input first, and the paths they write (in input order).
+#[allow(clippy::too_many_arguments)]
 pub fn annotated_tasks<'a>(
     inputs: &'a [PathBuf],
     tables: &'a [Table],
     rows: &'a [usize],
     findings: &'a [Finding],
     summary: &'a report::Summary,
+    history: Option<&'a report::history::Comparison>,
     out: &Path,
     pb: &indicatif::ProgressBar,
 ) -> (Vec<Task<'a>>, Vec<PathBuf>) {
@@ -374,7 +431,7 @@ pub fn annotated_tasks<'a>(
         jobs.push((
             size,
             Task::new(format!("标注 {name}"), move || {
-                annotate_one(path, &target, tables, rows, findings, summary)?;
+                annotate_one(path, &target, tables, rows, findings, summary, history)?;
                 pb.inc(1);
                 Ok(())
             }),
@@ -393,13 +450,21 @@ fn annotate_one(
     rows: &[usize],
     findings: &[Finding],
     summary: &report::Summary,
+    history: Option<&report::history::Comparison>,
 ) -> Result<()> {
     let fname = file_name(path);
-    let own: Vec<Finding> = findings
-        .iter()
-        .filter(|f| f.file == fname)
-        .cloned()
-        .collect();
+    let mut own: Vec<Finding> = Vec::new();
+    let mut new = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.file == fname {
+            own.push(f.clone());
+            new.push(history.is_some_and(|h| h.is_new(i)));
+        }
+    }
+    let changes = history.and_then(|h| h.changes.as_ref());
+    if changes.is_none() {
+        new.clear();
+    }
     let format = tables
         .iter()
         .find(|t| t.path == *path)
@@ -425,6 +490,12 @@ fn annotate_one(
         findings: own.clone(),
         rebuilt_from: None,
         inputs_note,
+        pending: report::pending_line(summary),
+        new,
+        change: changes.map(|c| c.line()),
+        fixed: changes
+            .map(|c| report::history::fixed_in(c, &fname))
+            .unwrap_or_default(),
     };
     match format {
         Format::Xlsx | Format::Xlsm => annotate::annotate_xlsx(path, target, &own, &info)?,
@@ -458,7 +529,7 @@ pub fn write_annotated(
     ui: &Ui,
 ) -> Result<Vec<PathBuf>> {
     let pb = ui.progress(inputs.len() as u64, "标注");
-    let (tasks, written) = annotated_tasks(inputs, tables, rows, findings, summary, out, &pb);
+    let (tasks, written) = annotated_tasks(inputs, tables, rows, findings, summary, None, out, &pb);
     run_tasks(tasks)?;
     pb.finish_and_clear();
     Ok(written)

@@ -12,11 +12,12 @@ use crate::link::{self, LinkParams};
 use crate::model::{
     Decision, Field, Finding, Link, Loc, Pair, Record, Role, Severity, Status, StatusValue, Table,
 };
+use crate::report::history::{self, Comparison};
 use crate::report::html::{self, VillageLine};
 use crate::report::{self, Report, Summary};
 use crate::templates::{self, Annex, AnnexData, TCell};
 use anyhow::{Result, bail};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 #[command(
     override_usage = "taizhang reconcile [文件夹] [选项]",
     about = "核对一轮摸底：县局名单 ↔ 各校摸底表，生成附件2/附件3/预警清单和标注副本",
-    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n\n退出码：0 没有错误，可以上报；1 有错误需要改正；2 无法完成核对（文件打不开、配置错误等）"
+    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n  taizhang reconcile 摸底材料 --since 县复核前.findings.json   # 与那一次比较（默认与上一次比较）\n\n每次核对的结果留在输出文件夹的“历史”中（最近 20 次），终端、报告.html 和核对说明都会写明比上次改正了多少、新出现了多少。\n\n退出码：0 没有错误，可以上报；1 有错误需要改正；2 无法完成核对（文件打不开、配置错误等）"
 )]
 pub struct ReconcileArgs {
     /// 存放本轮所有表格的文件夹（自动识别县局名单、摸底表、台账、统计表；有 taizhang.toml 时自动使用）
@@ -51,6 +52,9 @@ pub struct ReconcileArgs {
     /// 终端中显示完整身份证号（默认打码）
     #[arg(long)]
     pub no_mask: bool,
+    /// 与指定的某次核对结果（findings.json，如县里复核前的那一份）比较，而不是与上一次比较
+    #[arg(long, value_name = "文件")]
+    pub since: Option<PathBuf>,
 }
 
 /// Everything one reconcile run computed (also used by tests and benches).
@@ -62,6 +66,8 @@ pub struct Round {
     pub tables: Vec<Table>,
     /// Data rows read per table (by table index).
     pub row_counts: Vec<usize>,
+    /// Roster rows per table skipped as outside the age window.
+    pub out_of_window: Vec<usize>,
     pub records: Vec<Record>,
     pub findings: Vec<Finding>,
     pub pairs: Vec<Pair>,
@@ -118,12 +124,95 @@ fn loc(tables: &[Table], r: &Record) -> Loc {
     }
 }
 
+/// A round needs a roster and a survey. When the files whose role was
+/// decided by content give none of one, the better reading of another file
+/// takes that role instead of stopping the run: with no roster, the tables
+/// without any status-like or registry column (a household list titled 台账)
+/// are the roster; with no survey, the ledgers holding a status-like column
+/// are the surveys. Returns the reason for each table changed (by index).
+fn settle_roles(
+    files: &[(PathBuf, Option<Role>)],
+    tables: &mut [Table],
+) -> BTreeMap<usize, String> {
+    let decided: HashSet<PathBuf> = files
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut notes = BTreeMap::new();
+    let has = |t: &Table, f: Field| t.columns.contains_key(&f);
+    let status_like = |t: &Table| {
+        has(t, Field::Status) || has(t, Field::RegistryStatus) || has(t, Field::RegistryNo)
+    };
+    if !tables.iter().any(|t| t.role == Role::Roster) {
+        for t in tables.iter_mut() {
+            if decided.contains(&t.path)
+                && matches!(t.role, Role::Ledger | Role::Survey)
+                && !status_like(t)
+            {
+                notes.insert(
+                    t.index,
+                    format!(
+                        "文件夹中没有其他县局名单，这张表没有就读状态列，按名单核对（原按{}）",
+                        t.role.label_zh()
+                    ),
+                );
+                t.role = Role::Roster;
+            }
+        }
+    }
+    if !tables.iter().any(|t| t.role == Role::Survey) {
+        for t in tables.iter_mut() {
+            if decided.contains(&t.path) && t.role == Role::Ledger && status_like(t) {
+                notes.insert(
+                    t.index,
+                    "文件夹中没有其他摸底表，这张台账有就读状态列，按摸底表核对".to_string(),
+                );
+                t.role = Role::Survey;
+            }
+        }
+    }
+    notes
+}
+
+/// The role each file found in a folder got, and why (rules of
+/// [`crate::read::role_reason`], or the reason [`settle_roles`] gave), one
+/// line per sheet read.
+fn print_roles(
+    files: &[(PathBuf, Option<Role>)],
+    tables: &[Table],
+    notes: &BTreeMap<usize, String>,
+) {
+    let decided: HashSet<&PathBuf> = files
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p)
+        .collect();
+    let mut s = String::new();
+    for t in tables.iter().filter(|t| decided.contains(&t.path)) {
+        let _ = writeln!(
+            s,
+            "「{}」工作表「{}」认作{}：{}",
+            t.file,
+            t.sheet,
+            t.role.label_zh(),
+            notes
+                .get(&t.index)
+                .cloned()
+                .unwrap_or_else(|| crate::read::role_reason(t))
+        );
+    }
+    print!("{s}");
+}
+
 /// Run the pipeline up to (not including) writing outputs.
 pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     timing::start();
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
     let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
+    let notes = settle_roles(&files, &mut tables);
+    print_roles(&files, &tables, &notes);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
         bail!(
@@ -135,7 +224,8 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     }
     timing::mark("read");
     let villages = village_index(&config, &tables);
-    let (records, per_table) = normalize_all(&tables, &villages);
+    let words = super::status_words(&config, &tables);
+    let (records, per_table) = normalize_all(&tables, &villages, &words);
     timing::mark("normalize");
     let of_role = |role: Role| -> Vec<usize> {
         tables
@@ -144,7 +234,14 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
             .flat_map(|t| per_table[t.index].iter().copied())
             .collect()
     };
-    let roster = of_role(Role::Roster);
+    // Roster rows outside the age window (the other members of a
+    // whole-household export) are counted once here and take no part in
+    // checking, linking or deriving.
+    let out_of_window = super::out_of_window_counts(&config, &tables, &records);
+    let roster: Vec<usize> = of_role(Role::Roster)
+        .into_iter()
+        .filter(|&i| !check::outside_round(&records[i], &config))
+        .collect();
     let survey = of_role(Role::Survey);
     let ledger = of_role(Role::Ledger);
 
@@ -167,7 +264,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
             school.as_deref(),
         ));
     }
-    findings.extend(check::check_duplicates(&tables, &records));
+    findings.extend(check::check_duplicates_in_round(&tables, &records, &config));
     // Later stages work on the records; only the statistics tables are read
     // again (check_stats). Freeing the raw cells here, before linking, keeps
     // the peak at about the records' size instead of records + raw rows.
@@ -187,7 +284,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     ));
     timing::mark("link_findings");
 
-    let derived = derive::derive(&config, &records, &roster, &survey, &pairs);
+    let derived = derive::derive_round(&config, &tables, &records, &roster, &survey, &pairs);
     if !ledger.is_empty() {
         let ledger_pairs = link::link(&records, &roster, &ledger, &params);
         findings.extend(derive::check_ledger(
@@ -210,10 +307,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
                 let r = &records[i];
                 (
                     r.village.as_deref().unwrap_or(r.village_raw.as_str()),
-                    match r.status {
-                        crate::model::StatusValue::Known(s) => Some(s),
-                        _ => None,
-                    },
+                    derive::ledger_landing(r),
                 )
             }),
         )
@@ -244,16 +338,16 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         })
         .collect();
     let mut summary = Summary::count(&findings);
-    let in_pair_roster: HashSet<usize> = pairs.iter().map(|p| p.roster).collect();
     let in_pair_survey: HashSet<usize> = pairs.iter().map(|p| p.survey).collect();
     summary.linked = pairs
         .iter()
         .filter(|p| p.decision == Decision::Linked)
         .count();
-    summary.roster_only = roster
-        .iter()
-        .filter(|i| !in_pair_roster.contains(i))
-        .count();
+    let pending = derive::Pending::of(&derived.ledger);
+    // Later roster copies of a child are neither linked nor "only in the
+    // roster": the count is the ledger's 未摸底.
+    summary.roster_only = pending.unsurveyed;
+    summary.pending = Some(pending);
     summary.survey_only = survey
         .iter()
         .filter(|i| !in_pair_survey.contains(i))
@@ -264,6 +358,7 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
         inputs,
         tables,
         row_counts,
+        out_of_window,
         records,
         findings,
         pairs,
@@ -289,17 +384,79 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
             .join(super::OUT_DIR_NAME)
     });
     prepare_out_dir(&out, &round.inputs, true)?;
-    write_outputs(&round, &out, ui)?;
-    print_summary(&round, &out, ui);
+    let hist_dir = out.join(history::HISTORY_DIR);
+    let entry = history::entry_path(&hist_dir, &chrono::Local::now().naive_local());
+    let comparison = compare_with_earlier(&round, args.since.as_deref(), &entry)?;
+    write_outputs(&round, Some(&comparison), &out, ui)?;
+    print_summary(&round, Some(&comparison), &out, ui);
     timing::mark("terminal");
     Ok(exit_status(&round.summary))
 }
 
-/// Everything SPEC §5 lists, into `out`.
+/// This run against the earlier one: `since` when given, else the newest
+/// run in the history folder (none: a first run). The chart's points are the
+/// runs in the history, then this one (to be saved as `entry` there).
+pub fn compare_with_earlier(
+    round: &Round,
+    since: Option<&Path>,
+    entry: &Path,
+) -> Result<Comparison> {
+    let keys = history::finding_keys(&round.tables, &round.records, &round.findings);
+    let earlier = history::runs(entry.parent().unwrap_or(Path::new(".")));
+    let previous = match since {
+        Some(p) => Some(history::load(
+            p,
+            Some(file_name(p)),
+            "请给出本版本 taizhang 写出的 findings.json（核对结果文件夹中的 findings.json，或其中“历史”文件夹里的文件）。",
+        )?),
+        None => match earlier.last() {
+            Some(p) => Some(history::load(
+                p,
+                None,
+                "这份历史记录不是本版本写出的；请把输出文件夹中的“历史”文件夹移走或删除，再重新核对（那次核对会当作第一次）。",
+            )?),
+            None => None,
+        },
+    };
+    let (since_last, changes) = match &previous {
+        Some(prev) => {
+            let (s, c) = history::compare(prev, &round.findings, &keys);
+            (s, Some(c))
+        }
+        None => (Vec::new(), None),
+    };
+    let mut trend: Vec<history::RunPoint> = earlier
+        .iter()
+        .skip(earlier.len().saturating_sub(history::KEEP - 1))
+        .filter_map(|p| history::point_of(p))
+        .collect();
+    let run_at = history::time_of(entry);
+    trend.push(history::RunPoint {
+        run_at: run_at.clone(),
+        errors: round.summary.errors,
+        warnings: round.summary.warnings,
+        unsurveyed: round.summary.roster_only,
+    });
+    Ok(Comparison {
+        run_at,
+        keys,
+        since_last,
+        changes,
+        trend,
+        entry: Some(entry.to_path_buf()),
+    })
+}
+
+/// Every output file of a round (README.md lists them), into `out`.
 /// The HTML report's file name in the output folder.
 pub const HTML_REPORT: &str = "报告.html";
 
-pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
+pub fn write_outputs(
+    round: &Round,
+    history: Option<&Comparison>,
+    out: &Path,
+    ui: &Ui,
+) -> Result<()> {
     let pb = ui.progress(round.inputs.len() as u64 + 6, "写出");
     let report = Report {
         tool: "taizhang",
@@ -307,10 +464,11 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         school_year: round.config.school_year,
         born_from: round.config.born_from.to_string(),
         born_to: round.config.born_to.to_string(),
-        inputs: super::input_infos(&round.tables, &round.row_counts),
+        inputs: super::input_infos(&round.tables, &round.row_counts, &round.out_of_window),
         summary: round.summary.clone(),
         findings: &round.findings,
         links: &round.links,
+        history,
     };
     let report = &report;
     let (mut tasks, _) = super::annotated_tasks(
@@ -319,6 +477,7 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
         &round.row_counts,
         &round.findings,
         &round.summary,
+        history,
         out,
         &pb,
     );
@@ -367,12 +526,23 @@ pub fn write_outputs(round: &Round, out: &Path, ui: &Ui) -> Result<()> {
     tasks.push(Task::new("findings.csv", move || {
         super::write_output(
             &out.join("findings.csv"),
-            &report::findings_csv(&round.findings),
+            &report::findings_csv_with(&round.findings, history),
         )?;
         done(&pb3);
         Ok(())
     }));
     super::run_tasks(tasks)?;
+    // The run joins the history once its outputs are written; without the
+    // links (a line per child), which no comparison reads.
+    if let Some(entry) = history.and_then(|h| h.entry.as_deref()) {
+        let kept = Report {
+            links: &[],
+            ..report.clone()
+        };
+        history::save(entry, |w| report::write_findings_json(&kept, w)).map_err(|e| {
+            anyhow::anyhow!("无法把本次核对结果存入历史记录「{}」：{e}", entry.display())
+        })?;
+    }
     pb.finish_and_clear();
     timing::mark("outputs");
     Ok(())
@@ -399,6 +569,13 @@ fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
         date: String::new(),
         villages: derive::village_order(cfg, &round.records, &round.roster),
         rows,
+        draft: report::draft_line(&round.summary),
+        total_remark: round
+            .derived
+            .stats
+            .last()
+            .map(|t| t.remark())
+            .unwrap_or_default(),
     }
 }
 
@@ -484,11 +661,7 @@ fn stats_rows(round: &Round) -> Vec<Vec<TCell>> {
                 text(&s.village),
             ];
             row.extend(Field::STAT_COUNTS.iter().map(|f| TCell::Int(s.get(*f))));
-            row.push(if s.unsurveyed > 0 {
-                TCell::Text(format!("另有{}人未摸底", s.unsurveyed))
-            } else {
-                TCell::Empty
-            });
+            row.push(text(&s.remark()));
             row
         })
         .collect()
@@ -538,9 +711,23 @@ pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     for &i in &round.roster {
         entry(&mut m, vname(&round.records[i])).roster += 1;
     }
+    // A survey without a village (a school's registry list) counts its
+    // linked children under their roster village.
+    let roster_of: HashMap<usize, usize> = round
+        .pairs
+        .iter()
+        .filter(|p| p.decision == Decision::Linked)
+        .map(|p| (p.survey, p.roster))
+        .collect();
     for &i in &round.survey {
         let r = &round.records[i];
-        let v = entry(&mut m, vname(r));
+        let name = match roster_of.get(&i) {
+            Some(&ro) if r.village.is_none() && r.village_raw.trim().is_empty() => {
+                vname(&round.records[ro])
+            }
+            _ => vname(r),
+        };
+        let v = entry(&mut m, name);
         v.surveyed += 1;
         if matches!(r.status, StatusValue::Known(s) if s.is_dropout()) {
             v.dropouts += 1;
@@ -570,30 +757,39 @@ pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     keys.into_iter().filter_map(|k| m.remove(&k)).collect()
 }
 
-/// Survey children per status (and 未摸底 for roster children never surveyed).
+/// Roster children per status, then 状态待核实, 待人工确认 and 未摸底.
 pub fn status_counts(round: &Round) -> Vec<(String, usize)> {
-    let mut m: BTreeMap<Option<Status>, usize> = BTreeMap::new();
+    use derive::Landing;
+    let mut m: BTreeMap<Landing, usize> = BTreeMap::new();
     for l in &round.derived.ledger {
-        *m.entry(l.status).or_insert(0) += 1;
+        *m.entry(l.landing).or_insert(0) += 1;
     }
     let mut out: Vec<(String, usize)> = Status::ALL
         .iter()
-        .filter_map(|s| m.get(&Some(*s)).map(|n| (s.label_zh().to_string(), *n)))
+        .filter_map(|s| {
+            m.get(&Landing::Known(*s))
+                .map(|n| (s.label_zh().to_string(), *n))
+        })
         .collect();
-    if let Some(n) = m.get(&None) {
-        out.push((derive::NOT_SURVEYED_TEXT.to_string(), *n));
+    for (l, label) in [
+        (Landing::StatusUnknown, derive::STATUS_PENDING_TEXT),
+        (Landing::Unconfirmed, derive::UNCONFIRMED_TEXT),
+        (Landing::NotSurveyed, derive::NOT_SURVEYED_TEXT),
+    ] {
+        if let Some(n) = m.get(&l) {
+            out.push((label.to_string(), *n));
+        }
     }
     out
 }
 
-pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
+pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui: &Ui) {
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
-    s.push_str(&report::inputs_table(&super::input_infos(
-        &round.tables,
-        &round.row_counts,
-    )));
+    let infos = super::input_infos(&round.tables, &round.row_counts, &round.out_of_window);
+    s.push_str(&report::inputs_table(&infos));
+    s.push_str(&super::out_of_window_lines(&infos));
     s.push_str(&report::findings_text(&round.findings, style));
     let _ = writeln!(s, "\n各村情况：");
     s.push_str(&report::table(
@@ -628,13 +824,15 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
     let sm = &round.summary;
     let _ = writeln!(
         s,
-        "\n名单 {} 人，摸底 {} 人；已匹配 {} 人，名单中未摸底 {} 人，名单外 {} 人。",
+        "\n名单 {} 人，摸底 {} 人；已匹配 {} 人，名单外 {} 人。",
         round.roster.len(),
         round.survey.len(),
         sm.linked,
-        sm.roster_only,
         sm.survey_only
     );
+    if let Some(line) = report::pending_line(sm) {
+        let _ = writeln!(s, "{line}");
+    }
     let dropouts = round
         .derived
         .ledger
@@ -643,6 +841,22 @@ pub fn print_summary(round: &Round, out: &Path, ui: &Ui) {
         .count();
     if dropouts > 0 {
         let _ = writeln!(s, "失学辍学 {dropouts} 人，已列入筛查预警清单。");
+    }
+    if let Some(h) = history
+        && let Some(c) = &h.changes
+    {
+        let _ = writeln!(s, "\n{}", c.line());
+        let new_errors: Vec<Finding> = round
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| f.severity == Severity::Error && h.is_new(*i))
+            .map(|(_, f)| f.clone())
+            .collect();
+        if !new_errors.is_empty() {
+            let _ = write!(s, "新出现的错误：");
+            s.push_str(&report::findings_text(&new_errors, style));
+        }
     }
     let _ = writeln!(s, "{}", report::verdict(sm));
     let _ = writeln!(s, "结果已写入：{}", out.display());

@@ -24,16 +24,33 @@ pub struct Comparison {
     pub sex: Agreement,
     pub village: Agreement,
     pub household: Agreement,
+    /// Both birth dates are full days that differ by less than two months
+    /// (a lunar birthday written as a solar one).
+    pub birth_near: bool,
+}
+
+/// Days under which two differing birth dates count as "near".
+pub const NEAR_BIRTH_DAYS: i64 = 60;
+
+/// Whether two stated dates are full days apart by 1..NEAR_BIRTH_DAYS days.
+pub fn births_near(a: &DateValue, b: &DateValue) -> bool {
+    match (a, b) {
+        (DateValue::Day(x), DateValue::Day(y)) => {
+            let d = (*x - *y).num_days().abs();
+            d > 0 && d < NEAR_BIRTH_DAYS
+        }
+        _ => false,
+    }
 }
 
 /// The birth date a record states, or failing that the one in its ID.
 pub fn birth_of(r: &Record) -> DateValue {
-    match &r.birth {
-        DateValue::Day(_) | DateValue::Month(..) => r.birth.clone(),
-        _ => match r.id.birth_date() {
-            Some(d) => DateValue::Day(d),
-            None => DateValue::Missing,
-        },
+    if r.birth.is_stated() {
+        return r.birth.clone();
+    }
+    match r.id.birth_date() {
+        Some(d) => DateValue::Day(d),
+        None => DateValue::Missing,
     }
 }
 
@@ -74,7 +91,8 @@ pub fn compare(roster: &Record, survey: &Record) -> Comparison {
         &survey.name,
     );
     let (id, _) = compare_ids(&roster.id, &survey.id);
-    let birth = agreement(birth_of(roster).agrees(&birth_of(survey)));
+    let (rb, sb) = (birth_of(roster), birth_of(survey));
+    let birth = agreement(rb.agrees(&sb));
     let sex = agreement(match (sex_of(roster), sex_of(survey)) {
         (Some(a), Some(b)) => Some(a == b),
         _ => None,
@@ -90,6 +108,7 @@ pub fn compare(roster: &Record, survey: &Record) -> Comparison {
         sex,
         village,
         household: household(roster, survey),
+        birth_near: births_near(&rb, &sb),
     }
 }
 
@@ -159,11 +178,45 @@ fn agree_weight(a: Agreement, agree: f64, disagree: f64) -> f64 {
     }
 }
 
+/// ID weight of two valid, different IDs when everything else says "same
+/// child" (a retyped digit pair or region): a clerk's typing error.
+const ID_RETYPED: f64 = -2.0;
+/// Birth weight of two near birth dates when the survey has no ID and
+/// everything else says "same child" (a lunar birthday).
+const BIRTH_NEAR: f64 = 2.0;
+
+/// Name, sex, village and household head all agree (the name exactly, not
+/// only in sound: twins and siblings may have names that sound alike).
+fn same_family_same_name(c: &Comparison) -> bool {
+    matches!(c.name, NameLevel::Identical | NameLevel::SameAfterFolding)
+        && c.sex == Agreement::Agree
+        && c.village == Agreement::Agree
+        && c.household == Agreement::Agree
+}
+
 /// Total weight of a comparison, in bits.
+///
+/// Two exceptions to the plain sum, both only when name, sex, village and
+/// household head agree: two valid but different IDs with the same birth
+/// date weigh as a typing error instead of two people, and a survey without
+/// ID whose birth date is under two months off weighs as a lunar birthday
+/// instead of another child. Whether another candidate competes is decided
+/// by the assignment, as for every pair.
 pub fn total_weight(c: &Comparison, freq: NameFreq, both_valid: bool) -> f64 {
+    let family = same_family_same_name(c);
+    let id = if family && both_valid && c.id == IdLevel::Different && c.birth == Agreement::Agree {
+        ID_RETYPED
+    } else {
+        id_weight(c.id, both_valid)
+    };
+    let birth = if family && c.id == IdLevel::Missing && c.birth_near {
+        BIRTH_NEAR
+    } else {
+        agree_weight(c.birth, 6.0, -5.0)
+    };
     name_weight(c.name, freq)
-        + id_weight(c.id, both_valid)
-        + agree_weight(c.birth, 6.0, -5.0)
+        + id
+        + birth
         + agree_weight(c.sex, 0.9, -4.0)
         + agree_weight(c.village, 2.5, -3.0)
         + agree_weight(c.household, 2.0, -1.0)
@@ -232,6 +285,11 @@ pub fn reasons_at(c: &Comparison, roster: &Record, survey: &Record, p: usize) ->
     });
     out.push(match c.birth {
         Agreement::Agree => "出生日期一致".to_string(),
+        Agreement::Disagree if c.birth_near => format!(
+            "出生日期相差不到两个月（可能为农历生日）: {} / {}",
+            date_text(&birth_of(survey)),
+            date_text(&birth_of(roster))
+        ),
         Agreement::Disagree => format!(
             "出生日期不同: {} / {}",
             date_text(&birth_of(survey)),

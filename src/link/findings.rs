@@ -1,7 +1,7 @@
-//! Cross-source findings from the linker's pairs (SPEC §4): NOT_SURVEYED,
+//! Cross-source findings from the linker's pairs: NOT_SURVEYED,
 //! NOT_IN_ROSTER, POSSIBLE_MATCH, the *_DIFFERS codes of linked pairs,
-//! ROSTER_STATUS_DIFFERS and VILLAGE_NOT_COVERED. Each sits on the row SPEC
-//! names, `related` pointing at the other side. Messages carry full values;
+//! ROSTER_STATUS_DIFFERS and VILLAGE_NOT_COVERED. Each sits on the row its code
+//! describes, `related` pointing at the other side. Messages carry full values;
 //! the terminal masks them.
 
 use super::FxMap;
@@ -9,8 +9,8 @@ use super::compare::{birth_of, compare, sex_of};
 use super::id::{IdLevel, compare_ids, segment_zh};
 use super::name::NameLevel;
 use crate::model::{
-    Code, DateValue, Decision, Field, Finding, IdKind, Loc, Pair, Record, Role, Sex, StatusValue,
-    Table,
+    Code, DateValue, Decision, Field, Finding, IdKind, Loc, Pair, Record, Role, Sex, Status,
+    StatusValue, Table,
 };
 use std::collections::BTreeMap;
 
@@ -90,12 +90,24 @@ struct Platform {
     dropout_no: bool,
 }
 
+/// The platform's 在校生状况 and 失学辍学 flag, in its own words: 非在校生,
+/// 学龄前儿童, 学前教育 (not at school); 小学, 初中, 一…九年级 (compulsory
+/// school); 普通高中…, 高中, 中职…, 高职…, 大专及以上 (past compulsory
+/// school); `-` or empty (nothing said).
 fn platform(r: &Record) -> Platform {
-    let st = r.platform_status.trim();
+    let st = crate::normalize::text::compact(r.platform_status.trim());
     let d = r.platform_dropout.trim();
+    let upper = [
+        "高中", "中职", "高职", "大专", "大学", "职高", "中专", "技校", "本科",
+    ]
+    .iter()
+    .any(|w| st.contains(w));
+    let grade = ["一", "二", "三", "四", "五", "六", "七", "八", "九"]
+        .iter()
+        .any(|n| st.contains(&format!("{n}年级")));
     Platform {
-        preschool: st.contains("学前") || st.contains("学龄前"),
-        in_school: st.contains("小学") || st.contains("初中"),
+        preschool: st.contains("学前") || st.contains("学龄前") || st.contains("非在校"),
+        in_school: !upper && (st.contains("小学") || st.contains("初中") || grade),
         dropout_yes: d.starts_with('是'),
         dropout_no: d.starts_with('否'),
     }
@@ -109,13 +121,12 @@ fn status_contradiction(roster: &Record, survey: &Record) -> Option<String> {
     };
     let p = platform(roster);
     let mut why = Vec::new();
-    if st.in_school() {
-        if p.preschool {
-            why.push(format!("在校生状况为「{}」", roster.platform_status.trim()));
-        }
-        if p.dropout_yes {
-            why.push("标记为失学辍学".to_string());
-        }
+    // 送教上门 is compulsory schooling too, only not at a school.
+    if p.preschool && (st.in_school() || st == Status::HomeTeaching) {
+        why.push(format!("在校生状况为「{}」", roster.platform_status.trim()));
+    }
+    if st.in_school() && p.dropout_yes {
+        why.push("标记为失学辍学".to_string());
     }
     if st.is_dropout() {
         if p.in_school {
@@ -168,7 +179,7 @@ fn id_detail_zh(roster: &Record, survey: &Record) -> Option<String> {
     })
 }
 
-/// Emit the cross-source findings of a linked round (SPEC §4).
+/// Emit the cross-source findings of a linked round.
 pub fn link_findings(
     tables: &[Table],
     records: &[Record],
@@ -184,7 +195,10 @@ pub fn link_findings(
         v.dedup();
         v
     };
-    let roster = sorted_set(roster);
+    let mut roster = sorted_set(roster);
+    // A later roster copy of the same child is DUPLICATE_ID only.
+    let copies = super::roster_copies(records, &roster);
+    roster.retain(|i| !copies.contains(i));
     let survey = sorted_set(survey);
     let several_rosters = roster
         .first()
@@ -306,7 +320,7 @@ pub fn link_findings(
             }
             push(f);
         }
-        if matches!(sr.birth, DateValue::Day(_) | DateValue::Month(..)) {
+        if sr.birth.is_stated() {
             let rb = birth_of(rr);
             if sr.birth.agrees(&rb) == Some(false) {
                 push(
@@ -386,9 +400,18 @@ pub fn link_findings(
     }
 
     // ---- roster side ----
+    // A village is covered when a survey row names it, or when any of its
+    // roster children is linked or possibly linked (a survey without a
+    // village column, such as a school's registry list, still covers it).
     let covered: FxMap<&str, ()> = survey
         .iter()
         .filter_map(|&s| records[s].village.as_deref())
+        .chain(
+            roster
+                .iter()
+                .filter(|&&r| paired_r[r])
+                .filter_map(|&r| records[r].village.as_deref()),
+        )
         .map(|v| (v, ()))
         .collect();
     // village → (first roster record by (table,row), count)

@@ -1,4 +1,4 @@
-//! Roster ↔ survey linkage (SPEC §4).
+//! Roster ↔ survey linkage.
 //!
 //! In: the run's normalised [`Record`]s and which of them are roster and
 //! survey rows. Out: [`Pair`]s, each `Linked` or `Possible`, with a 0..1
@@ -419,6 +419,7 @@ impl<'a> Ctx<'a> {
                 _ => None,
             }),
             household,
+            birth_near: compare::births_near(&pr.birth, &ps.birth),
         }
     }
 
@@ -516,15 +517,53 @@ impl Blocks {
     }
 }
 
+/// Set of record indices.
+pub(crate) type FxSet = std::collections::HashSet<usize, BuildHasherDefault<Fx>>;
+
+/// The later copies of a child the roster lists twice: a roster row with the
+/// same valid ID and the same name as an earlier one (earlier: files in the
+/// order given, then rows). Such a copy is DUPLICATE_ID (from the checker)
+/// and nothing else: it takes no part in linking, is never NOT_SURVEYED and
+/// has no row of its own in the derived ledger.
+pub(crate) fn roster_copies(records: &[Record], roster: &[usize]) -> FxSet {
+    let mut order: Vec<usize> = roster
+        .iter()
+        .copied()
+        .filter(|&i| i < records.len() && records[i].id.is_valid())
+        .collect();
+    order.sort_unstable_by_key(|&i| (records[i].table, records[i].row, i));
+    order.dedup();
+    let mut first: FxMap<&str, usize> = FxMap::default();
+    let mut out = FxSet::default();
+    for i in order {
+        let r = &records[i];
+        match first.get(r.id.clean.as_str()) {
+            Some(&f) if name::fold(&records[f].name) == name::fold(&r.name) => {
+                out.insert(i);
+            }
+            Some(_) => {}
+            None => {
+                first.insert(r.id.clean.as_str(), i);
+            }
+        }
+    }
+    out
+}
+
 /// Link survey records to roster records. Indices are into `records`; the
-/// result is sorted by (survey, roster).
+/// result is sorted by (survey, roster). Later roster copies of the same
+/// child ([`roster_copies`]) are left out: the first copy is linked.
 pub fn link(
     records: &[Record],
     roster: &[usize],
     survey: &[usize],
     params: &LinkParams,
 ) -> Vec<Pair> {
-    let roster = sorted_unique(roster, records.len());
+    let copies = roster_copies(records, roster);
+    let mut roster = sorted_unique(roster, records.len());
+    if !copies.is_empty() {
+        roster.retain(|i| !copies.contains(i));
+    }
     let survey = sorted_unique(survey, records.len());
     let mut strs = Interner::default();
     let ctx = Ctx::new(records, &roster, &survey, &mut strs);

@@ -83,7 +83,14 @@ pub fn parse_date(cell: &Cell) -> DateValue {
                 return DateValue::Missing;
             }
             // Drop Excel's midnight when text holds "2010-05-03 00:00:00".
-            parse_text(&t).unwrap_or_else(|| DateValue::Unparsed(s.trim().to_string()))
+            parse_text(&t)
+                .or_else(|| {
+                    // A number exported as text: "20100512.0".
+                    let digits = t.trim_end_matches('0').strip_suffix('.')?;
+                    (digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| parse_text(digits))?
+                })
+                .unwrap_or_else(|| DateValue::Unparsed(s.trim().to_string()))
         }
         Cell::Bool(_) | Cell::Error(_) => DateValue::Unparsed(cell.display()),
     }
@@ -108,8 +115,13 @@ fn parse_number(n: f64) -> Option<DateValue> {
             return None;
         }
     } else if (1800.0..2201.0).contains(&n) {
-        // 2010.5 typed into a number cell: year.month.
-        return parse_text(&format!("{n}"));
+        // 2010.5 typed into a number cell: year.month. 2011.10 typed so is
+        // the number 2011.1: January or October.
+        let text = format!("{n}");
+        if let Some(y) = text.strip_suffix(".1") {
+            return y.parse().ok().map(DateValue::JanuaryOrOctober);
+        }
+        return parse_text(&text);
     }
     if (1.0..80_000.0).contains(&n) {
         return excel_serial_to_date(n).map(DateValue::Day);
@@ -157,6 +169,20 @@ mod tests {
         assert_eq!(parse_date(&Cell::Number(20100503.0)), d(2010, 5, 3));
         assert_eq!(parse_date(&Cell::Number(2010.5)), DateValue::Month(2010, 5));
         assert_eq!(
+            parse_date(&Cell::Number(2010.12)),
+            DateValue::Month(2010, 12)
+        );
+        assert_eq!(parse_date(&Cell::Number(20100512.0)), d(2010, 5, 12));
+        // 2011.10 typed into a number cell is the number 2011.1.
+        let jan_or_oct = parse_date(&Cell::Number(2011.1));
+        assert_eq!(jan_or_oct, DateValue::JanuaryOrOctober(2011));
+        assert_eq!(jan_or_oct.agrees(&d(2011, 10, 3)), Some(true));
+        assert_eq!(jan_or_oct.agrees(&d(2011, 1, 30)), Some(true));
+        assert_eq!(jan_or_oct.agrees(&d(2011, 11, 3)), Some(false));
+        assert_eq!(jan_or_oct.agrees(&DateValue::Month(2011, 10)), Some(true));
+        // Typed as text, 2011.1 is January.
+        assert_eq!(t("2011.1"), DateValue::Month(2011, 1));
+        assert_eq!(
             parse_date(&Cell::Number(2010.0)),
             DateValue::Unparsed("2010".into())
         );
@@ -173,6 +199,8 @@ mod tests {
             "2010-05-03 00:00:00",
             " ２０１０－０５－０３ ",
             "2010年05月03日",
+            "20100503.0",
+            "20100503.00",
         ] {
             assert_eq!(t(s), d(2010, 5, 3), "{s}");
         }

@@ -108,7 +108,7 @@ fn scientific_text(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// Classify an ID cell (SPEC §3, §4).
+/// Classify an ID cell (GB 11643: 18 digits with a check digit, or a 15-digit legacy ID).
 ///
 /// ```
 /// use taizhang::model::{Cell, IdKind};
@@ -149,6 +149,20 @@ pub fn parse_id(cell: &Cell) -> IdInfo {
 }
 
 fn classify_text(clean: String, raw: &str) -> IdInfo {
+    // A disability card number: the 18-character ID followed by a category
+    // digit and a grade digit (20 characters; 22 also occur). When its first
+    // 18 characters are a valid ID, that ID is the person's.
+    if matches!(clean.len(), 20 | 22)
+        && clean.is_ascii()
+        && clean.as_bytes()[18..].iter().all(u8::is_ascii_digit)
+        && classify(&clean[..18]) == IdKind::Valid
+    {
+        return IdInfo {
+            raw: raw.to_string(),
+            clean: clean[..18].to_string(),
+            kind: IdKind::Valid,
+        };
+    }
     let kind = classify(&clean);
     IdInfo {
         raw: raw.to_string(),
@@ -246,6 +260,28 @@ mod tests {
         assert_eq!(i.kind, IdKind::Valid);
         assert_eq!(i.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31));
         assert_eq!(i.sex(), Some(crate::model::Sex::Female));
+    }
+
+    #[test]
+    fn disability_card_number_holds_the_id() {
+        let id = fake("20100512", "123");
+        for card in [format!("{id}12"), format!("{id}1203")] {
+            let i = parse_id(&Cell::Text(card.clone()));
+            assert_eq!(i.kind, IdKind::Valid, "{card}");
+            assert_eq!(i.clean, id);
+            assert_eq!(i.raw, card);
+        }
+        // Not a valid ID in front: the whole text is a bad format.
+        let mut bad = id.clone();
+        bad.replace_range(17..18, if id.ends_with('0') { "1" } else { "0" });
+        assert_eq!(
+            parse_id(&Cell::Text(format!("{bad}12"))).kind,
+            IdKind::BadFormat
+        );
+        assert_eq!(
+            parse_id(&Cell::Text(format!("{id}1"))).kind,
+            IdKind::BadFormat
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod date;
 pub mod grade;
 pub mod id;
 pub mod name;
+pub mod place;
 pub mod sex;
 pub mod status;
 pub mod text;
@@ -19,21 +20,35 @@ pub mod village;
 #[cfg(test)]
 mod proptests;
 
+pub use status::StatusWords;
 pub use village::VillageIndex;
 
 use crate::model::{Cell, Field, RawRow, Record, Table};
 use std::borrow::Cow;
 
 /// One [`Record`] per row of `table`, in row order; the role is the table's.
+/// Status words are the built-in ones (see [`normalize_table_with`]).
 pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
+    normalize_table_with(table, villages, &StatusWords::default())
+}
+
+/// As [`normalize_table`], with the round's status words (the county's own
+/// words and the county, to tell a school outside it).
+pub fn normalize_table_with(
+    table: &Table,
+    villages: &VillageIndex,
+    words: &StatusWords,
+) -> Vec<Record> {
     let rows = &table.rows;
+    let sheet_village = sheet_village(table, villages);
+    let sheet_village = sheet_village.as_deref();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(2);
     if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
         return rows
             .iter()
-            .map(|row| normalize_row(table, row, villages))
+            .map(|row| normalize_row(table, row, villages, sheet_village, words))
             .collect();
     }
     // Rows are independent: normalise contiguous halves on two threads and
@@ -45,7 +60,7 @@ pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|row| normalize_row(table, row, villages))
+                        .map(|row| normalize_row(table, row, villages, sheet_village, words))
                         .collect::<Vec<_>>()
                 })
             })
@@ -61,6 +76,18 @@ pub fn normalize_table(table: &Table, villages: &VillageIndex) -> Vec<Record> {
     })
 }
 
+/// The village of a table without a village column, for a workbook with
+/// one sheet per village: the known village its sheet name names, else its
+/// title (the rows above the header).
+fn sheet_village(table: &Table, villages: &VillageIndex) -> Option<String> {
+    if table.columns.contains_key(&Field::Village) {
+        return None;
+    }
+    villages
+        .find_in(&table.sheet)
+        .or_else(|| villages.find_in(&table.preamble))
+}
+
 /// Below this many rows a table is normalised on one thread.
 const PARALLEL_MIN_ROWS: usize = 2048;
 
@@ -72,7 +99,13 @@ fn shown(c: &Cell) -> Cow<'_, str> {
     }
 }
 
-fn normalize_row(table: &Table, row: &RawRow, villages: &VillageIndex) -> Record {
+fn normalize_row(
+    table: &Table,
+    row: &RawRow,
+    villages: &VillageIndex,
+    sheet_village: Option<&str>,
+    words: &StatusWords,
+) -> Record {
     // As `clean_text(&row.text(f))`, without the intermediate copies.
     let t = |f: Field| {
         row.cell(f)
@@ -84,7 +117,18 @@ fn normalize_row(table: &Table, row: &RawRow, villages: &VillageIndex) -> Record
     let cell = |f: Field| row.cell(f).unwrap_or(&empty);
 
     let name_raw = raw(Field::Name);
-    let village_raw = raw(Field::Village);
+    let mut village_raw = raw(Field::Village);
+    if !table.columns.contains_key(&Field::Village) {
+        // No village column: a known village named in the address, else the
+        // sheet's own village (one sheet per village).
+        let address = raw(Field::Address);
+        if let Some(v) = villages
+            .find_in(&address)
+            .or_else(|| sheet_village.map(str::to_string))
+        {
+            village_raw = v;
+        }
+    }
     let status_raw = raw(Field::Status);
     let grade_raw = raw(Field::Grade);
     let reason = t(Field::Reason);
@@ -104,7 +148,7 @@ fn normalize_row(table: &Table, row: &RawRow, villages: &VillageIndex) -> Record
         household_head: t(Field::HouseholdHead),
         household_type: t(Field::HouseholdType),
         township: t(Field::Township),
-        status: status::parse_status(&status_raw, &reason),
+        status: words.parse(&status_raw, &reason),
         status_raw,
         school: t(Field::School),
         grade: grade::parse_grade(&grade_raw),

@@ -9,8 +9,8 @@ pub fn parse_sex(cell: &Cell) -> Option<Sex> {
         Cell::Number(n) if *n == 1.0 => Some(Sex::Male),
         Cell::Number(n) if *n == 2.0 => Some(Sex::Female),
         Cell::Text(s) => match compact(s).to_lowercase().as_str() {
-            "男" | "男性" | "1" | "m" | "male" | "男孩" => Some(Sex::Male),
-            "女" | "女性" | "2" | "f" | "female" | "女孩" => Some(Sex::Female),
+            "男" | "男性" | "1" | "1.0" | "m" | "male" | "男孩" => Some(Sex::Male),
+            "女" | "女性" | "2" | "2.0" | "f" | "female" | "女孩" => Some(Sex::Female),
             _ => None,
         },
         _ => None,

@@ -1,5 +1,7 @@
 //! csv files: UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode text")
 //! and GBK/GB18030 (what Chinese Excel writes). Every value stays text.
+//! Tab-separated text (also when saved under an .xls name) is read the same
+//! way, `NULL` being an empty cell and a leading `'` dropped.
 //!
 //! Row numbers are the ones a spreadsheet shows: one row per record, a quoted
 //! cell with a line break stays one row, and blank lines count as rows.
@@ -107,6 +109,17 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<SheetData, ReadError> {
         let row = starts.partition_point(|&s| s <= byte) as u32;
         let mut cols = BTreeMap::new();
         for (i, field) in rec.iter().enumerate() {
+            // Tab-separated exports of web systems write NULL for an empty
+            // value and a leading ' to keep numbers as text.
+            let field = if delim == b'\t' {
+                if field.trim() == "NULL" {
+                    ""
+                } else {
+                    field.strip_prefix('\'').unwrap_or(field)
+                }
+            } else {
+                field
+            };
             if !field.is_empty() {
                 cols.insert(i as u32 + 1, Cell::Text(field.to_string()));
             }
@@ -138,5 +151,19 @@ mod tests {
         assert_eq!(s.raw(3, 1), Some(&Cell::Text("姓名".into())));
         assert_eq!(s.raw(4, 2), Some(&Cell::Text("第一行\n第二行".into())));
         assert_eq!(s.raw(5, 1), Some(&Cell::Text("李四".into())));
+    }
+}
+
+#[cfg(test)]
+mod tsv_tests {
+    use super::*;
+
+    #[test]
+    fn tab_text_drops_null_and_apostrophes() {
+        let data = "姓名\t身份证号码\t出生日期\t备注\n张测\t'610922201005031239\t'20100503\tNULL\n";
+        let s = load(Path::new("导出.xls"), data.as_bytes()).unwrap();
+        assert_eq!(s.raw(2, 2), Some(&Cell::Text("610922201005031239".into())));
+        assert_eq!(s.raw(2, 3), Some(&Cell::Text("20100503".into())));
+        assert_eq!(s.raw(2, 4), None);
     }
 }

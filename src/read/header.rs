@@ -1,4 +1,4 @@
-//! Header detection: the synonym table (SPEC §3), header-text normalising,
+//! Header detection: the synonym table, header-text normalising,
 //! and finding the header row (one- or two-row, merged) in a sheet.
 
 use super::sheet::SheetData;
@@ -9,15 +9,27 @@ use std::sync::OnceLock;
 /// Header rows are searched among the first this-many non-empty rows.
 pub(crate) const HEADER_SEARCH_ROWS: usize = 15;
 
-/// Header texts seen in the field (SPEC §3), beside each field's canonical
+/// Header texts seen in the field, beside each field's canonical
 /// label ([`Field::label_zh`]). Compared after [`normalize_header`].
 const SYNONYMS: &[(&str, Field)] = &[
     ("序号", Field::Seq),
     ("序", Field::Seq),
+    ("县(市、区)", Field::County),
+    ("县(区)", Field::County),
+    ("县(市)", Field::County),
+    ("县区", Field::County),
+    ("区县", Field::County),
+    ("所在县", Field::County),
     ("乡镇", Field::Township),
     ("乡镇(街道)", Field::Township),
     ("所在乡镇", Field::Township),
     ("乡(镇)", Field::Township),
+    ("乡", Field::Township),
+    ("镇", Field::Township),
+    ("乡镇街道", Field::Township),
+    ("镇(乡)", Field::Township),
+    ("村组(社区)", Field::Village),
+    ("村组", Field::Village),
     ("村", Field::Village),
     ("村(社区)", Field::Village),
     ("村(居)", Field::Village),
@@ -107,6 +119,21 @@ const SYNONYMS: &[(&str, Field)] = &[
     ("失学或辍学原因", Field::PlatformReason),
     ("户编号", Field::HouseholdNo),
     ("人口编号", Field::PersonNo),
+    ("人编号", Field::PersonNo),
+    ("证件类型", Field::IdType),
+    ("与户主关系", Field::Relation),
+    ("户主证件号码", Field::HeadId),
+    ("户主身份证号码", Field::HeadId),
+    ("户主身份证号", Field::HeadId),
+    ("学籍号", Field::RegistryNo),
+    ("全国学籍号", Field::RegistryNo),
+    ("学籍状态", Field::RegistryStatus),
+    ("班级", Field::Class),
+    ("就读方式", Field::StudyMode),
+    ("学段", Field::Stage),
+    ("县内/县外", Field::InCounty),
+    ("县内县外", Field::InCounty),
+    ("学校全称", Field::School),
     ("监测对象类别", Field::MonitorType),
     ("预警类型", Field::WarningType),
     ("劝返措施", Field::Measures),
@@ -142,6 +169,7 @@ const SYNONYMS: &[(&str, Field)] = &[
 /// Every field, for building the table from the canonical labels.
 const ALL_FIELDS: &[Field] = &[
     Field::Seq,
+    Field::County,
     Field::Township,
     Field::Village,
     Field::Group,
@@ -170,6 +198,15 @@ const ALL_FIELDS: &[Field] = &[
     Field::Measures,
     Field::Responsible,
     Field::CheckResult,
+    Field::IdType,
+    Field::Relation,
+    Field::HeadId,
+    Field::RegistryNo,
+    Field::RegistryStatus,
+    Field::Class,
+    Field::StudyMode,
+    Field::Stage,
+    Field::InCounty,
     Field::StatTotal,
     Field::StatInSchoolLocal,
     Field::StatInSchoolOut,
@@ -253,7 +290,7 @@ pub fn normalize_header(text: &str) -> String {
     s
 }
 
-/// The field a header text names (SPEC §3 synonym table, the canonical
+/// The field a header text names (the synonym table, the canonical
 /// labels of [`Field::label_zh`], and the 附件3/预警清单 columns), after
 /// [`normalize_header`]. A trailing parenthesised remark that is not part of
 /// a known header (e.g. `出生日期(年月日)`) is ignored.
@@ -274,11 +311,214 @@ pub fn field_for_header(text: &str) -> Option<Field> {
     if let Some(f) = map.get(&n) {
         return Some(*f);
     }
+    // A parenthesised remark is ignored, unless it says whose value the
+    // column holds (身份证号码(户主) is the head's ID).
     if n.ends_with(')')
         && let Some(i) = n.rfind('(')
         && i > 0
+        && !OTHER_PERSON.iter().any(|w| n[i..].contains(w))
+        && let Some(f) = map.get(&n[..i])
     {
-        return map.get(&n[..i]).copied();
+        return Some(*f);
+    }
+    core_field(&n)
+}
+
+/// Words naming a person other than the child.
+const OTHER_PERSON: &[&str] = &[
+    "户主",
+    "监护人",
+    "父亲",
+    "母亲",
+    "家长",
+    "法定代理人",
+    "联系人",
+];
+
+/// Words at least one of which every rule of [`core_field`] needs: a text
+/// holding none of them names no field by its core words.
+const CORE_TRIGGERS: &[&str] = &[
+    "户主",
+    "证件",
+    "身份",
+    "学籍",
+    "姓名",
+    "性别",
+    "出生",
+    "组",
+    "村",
+    "乡镇",
+    "街道",
+    "编号",
+    "县内",
+    "县外",
+    "学段",
+    "原因",
+    "状态",
+    "情况",
+    "是否",
+    "随班",
+    "学校",
+    "年级",
+    "班级",
+    "监护",
+    "父",
+    "母",
+    "家长",
+    "代理人",
+    "调查",
+    "摸底",
+    "核实",
+    "核查",
+    "包联",
+];
+
+/// Longest header text (after [`normalize_header`]) matched by its core words;
+/// longer texts are notes or data, not headers.
+const CORE_MAX_CHARS: usize = 24;
+
+/// The field a header names by its core words, for phrasings the synonym
+/// table does not list (受教育者身份证号, 所在村民小组, 学校全称 …). Rules in
+/// order, the more specific first:
+/// - a person other than the child (户主, 监护人, 父亲/母亲, 家长): 户主 +
+///   关系 is the relation, 户主 + 证件/身份证 the head's ID, 户主 + 姓名 the
+///   household head; a guardian's phone is the phone, a guardian's name the
+///   guardian, anything else of theirs (their ID) is no field of the child;
+/// - counts (人数) are no field of a person;
+/// - 证件 + 类型 is the ID type; 身份证/证件/身份号 + 号/码 is the child's ID;
+/// - 学籍 + 状态 is the registry status, 学籍 + 号/编码 the registry number;
+/// - 姓名, 性别, 出生 + 日期/年月/时间;
+/// - 村民小组/村小组/所在组 is the group; 村组, 行政村, 所在村… is the
+///   village; 乡镇, …(街道) the township;
+/// - 人编号/人口编号/成员编号, 户编号;
+/// - 是否随班就读/随班就读… (a yes/no column of a person list, a count in a
+///   statistics table); 县内 + 县外, 是否县外; 学段; a reason (原因 + 未在校/不在校/辍学/失学/未入学/
+///   未上学); a status (状态/情况 + 就读/就学/在校/在读/入学, or 是否 +
+///   在校/在读/就读/就学/上学);
+/// - 学校…, 就读/所在/在读学校, 学校名称/全称 (not its code, type, address or
+///   phone) is the school; 年级 not after a numeral (五年级 is a value), 班级;
+/// - 调查/摸底/核实/核查 + 人, 包联 is the surveyor.
+fn core_field(n: &str) -> Option<Field> {
+    use Field::*;
+    if n.chars().count() > CORE_MAX_CHARS || !CORE_TRIGGERS.iter().any(|w| n.contains(w)) {
+        return None;
+    }
+    let has = |w: &str| n.contains(w);
+    let any = |ws: &[&str]| ws.iter().any(|w| n.contains(w));
+    let id_words = any(&["身份证", "证件", "身份号"]);
+    if has("户主") {
+        return if has("关系") {
+            Some(Relation)
+        } else if id_words {
+            Some(HeadId)
+        } else if has("姓名") || n == "户主" {
+            Some(HouseholdHead)
+        } else {
+            None
+        };
+    }
+    if any(OTHER_PERSON) {
+        return if any(&["电话", "手机", "联系方式"]) {
+            Some(Phone)
+        } else if has("姓名") || n.ends_with("监护人") {
+            Some(Guardian)
+        } else {
+            None
+        };
+    }
+    if has("人数") {
+        return None;
+    }
+    if has("证件") && any(&["类型", "种类", "类别"]) {
+        return Some(IdType);
+    }
+    if id_words && any(&["号", "码"]) {
+        return Some(Id);
+    }
+    if has("学籍") {
+        return if has("状态") {
+            Some(RegistryStatus)
+        } else if any(&["号", "编码", "代码"]) {
+            Some(RegistryNo)
+        } else {
+            None
+        };
+    }
+    if has("姓名")
+        && !any(&[
+            "学校", "教师", "老师", "填报", "负责", "调查", "摸底", "核实",
+        ])
+    {
+        return Some(Name);
+    }
+    if has("性别") {
+        return Some(Sex);
+    }
+    if has("出生") && any(&["日期", "年月", "时间"]) {
+        return Some(Birthdate);
+    }
+    if any(&["村民小组", "村小组"]) || n == "所在组" || n.ends_with("组别") {
+        return Some(Group);
+    }
+    if any(&["村组", "行政村"]) || n.starts_with("所在村") {
+        return Some(Village);
+    }
+    if has("乡镇") || n.ends_with("(街道)") {
+        return Some(Township);
+    }
+    if any(&["人编号", "人口编号", "成员编号"]) {
+        return Some(PersonNo);
+    }
+    if has("户编号") {
+        return Some(HouseholdNo);
+    }
+    if has("随班就读") && (n.starts_with("是否") || n.starts_with("随班就读")) {
+        return Some(StatInclusive);
+    }
+    if (has("县内") && has("县外")) || any(&["是否县外", "是否县内"]) {
+        return Some(InCounty);
+    }
+    if has("学段") {
+        return Some(Stage);
+    }
+    if has("原因") && any(&["未在校", "不在校", "辍学", "失学", "未入学", "未上学"])
+    {
+        return Some(Reason);
+    }
+    let schooling = any(&["就读", "就学", "在校", "在读", "入学", "上学"]);
+    if schooling && (any(&["状态", "情况"]) || n.starts_with("是否")) {
+        return Some(Status);
+    }
+    // A school's or grade's own name (熨斗镇中心学校, 五年级) is a value.
+    if (n.starts_with("学校") || any(&["就读学校", "所在学校", "在读学校", "学校名称", "学校全称"]))
+        && !any(&[
+            "代码",
+            "标识",
+            "类型",
+            "类别",
+            "性质",
+            "地址",
+            "电话",
+            "所在地",
+            "所在县",
+            "所属",
+        ])
+    {
+        return Some(School);
+    }
+    if let Some(i) = n.find("年级")
+        && !n[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_digit() || "一二三四五六七八九十初高小中".contains(c))
+    {
+        return Some(Grade);
+    }
+    if has("班级") {
+        return Some(Class);
+    }
+    if any(&["调查人", "摸底人", "核实人", "核查人", "包联"]) {
+        return Some(Surveyor);
     }
     None
 }
@@ -324,7 +564,9 @@ pub(crate) fn names_field(text: &str, f: Field) -> bool {
         // normalize_header(text) is `text` with leading `*`/`※` and some
         // trailing parts cut off, and a matching key is a prefix of it.
         let rest = text.trim_start_matches(['*', '※']);
-        if !keys_of(f).iter().any(|k| rest.starts_with(k.as_str())) {
+        if !keys_of(f).iter().any(|k| rest.starts_with(k.as_str()))
+            && !CORE_TRIGGERS.iter().any(|w| rest.contains(w))
+        {
             return false;
         }
     }
@@ -383,6 +625,26 @@ fn score(cols: &BTreeMap<Field, u32>) -> usize {
 
 fn valid(cols: &BTreeMap<Field, u32>) -> bool {
     (cols.contains_key(&Field::Name) && cols.contains_key(&Field::Id)) || is_stats_columns(cols)
+}
+
+/// An address header: 现住址, 家庭住址, 户籍地址, 居住地址 … (not a school's).
+fn is_address_header(text: &str) -> bool {
+    let n = normalize_header(text);
+    n.chars().count() <= 12
+        && (n.contains("住址") || n.contains("地址") || n.contains("住所"))
+        && !n.contains("学校")
+        && !n.contains("单位")
+}
+
+/// The column of an address header in the header's rows, when no other field
+/// claims it (the village of a sheet without a village column can be read
+/// from it).
+pub(crate) fn address_column(sheet: &SheetData, h: &Header) -> Option<u32> {
+    let taken: Vec<u32> = h.columns.values().copied().collect();
+    (1..=sheet.max_col()).find(|c| {
+        !taken.contains(c)
+            && (h.top..=h.row).any(|r| is_address_header(&cell_text(sheet.shown(r, *c))))
+    })
 }
 
 /// Find the header among the first [`HEADER_SEARCH_ROWS`] non-empty rows:
@@ -490,6 +752,75 @@ mod tests {
     }
 
     #[test]
+    fn headers_match_by_core_words() {
+        let cases: &[(&str, Option<Field>)] = &[
+            ("受教育者身份证号", Some(Field::Id)),
+            ("身份证件号", Some(Field::Id)),
+            ("证件号码", Some(Field::Id)),
+            ("学生证件号码（必填）", Some(Field::Id)),
+            ("儿童身份证号码", Some(Field::Id)),
+            ("户主证件号码", Some(Field::HeadId)),
+            ("身份证号码（户主）", Some(Field::HeadId)),
+            ("户主身份证号", Some(Field::HeadId)),
+            ("监护人身份证号", None),
+            ("户主姓名", Some(Field::HouseholdHead)),
+            ("与户主关系", Some(Field::Relation)),
+            ("证件类型", Some(Field::IdType)),
+            ("所在村民小组", Some(Field::Group)),
+            ("乡", Some(Field::Township)),
+            ("乡(镇)", Some(Field::Township)),
+            ("镇", Some(Field::Township)),
+            ("乡镇（街道）", Some(Field::Township)),
+            ("所属乡镇", Some(Field::Township)),
+            ("行政村", Some(Field::Village)),
+            ("所在行政村", Some(Field::Village)),
+            ("村组（社区）", Some(Field::Village)),
+            ("人编号", Some(Field::PersonNo)),
+            ("人口编号", Some(Field::PersonNo)),
+            ("学籍号", Some(Field::RegistryNo)),
+            ("全国学籍号码", Some(Field::RegistryNo)),
+            ("学籍状态", Some(Field::RegistryStatus)),
+            ("学校全称", Some(Field::School)),
+            ("就读学校全称", Some(Field::School)),
+            ("学校代码", None),
+            ("学段", Some(Field::Stage)),
+            ("县内/县外", Some(Field::InCounty)),
+            ("县内或县外就读", Some(Field::InCounty)),
+            ("不在校原因", Some(Field::Reason)),
+            ("辍学原因", Some(Field::Reason)),
+            ("就读状态", Some(Field::Status)),
+            ("就学状态", Some(Field::Status)),
+            ("是否在校", Some(Field::Status)),
+            ("目前就学状态", Some(Field::Status)),
+            ("是否在读", Some(Field::Status)),
+            ("年级", Some(Field::Grade)),
+            ("现就读年级", Some(Field::Grade)),
+            ("班级", Some(Field::Class)),
+            ("随班就读", Some(Field::StatInclusive)),
+            ("是否随班就读", Some(Field::StatInclusive)),
+            ("就读方式", Some(Field::StudyMode)),
+            ("受教育者姓名", Some(Field::Name)),
+            ("学生性别", Some(Field::Sex)),
+            ("出生年月日期", Some(Field::Birthdate)),
+            ("父亲联系电话", Some(Field::Phone)),
+            ("家庭住址", None),
+            // Data values are no headers.
+            ("金星村", None),
+            ("三组", None),
+            ("在校就读", None),
+            ("熨斗镇", None),
+            ("熨斗镇中心学校", None),
+            ("五年级", None),
+            ("初一年级", None),
+            ("县外", None),
+            ("视力残疾随班就读", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(field_for_header(text), *want, "{text}");
+        }
+    }
+
+    #[test]
     fn quick_test_agrees_with_field_for_header() {
         for t in [
             "姓名",
@@ -503,6 +834,9 @@ mod tests {
             "村(社区)",
             "【村】",
             "61092220100503123X",
+            "受教育者身份证号",
+            "所在村民小组",
+            "金星村三组",
             "ＩＤ",
             "",
         ] {

@@ -27,13 +27,15 @@
 mod csv;
 mod header;
 mod ods;
+mod register;
 mod sheet;
 mod sniff;
+mod xml2003;
 
 pub use header::{field_for_header, normalize_header};
 
 use crate::model::{Cell, Field, Format, RawRow, RawValue, Role, Table};
-use header::Header;
+use header::{Header, is_stats_columns as is_stats_columns_of};
 use sheet::SheetData;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,18 +89,10 @@ pub fn detect_format(path: &Path) -> Result<Format, ReadError> {
 /// `township`: roster rows of another 乡镇 are skipped and counted.
 /// `first_index`: the [`Table::index`] given to the first table returned.
 ///
-/// Role recognition (`role` None), per sheet, first rule that applies:
-/// 1. a 预警清单 title, or 预警类型/劝返措施 columns: not an input
-///    ([`ReadError::NotInput`] when no other sheet is an input);
-/// 2. statistics columns (村 + 学龄人口数/在校人数/…) and no 姓名: stats;
-/// 3. county platform columns (在校生状况, 户编号, 人口编号, 监测对象类别,
-///    是否…失学辍学): roster;
-/// 4. title (the rows above the header, else the file name): 附件3 or
-///    统计表 → stats; 附件2 or 台账 (without 统计) → ledger; 附件1, 摸底 or
-///    调查 → survey;
-/// 5. headers: no status column (typical of the platform export, whose ID
-///    column says 证件号码) → roster; a 乡镇 column and no 调查人 → ledger;
-///    otherwise survey.
+/// Role recognition (`role` None), per sheet, by content: see
+/// [`role_reason`] and the rules of `role_by_content` (platform columns make
+/// the roster, registry and status-like columns a survey, then the title,
+/// then the headers).
 ///
 /// Not inputs ([`ReadError::NotInput`]): Excel lock files `~$…` and
 /// taizhang's own annotated copies `*.核对.xlsx` / `*.核对.xlsm`.
@@ -135,9 +129,15 @@ pub fn read_input(
     let mut tables = Vec::new();
     let mut warning_lists = Vec::new();
     for sh in &sheets {
-        let Some(h) = header::find_header(sh, &accept) else {
+        let Some(mut h) = header::find_header(sh, &accept) else {
             continue;
         };
+        // Without a village column, an address column may name the village.
+        if !h.columns.contains_key(&Field::Village)
+            && let Some(c) = header::address_column(sh, &h)
+        {
+            h.columns.insert(Field::Address, c);
+        }
         let preamble = preamble_text(sh, h.top);
         let r = match role {
             Some(r) => r,
@@ -149,7 +149,10 @@ pub fn read_input(
                 }
             },
         };
-        let (rows, skipped) = data_rows(sh, &h, r, township);
+        let (mut rows, skipped) = data_rows(sh, &h, r, township);
+        let mut columns = h.columns.clone();
+        register::split_village_group(&mut rows);
+        register::derive_status(&mut columns, &mut rows, r, &preamble, &file);
         tables.push(Table {
             index: first_index + tables.len(),
             path: path.to_path_buf(),
@@ -158,7 +161,7 @@ pub fn read_input(
             sheet: sh.name.clone(),
             role: r,
             header_row: h.row,
-            columns: h.columns.clone(),
+            columns,
             rows,
             preamble,
             skipped,
@@ -174,10 +177,14 @@ pub fn read_input(
                 ),
             });
         }
-        return Err(ReadError::input(
-            path,
-            no_header_message(&file, &sheets, role),
-        ));
+        let mut msg = no_header_message(&file, &sheets, role);
+        if format == Format::Xml {
+            msg.push_str(&format!(
+                "\n（此文件是“XML 表格 2003”格式的文本文件。如果它在 Excel 或 WPS 中显示正常，{}）",
+                sniff::RESAVE_HINT
+            ));
+        }
+        return Err(ReadError::input(path, msg));
     }
     Ok(tables)
 }
@@ -288,46 +295,144 @@ fn squash(s: &str) -> String {
 
 /// See [`read_input`] for the rules. None: a warning list (not an input).
 fn recognise_role(h: &Header, preamble: &str, file: &str) -> Option<Role> {
-    let cols = &h.columns;
+    role_by_content(&h.columns, preamble, file).0
+}
+
+/// The columns a county platform export has and a survey does not.
+const PLATFORM_FIELDS: [Field; 5] = [
+    Field::PlatformStatus,
+    Field::PlatformDropout,
+    Field::HouseholdNo,
+    Field::PersonNo,
+    Field::MonitorType,
+];
+
+/// Header texts of some columns, for the reasons shown to the user.
+fn labels(cols: &BTreeMap<Field, u32>, fields: &[Field]) -> String {
+    fields
+        .iter()
+        .filter(|f| cols.contains_key(f))
+        .map(|f| f.label_zh())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// A status-like column: 就读状态, 就学状态, 是否在校 … (or the registry's
+/// 学籍状态).
+fn has_status_like(cols: &BTreeMap<Field, u32>) -> bool {
+    cols.contains_key(&Field::Status) || cols.contains_key(&Field::RegistryStatus)
+}
+
+/// The role of a sheet from its columns, title and file name, and why (in
+/// plain Chinese, for the terminal). None: a warning list. Rules in order:
+/// 1. a 预警清单 title, or 预警类型/劝返措施 columns: not an input;
+/// 2. statistics columns and no 姓名: stats;
+/// 3. county platform columns (在校生状况, 户编号, 人编号/人口编号, 监测对象
+///    类别, 是否…失学辍学), or 与户主关系 without a status-like column: roster;
+/// 4. a registry column (学籍号, 学籍状态) or the columns of a poverty-aid
+///    ledger (县内/县外, 学段): survey (its status is derived from the list);
+/// 5. title (the rows above the header, else the file name): 附件3 or
+///    统计表 → stats; 附件2 or 学龄人口台账 → ledger; another 台账 (入学台账,
+///    控辍保学工作台账 …) → survey when it has a status-like column and none
+///    of the ledger's own columns (乡镇), else ledger; 附件1, 摸底 or 调查 →
+///    survey;
+/// 6. headers: no status column → roster; a 乡镇 column and no 调查人 →
+///    ledger; otherwise survey.
+pub(crate) fn role_by_content(
+    cols: &BTreeMap<Field, u32>,
+    preamble: &str,
+    file: &str,
+) -> (Option<Role>, String) {
     let has = |f: Field| cols.contains_key(&f);
     let title = squash(preamble);
     if title.contains("预警清单") || has(Field::WarningType) || has(Field::Measures) {
-        return None;
+        return (None, "是筛查预警清单".to_string());
     }
-    if h.is_stats() && !has(Field::Name) {
-        return Some(Role::Stats);
+    if is_stats_columns_of(cols) && !has(Field::Name) {
+        return (
+            Some(Role::Stats),
+            "有村（社区）和学龄人口数等统计列".to_string(),
+        );
     }
-    if [
-        Field::PlatformStatus,
-        Field::PlatformDropout,
-        Field::HouseholdNo,
-        Field::PersonNo,
-        Field::MonitorType,
-    ]
-    .iter()
-    .any(|f| has(*f))
-    {
-        return Some(Role::Roster);
+    if PLATFORM_FIELDS.iter().any(|f| has(*f)) {
+        return (
+            Some(Role::Roster),
+            format!(
+                "有县平台导出的列（{}）",
+                labels(
+                    cols,
+                    &[PLATFORM_FIELDS.as_slice(), &[Field::Relation]].concat()
+                )
+            ),
+        );
+    }
+    if has(Field::Relation) && !has_status_like(cols) {
+        return (
+            Some(Role::Roster),
+            "有“与户主关系”列、没有就读状态列，是按户登记的名单".to_string(),
+        );
+    }
+    if has(Field::RegistryNo) || has(Field::RegistryStatus) {
+        return (
+            Some(Role::Survey),
+            format!(
+                "有学籍列（{}），是学校的学籍名单：名单上的学生按在校核对",
+                labels(cols, &[Field::RegistryNo, Field::RegistryStatus])
+            ),
+        );
+    }
+    if has(Field::InCounty) || has(Field::Stage) {
+        return (
+            Some(Role::Survey),
+            format!(
+                "有学生资助台账的列（{}），按其中的就读情况核对",
+                labels(cols, &[Field::InCounty, Field::Stage, Field::Reason])
+            ),
+        );
     }
     let stem = squash(file);
-    for t in [&title, &stem] {
+    for (t, whose) in [(&title, "标题"), (&stem, "文件名")] {
         if t.contains("附件3") || t.contains("统计表") {
-            return Some(Role::Stats);
+            return (Some(Role::Stats), format!("{whose}是附件3/统计表"));
         }
-        if t.contains("附件2") || (t.contains("台账") && !t.contains("统计")) {
-            return Some(Role::Ledger);
+        if t.contains("附件2") || t.contains("学龄人口台账") {
+            return (Some(Role::Ledger), format!("{whose}是附件2学龄人口台账"));
+        }
+        if t.contains("台账") && !t.contains("统计") {
+            if has_status_like(cols) && !has(Field::Township) {
+                return (
+                    Some(Role::Survey),
+                    format!(
+                        "{whose}是台账，但有就读状态类的列（{}）、没有附件2台账的乡镇列，按摸底表核对",
+                        labels(cols, &[Field::Status, Field::RegistryStatus])
+                    ),
+                );
+            }
+            return (Some(Role::Ledger), format!("{whose}是台账"));
         }
         if t.contains("附件1") || t.contains("摸底") || t.contains("调查") {
-            return Some(Role::Survey);
+            return (Some(Role::Survey), format!("{whose}是附件1摸底调查表"));
         }
     }
     if !has(Field::Status) {
-        return Some(Role::Roster);
+        return (
+            Some(Role::Roster),
+            "没有就读状态列（县平台导出的名单没有这一列）".to_string(),
+        );
     }
     if has(Field::Township) && !has(Field::Surveyor) {
-        return Some(Role::Ledger);
+        return (
+            Some(Role::Ledger),
+            "有乡镇列、没有调查人列，是台账的格式".to_string(),
+        );
     }
-    Some(Role::Survey)
+    (Some(Role::Survey), "有就读状态列".to_string())
+}
+
+/// Why a table got its role when it was recognised from content (the
+/// rules of [`role_by_content`]), in plain Chinese.
+pub fn role_reason(t: &Table) -> String {
+    role_by_content(&t.columns, &t.preamble, &t.file).1
 }
 
 /// Footer and stray-line openings: a row whose first non-empty cell starts

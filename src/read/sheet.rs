@@ -101,6 +101,7 @@ impl SheetData {
 pub(crate) fn load(path: &Path, bytes: &[u8], format: Format) -> Result<Vec<SheetData>, ReadError> {
     match format {
         Format::Csv => super::csv::load(path, bytes).map(|s| vec![s]),
+        Format::Xml => super::xml2003::load(path, bytes),
         _ => {
             // calamine has been known to panic on hostile files; a bad input
             // must be an Err, never a crash.
@@ -186,7 +187,7 @@ fn load_workbook(path: &Path, bytes: &[u8], format: Format) -> Result<Vec<SheetD
                 out.push(to_sheet(name, &range, &[], &m));
             }
         }
-        Format::Csv => unreachable!("csv handled by caller"),
+        Format::Csv | Format::Xml => unreachable!("text formats handled by caller"),
     }
     Ok(out)
 }

@@ -99,12 +99,8 @@ pub(crate) fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ReadError> {
             || text.contains("<workbook")
             || text.contains("<ss:workbook")
         {
-            return Err(ReadError::input(
-                path,
-                format!(
-                    "「{name}」其实是“XML 电子表格 2003”（SpreadsheetML）格式的文本文件，不是真正的 Excel 工作簿。{RESAVE_HINT}"
-                ),
-            ));
+            // SpreadsheetML 2003 ("XML 表格"): read as it is.
+            return Ok(Format::Xml);
         }
         if text.contains("<html")
             || text.contains("<!doctype")
@@ -121,6 +117,9 @@ pub(crate) fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ReadError> {
     }
     match ext.as_str() {
         "csv" | "txt" if looks_text => Ok(Format::Csv),
+        // Tab-separated text saved under a workbook name (what many web
+        // systems call an "Excel export"): read as a text table.
+        "xls" | "xlsx" | "et" if is_tab_text(bytes) => Ok(Format::Csv),
         "csv" | "txt" => Err(ReadError::input(
             path,
             format!("「{name}」的扩展名是 .{ext}，但内容不是文本，无法按 CSV 读取"),
@@ -136,6 +135,20 @@ pub(crate) fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ReadError> {
             format!("「{name}」不是支持的文件类型（支持 .xlsx、.xlsm、.xls、.ods、.csv）"),
         )),
     }
+}
+
+/// Text (UTF-8, GBK or UTF-16) whose first non-empty line has a tab:
+/// a tab-separated table.
+fn is_tab_text(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+    if !utf16 && head.contains(&0) {
+        return false;
+    }
+    let text = super::csv::decode(head);
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.contains('\t'))
 }
 
 fn sniff_zip(path: &Path, bytes: &[u8], ext: &str) -> Result<Format, ReadError> {

@@ -88,6 +88,7 @@ pub fn render_with_township(
             "身份证号完整显示，请勿外传。"
         },
     );
+    changes(&mut o, &p, report);
     verdict(&mut o, report);
     coverage(&mut o, villages);
     charts(&mut o, report, status_counts);
@@ -171,7 +172,7 @@ fn verdict(o: &mut String, report: &Report) {
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"linked\">{l}</span><span class=\"lab\">名单与摸底比对成功（人）</span></div>\
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"roster-only\">{ro}</span><span class=\"lab\">只在县局名单（人）</span></div>\
          <div class=\"count plain\"><span class=\"num\" data-count-of=\"survey-only\">{so}</span><span class=\"lab\">只在摸底表（人）</span></div>\
-         </div></section>",
+         {pending}</div></section>",
         ready = s.ready,
         e = s.errors,
         w = s.warnings,
@@ -180,7 +181,182 @@ fn verdict(o: &mut String, report: &Report) {
         ro = s.roster_only,
         so = s.survey_only,
         line = esc(&super::verdict(s)),
+        pending = pending_counts(s),
     );
+}
+
+/// The counts of roster children without a known status (reconcile only),
+/// with the same line the terminal prints as their tooltip.
+fn pending_counts(s: &super::Summary) -> String {
+    let (Some(p), Some(line)) = (s.pending, super::pending_line(s)) else {
+        return String::new();
+    };
+    let mut o = String::new();
+    for (key, n, label) in [
+        ("unsurveyed", p.unsurveyed, "名单中未摸底（人）"),
+        ("unconfirmed", p.unconfirmed, "待人工确认（人）"),
+        ("status-unknown", p.status_unknown, "状态待核实（人）"),
+    ] {
+        let _ = write!(
+            o,
+            "<div class=\"count plain\" title=\"{t}\"><span class=\"num\" data-count-of=\"{key}\">{n}</span><span class=\"lab\">{label}</span></div>",
+            t = esc(&line)
+        );
+    }
+    o
+}
+
+/// What changed since the last run, and the errors, warnings and unsurveyed
+/// children of every run in the history.
+fn changes(o: &mut String, p: &Page, report: &Report) {
+    let Some(h) = report.history else {
+        return;
+    };
+    o.push_str("<section id=\"changes\"><h2>比上次的变化</h2>\n");
+    match &h.changes {
+        Some(c) => {
+            let _ = writeln!(
+                o,
+                "<p class=\"change\" data-previous-run=\"{prev}\" data-fixed=\"{f}\" data-new=\"{n}\" \
+                 data-unchanged=\"{u}\"><b>{line}</b></p>",
+                prev = esc(&c.previous_run),
+                f = c.fixed.len(),
+                n = c.new,
+                u = c.unchanged,
+                line = esc(&c.line()),
+            );
+            if c.new > 0 {
+                o.push_str("<p><a href=\"#since=new\">只看新出现的问题</a></p>\n");
+            }
+            if !c.fixed.is_empty() {
+                let _ = writeln!(
+                    o,
+                    "<details id=\"fixed\"><summary>已改正的 {} 条（上次所在位置）</summary>\
+                     <div class=\"tablewrap\"><table><thead><tr><th>级别</th><th>代码</th><th>文件</th>\
+                     <th>位置</th><th>上次的值</th><th>说明</th></tr></thead><tbody>",
+                    c.fixed.len()
+                );
+                let text = |v: &serde_json::Value, k: &str| {
+                    v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string()
+                };
+                for v in &c.fixed {
+                    let sev = match text(v, "severity").as_str() {
+                        "error" => Severity::Error,
+                        "warning" => Severity::Warning,
+                        _ => Severity::Notice,
+                    };
+                    let row = v.get("row").and_then(|x| x.as_u64()).unwrap_or(0);
+                    let _ = writeln!(
+                        o,
+                        "<tr class=\"{k}\" data-code=\"{code}\"><td class=\"sev\">{zh}</td><td class=\"code\">{code}</td>\
+                         <td>{file}</td><td class=\"loc\">{sheet}!{col}{row}</td><td class=\"val\">{value}</td><td>{msg}</td></tr>",
+                        k = sev_key(sev),
+                        zh = sev.label_zh(),
+                        code = esc(&text(v, "code")),
+                        file = p.t(&text(v, "file")),
+                        sheet = p.t(&text(v, "sheet")),
+                        col = esc(&text(v, "column")),
+                        value = p.t(&text(v, "value")),
+                        msg = p.t(&text(v, "message")),
+                    );
+                }
+                o.push_str("</tbody></table></div></details>\n");
+            }
+        }
+        None => o.push_str(
+            "<p class=\"change first\" data-first-run=\"true\">这是第一次核对（输出文件夹的“历史”中没有以前的结果）。\
+             改正后再核对，这里会列出比上次改正了多少、新出现了多少。</p>\n",
+        ),
+    }
+    trend_chart(o, &h.trend);
+    o.push_str("</section>\n");
+}
+
+/// A line chart (inline SVG) of errors, warnings and unsurveyed children per run.
+fn trend_chart(o: &mut String, runs: &[super::history::RunPoint]) {
+    const W: usize = 720;
+    const H: usize = 240;
+    const LEFT: usize = 48;
+    const RIGHT: usize = 56;
+    const TOP: usize = 16;
+    const BOTTOM: usize = 48;
+    let max = runs
+        .iter()
+        .map(|r| r.errors.max(r.warnings).max(r.unsurveyed))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let plot_w = W - LEFT - RIGHT;
+    let plot_h = H - TOP - BOTTOM;
+    let x = |i: usize| -> usize {
+        if runs.len() <= 1 {
+            LEFT + plot_w / 2
+        } else {
+            LEFT + i * plot_w / (runs.len() - 1)
+        }
+    };
+    let y = |n: usize| -> usize { TOP + plot_h - n * plot_h / max };
+    let _ = write!(
+        o,
+        "<figure class=\"chart trend\" id=\"trend-chart\" data-runs=\"{n}\"><figcaption>历次核对的错误、警告和名单中未摸底人数（最近 {n} 次）</figcaption>\
+         <p class=\"hint\"><span class=\"key t-error\"></span>错误（条）<span class=\"key t-warning\"></span>警告（条）\
+         <span class=\"key t-unsurveyed\"></span>名单中未摸底（人）</p>\
+         <svg viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"历次核对的变化\">\
+         <line class=\"axis\" x1=\"{LEFT}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\"></line>\
+         <line class=\"axis\" x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{b}\"></line>\
+         <text class=\"tick\" x=\"{tx}\" y=\"{ty}\" text-anchor=\"end\">{max}</text>\
+         <text class=\"tick\" x=\"{tx}\" y=\"{b}\" text-anchor=\"end\">0</text>",
+        n = runs.len(),
+        b = TOP + plot_h,
+        r = W - RIGHT,
+        tx = LEFT - 6,
+        ty = TOP + 4,
+    );
+    type Pick = fn(&super::history::RunPoint) -> usize;
+    let series: [(&str, &str, Pick); 3] = [
+        ("t-error", "错误", |r| r.errors),
+        ("t-warning", "警告", |r| r.warnings),
+        ("t-unsurveyed", "名单中未摸底", |r| r.unsurveyed),
+    ];
+    for (class, label, pick) in series {
+        let pts: Vec<String> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("{},{}", x(i), y(pick(r))))
+            .collect();
+        let _ = write!(
+            o,
+            "<g class=\"series {class}\" data-series=\"{label}\"><polyline points=\"{}\"></polyline>",
+            pts.join(" ")
+        );
+        for (i, r) in runs.iter().enumerate() {
+            let n = pick(r);
+            let _ = write!(
+                o,
+                "<circle cx=\"{}\" cy=\"{}\" r=\"4\" data-run=\"{at}\" data-count=\"{n}\"><title>{at}：{label} {n}</title></circle>",
+                x(i),
+                y(n),
+                at = esc(&r.run_at),
+            );
+        }
+        o.push_str("</g>");
+    }
+    // Run labels: month-day and time, thinned so they do not overlap.
+    let step = runs.len().div_ceil(8).max(1);
+    for (i, r) in runs.iter().enumerate() {
+        if i % step != 0 && i + 1 != runs.len() {
+            continue;
+        }
+        let short = r.run_at.get(5..16).unwrap_or(&r.run_at);
+        let _ = write!(
+            o,
+            "<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            x(i),
+            TOP + plot_h + 18,
+            esc(short)
+        );
+    }
+    o.push_str("</svg></figure>\n");
 }
 
 fn pct(n: usize, max: usize) -> String {
@@ -417,6 +593,15 @@ fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[Village
             esc(c.title_zh())
         );
     }
+    if let Some(c) = report.history.and_then(|h| h.changes.as_ref()) {
+        let _ = write!(
+            o,
+            "</select></label><label>比上次<select id=\"f-since\" data-key=\"since\">\
+             <option value=\"\">全部</option><option value=\"new\">新出现（{}）</option>\
+             <option value=\"unchanged\">仍有（{}）</option>",
+            c.new, c.unchanged
+        );
+    }
     let _ = writeln!(
         o,
         "</select></label><button type=\"button\" id=\"f-reset\">全部显示</button>\
@@ -431,7 +616,8 @@ fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[Village
          <th>级别</th><th>代码</th><th>问题</th><th>文件</th><th>位置</th>\
          <th>当前值</th><th>建议值</th><th>说明</th></tr></thead><tbody>\n",
     );
-    for f in report.findings {
+    let compared = report.history.is_some_and(|h| h.changes.is_some());
+    for (i, f) in report.findings.iter().enumerate() {
         let village = f
             .village
             .as_deref()
@@ -439,10 +625,11 @@ fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[Village
             .filter(|v| !v.is_empty())
             .unwrap_or("");
         let sev = sev_key(f.severity);
+        let is_new = compared && report.history.is_some_and(|h| h.is_new(i));
         let _ = write!(
             o,
-            "<tr class=\"{sev}\" data-village=\"{v}\" data-severity=\"{sev}\" data-code=\"{code}\">\
-             <td class=\"sev\">{sevzh}</td><td class=\"code\">{code}</td><td>{title}</td>\
+            "<tr class=\"{sev}\" data-village=\"{v}\" data-severity=\"{sev}\" data-code=\"{code}\"{since}>\
+             <td class=\"sev\">{sevzh}{mark}</td><td class=\"code\">{code}</td><td>{title}</td>\
              <td>{file}</td><td class=\"loc\">{loc}</td><td class=\"val\">{value}</td>\
              <td class=\"val\">{sugg}</td><td>{msg}",
             v = esc(village),
@@ -454,6 +641,16 @@ fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[Village
             value = p.t(&f.value),
             sugg = p.t(f.suggestion.as_deref().unwrap_or("")),
             msg = p.t(&f.message),
+            since = match (compared, is_new) {
+                (false, _) => "",
+                (true, true) => " data-since-last=\"new\"",
+                (true, false) => " data-since-last=\"unchanged\"",
+            },
+            mark = if is_new {
+                "<span class=\"new\">新</span>"
+            } else {
+                ""
+            },
         );
         if !f.related.is_empty() {
             let rel = f
@@ -485,11 +682,17 @@ fn inputs(o: &mut String, report: &Report) {
             esc(&i.sheet),
             esc(i.role.label_zh()),
             i.header_row,
-            if i.skipped > 0 {
-                format!("跳过外乡镇 {} 行", i.skipped)
-            } else {
-                String::new()
-            },
+            [
+                (i.skipped > 0).then(|| format!("跳过外乡镇 {} 行", i.skipped)),
+                (i.skipped_out_of_window > 0).then(|| format!(
+                    "跳过 {} 行：出生日期不在本轮适龄范围内（家庭其他成员）",
+                    i.skipped_out_of_window
+                )),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("，"),
             rows = i.rows,
         );
     }
@@ -555,6 +758,15 @@ td.code,td.loc{font-family:Consolas,"DejaVu Sans Mono",monospace;white-space:now
 td.val{font-family:Consolas,"DejaVu Sans Mono",monospace;white-space:nowrap}
 .rel{color:var(--muted);font-size:12px}
 tr[hidden]{display:none}
+.change{font-size:18px;margin:0 0 10px}
+span.new{display:inline-block;margin-left:4px;padding:0 4px;border-radius:3px;background:var(--err);color:#fff;font-size:11px;font-weight:400}
+figure.trend{margin-top:14px}
+.trend svg{max-width:100%;height:auto;font-size:12px}
+.trend .axis{stroke:#9aa5b1}.trend .tick{fill:var(--muted)}
+.trend polyline{fill:none;stroke-width:2.5}
+.t-error polyline{stroke:var(--err)}.t-error circle,.key.t-error{fill:var(--err);background:var(--err)}
+.t-warning polyline{stroke:var(--warn)}.t-warning circle,.key.t-warning{fill:var(--warn);background:var(--warn)}
+.t-unsurveyed polyline{stroke:#7b8794}.t-unsurveyed circle,.key.t-unsurveyed{fill:#7b8794;background:#7b8794}
 @media print{body{background:#fff}section{break-inside:avoid;border:none}.filters{display:none}}
 "#;
 
@@ -591,7 +803,8 @@ const JS: &str = r#"
       var v = tr.dataset.village || NONE;
       var ok = (!f.village || f.village === v) &&
                (!f.severity || f.severity === tr.dataset.severity) &&
-               (!f.code || f.code === tr.dataset.code);
+               (!f.code || f.code === tr.dataset.code) &&
+               (!f.since || f.since === tr.dataset.sinceLast);
       tr.hidden = !ok;
       if (ok) n++;
     });
@@ -652,6 +865,7 @@ mod tests {
             summary: Summary::count(&findings),
             findings: findings.leak(),
             links: &[],
+            history: None,
         }
     }
 

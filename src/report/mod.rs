@@ -3,8 +3,9 @@
 //!
 //! In: the run's inputs, findings and links. Out: files written atomically
 //! into the output folder, and text for the terminal in which every ID is
-//! masked (SPEC §6) unless the caller asks otherwise.
+//! masked (personal data stays off the screen) unless the caller asks otherwise.
 
+pub mod history;
 pub mod html;
 
 use crate::model::{Code, Finding, Link, Role, Severity};
@@ -24,6 +25,9 @@ pub struct InputInfo {
     pub rows: usize,
     #[serde(skip_serializing_if = "is_zero")]
     pub skipped: usize,
+    /// Roster rows born outside the age window: not children of the round.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_out_of_window: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -39,6 +43,10 @@ pub struct Summary {
     pub roster_only: usize,
     pub survey_only: usize,
     pub ready: bool,
+    /// Roster children without a known status (reconcile only): 未摸底,
+    /// 待人工确认 and 状态待核实, as the derived annexes count them.
+    #[serde(flatten)]
+    pub pending: Option<crate::derive::Pending>,
 }
 
 impl Summary {
@@ -56,8 +64,8 @@ impl Summary {
     }
 }
 
-/// findings.json (SPEC §5).
-#[derive(Clone, Debug, Serialize)]
+/// findings.json.
+#[derive(Clone, Debug)]
 pub struct Report<'a> {
     pub tool: &'static str,
     pub version: &'static str,
@@ -68,6 +76,72 @@ pub struct Report<'a> {
     pub summary: Summary,
     pub findings: &'a [Finding],
     pub links: &'a [Link],
+    /// This run against the earlier one (reconcile): each finding's match
+    /// keys and `since_last`, and `changes`.
+    pub history: Option<&'a history::Comparison>,
+}
+
+/// One finding as findings.json writes it: the finding's own fields, then
+/// its match keys and whether it is new since the last run.
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    match_keys: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since_last: Option<history::SinceLast>,
+}
+
+struct FindingsOut<'a>(&'a [Finding], Option<&'a history::Comparison>);
+
+impl Serialize for FindingsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (i, f) in self.0.iter().enumerate() {
+            seq.serialize_element(&FindingOut {
+                finding: f,
+                match_keys: self.1.and_then(|h| h.keys.get(i)).map(Vec::as_slice),
+                since_last: self.1.and_then(|h| h.since_last.get(i).copied()),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ReportOut<'a> {
+    tool: &'static str,
+    version: &'static str,
+    schema: u64,
+    school_year: i32,
+    born_from: &'a str,
+    born_to: &'a str,
+    inputs: &'a [InputInfo],
+    summary: &'a Summary,
+    changes: Option<&'a history::Changes>,
+    findings: FindingsOut<'a>,
+    links: &'a [Link],
+}
+
+impl Serialize for Report<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ReportOut {
+            tool: self.tool,
+            version: self.version,
+            schema: history::SCHEMA,
+            school_year: self.school_year,
+            born_from: &self.born_from,
+            born_to: &self.born_to,
+            inputs: &self.inputs,
+            summary: &self.summary,
+            changes: self.history.and_then(|h| h.changes.as_ref()),
+            findings: FindingsOut(self.findings, self.history),
+            links: self.links,
+        }
+        .serialize(s)
+    }
 }
 
 /// Sort findings by input order, sheet, row, column, then code.
@@ -138,8 +212,17 @@ pub fn write_findings_json(report: &Report, w: &mut dyn std::io::Write) -> std::
 }
 
 pub fn findings_csv(findings: &[Finding]) -> Vec<u8> {
+    findings_csv_with(findings, None)
+}
+
+/// findings.csv; after a comparison with an earlier run, a last column 比上次
+/// says 新出现 or 仍有 for each row.
+pub fn findings_csv_with(findings: &[Finding], history: Option<&history::Comparison>) -> Vec<u8> {
+    let since = history
+        .filter(|h| h.changes.is_some())
+        .map(|h| h.since_last.as_slice());
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+    let mut header = vec![
         "级别",
         "代码",
         "问题",
@@ -152,29 +235,45 @@ pub fn findings_csv(findings: &[Finding]) -> Vec<u8> {
         "建议值",
         "说明",
         "相关位置",
-    ]);
-    for f in findings {
+    ];
+    if since.is_some() {
+        header.push("比上次");
+    }
+    let _ = w.write_record(&header);
+    for (i, f) in findings.iter().enumerate() {
         let related = f
             .related
             .iter()
             .map(|l| format!("{}:{}!{}", l.file, l.sheet, l.row))
             .collect::<Vec<_>>()
             .join("; ");
-        let _ = w.write_record([
+        let (row_no, value, suggestion) = (
+            f.row.to_string(),
+            // A leading apostrophe would show; prefix IDs with a tab so Excel keeps them as text.
+            excel_text(&f.value),
+            excel_text(f.suggestion.as_deref().unwrap_or("")),
+        );
+        let mut row: Vec<&str> = vec![
             f.severity.label_zh(),
             f.code.as_str(),
             f.code.title_zh(),
             &f.file,
             &f.sheet,
-            &f.row.to_string(),
+            &row_no,
             &f.column,
             &f.field,
-            // A leading apostrophe would show; prefix IDs with a tab so Excel keeps them as text.
-            &excel_text(&f.value),
-            &excel_text(f.suggestion.as_deref().unwrap_or("")),
+            &value,
+            &suggestion,
             &f.message,
             &related,
-        ]);
+        ];
+        if let Some(since) = since {
+            row.push(match since.get(i) {
+                Some(history::SinceLast::New) => "新出现",
+                _ => "仍有",
+            });
+        }
+        let _ = w.write_record(&row);
     }
     let body = w.into_inner().unwrap_or_default();
     let mut out = Vec::with_capacity(body.len() + 3);
@@ -300,7 +399,7 @@ pub fn findings_text(findings: &[Finding], style: Style) -> String {
     out
 }
 
-/// Counts by code, in SPEC order.
+/// Counts by code, in the order of `Code::ALL`.
 pub fn code_counts(findings: &[Finding]) -> Vec<(Code, usize)> {
     let mut m: BTreeMap<Code, usize> = BTreeMap::new();
     for f in findings {
@@ -339,11 +438,15 @@ pub fn inputs_table(inputs: &[InputInfo]) -> String {
                 i.role.label_zh().to_string(),
                 i.header_row.to_string(),
                 i.rows.to_string(),
-                if i.skipped > 0 {
-                    format!("跳过外乡镇{}行", i.skipped)
-                } else {
-                    String::new()
-                },
+                [
+                    (i.skipped > 0).then(|| format!("跳过外乡镇{}行", i.skipped)),
+                    (i.skipped_out_of_window > 0)
+                        .then(|| format!("跳过适龄范围外{}行", i.skipped_out_of_window)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("，"),
             ]
         })
         .collect();
@@ -354,6 +457,24 @@ pub fn inputs_table(inputs: &[InputInfo]) -> String {
 }
 
 /// The verdict line.
+/// The line that says how many roster children have no known status yet:
+/// "名单中未摸底 N 人，待人工确认（疑似匹配）N 人，状态待核实 N 人。" (None
+/// without a roster). Terminal, 报告.html and 核对说明 print it as it is.
+pub fn pending_line(summary: &Summary) -> Option<String> {
+    summary.pending.map(|p| {
+        format!(
+            "名单中未摸底 {} 人，待人工确认（疑似匹配）{} 人，状态待核实 {} 人。",
+            p.unsurveyed, p.unconfirmed, p.status_unknown
+        )
+    })
+}
+
+/// The line under a generated annex's title while errors remain:
+/// "草稿：尚有 N 个错误未改正" (None when the round is ready).
+pub fn draft_line(summary: &Summary) -> Option<String> {
+    (summary.errors > 0).then(|| format!("草稿：尚有 {} 个错误未改正", summary.errors))
+}
+
 pub fn verdict(summary: &Summary) -> String {
     if summary.ready {
         format!(

@@ -3,6 +3,10 @@
 
 mod check;
 mod copies;
+mod field_read;
+mod field_words;
+mod landing;
 mod reconcile;
+mod reruns;
 mod support;
 mod template;
