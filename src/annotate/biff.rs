@@ -745,7 +745,7 @@ fn parse_setup(d: &[u8], s: &mut PageSetup) {
 }
 
 /// The BIFF8 default colour table (indices 0..64).
-fn default_palette() -> Vec<u32> {
+pub(crate) fn default_palette() -> Vec<u32> {
     let mut p = vec![
         0x000000, 0xFFFFFF, 0xFF0000, 0x00FF00, 0x0000FF, 0xFFFF00, 0xFF00FF, 0x00FFFF,
     ];

@@ -17,10 +17,12 @@
 //!
 //! xls, ods and csv inputs are rebuilt from their values ([`rebuild_xlsx`])
 //! into a plain xlsx, which is then annotated by the same patcher; an xls
-//! keeps its formatting ([`rebuild_xls`], read by a small BIFF reader).
+//! keeps its formatting ([`rebuild_xls`], read by a small BIFF reader), an
+//! ods what of its styles maps onto xlsx ([`rebuild_ods`]).
 
 mod biff;
 mod fast;
+mod ods_style;
 mod patch;
 mod rebuild;
 mod sheet;

@@ -73,9 +73,13 @@ pub fn rebuild_xls(
     }
 }
 
-/// The copy of an `.ods`: rebuilt from the values like [`rebuild_xlsx`];
-/// `summary.rebuilt_from` gains one line per part the copy cannot carry
-/// over (charts and embedded objects, pictures, macros).
+/// The copy of an `.ods`: rebuilt like [`rebuild_xlsx`], keeping what of
+/// its styles maps onto an xlsx (column widths, row heights, fonts, borders,
+/// background colours, alignment, page orientation, paper, margins and
+/// scaling); from the values alone when the styles cannot be read or
+/// writing with them fails. `summary.rebuilt_from` says what was kept and
+/// gains one line per part the copy cannot carry over (charts and embedded
+/// objects, pictures, macros).
 ///
 /// # Errors
 /// The workbook cannot be built or the output cannot be written.
@@ -87,14 +91,29 @@ pub fn rebuild_ods(
     summary: &SummaryInfo,
 ) -> Result<(), AnnotateError> {
     let lost = ods_lost_parts(input);
-    if lost.is_empty() {
-        return rebuild_xlsx(grids, output, findings, summary);
+    let with_lost = |first: Option<String>| {
+        let mut info = summary.clone();
+        let mut lines: Vec<String> = first.into_iter().collect();
+        lines.extend(lost.iter().cloned());
+        info.rebuilt_from = (!lines.is_empty()).then(|| lines.join("\n"));
+        info
+    };
+    let values_only = with_lost(summary.rebuilt_from.clone());
+    let Some(layout) = super::ods_style::read_layout(input) else {
+        return rebuild_xlsx(grids, output, findings, &values_only);
+    };
+    let name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let info = with_lost(Some(format!(
+        "本文件由 {name} 重建为 xlsx（原文件格式无法直接加批注），原文件未改动；数值、字体、边框、底色、对齐、列宽行高、合并单元格和页面设置已保留，数字格式与公式只保留显示的值。"
+    )));
+    match rebuild_with(grids, Some(&layout), output, findings, &info) {
+        Ok(()) => Ok(()),
+        Err(AnnotateError::Write { .. }) => rebuild_xlsx(grids, output, findings, &values_only),
+        Err(e) => Err(e),
     }
-    let mut info = summary.clone();
-    let mut lines: Vec<String> = info.rebuilt_from.iter().cloned().collect();
-    lines.extend(lost);
-    info.rebuilt_from = Some(lines.join("\n"));
-    rebuild_xlsx(grids, output, findings, &info)
 }
 
 /// What an ODS package holds that a rebuilt copy drops, by its entries:

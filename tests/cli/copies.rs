@@ -513,7 +513,7 @@ fn col_widths(sheet_xml: &str) -> std::collections::BTreeMap<u32, (f64, bool)> {
         let min: u32 = attr(&a, "min").unwrap().parse().unwrap();
         let max: u32 = attr(&a, "max").unwrap().parse().unwrap();
         let w: f64 = attr(&a, "width").map(|w| w.parse().unwrap()).unwrap_or(0.0);
-        let hidden = attr(&a, "hidden").as_deref() == Some("1");
+        let hidden = matches!(attr(&a, "hidden").as_deref(), Some("1" | "true"));
         for c in min..=max.min(64) {
             out.insert(c, (w, hidden));
         }
@@ -833,4 +833,103 @@ fn rebuilt_copies_name_the_charts_and_pictures_they_drop() {
                 && l.contains("单元格格式")),
         "{lines:?}"
     );
+}
+
+#[test]
+fn ods_copy_keeps_widths_fonts_borders_and_page_setup() {
+    let w = Workdir::new("copies-ods-rich");
+    write_config(&w);
+    let (xlsx, bad_row, households) = rich_survey(false);
+    let src = w.write("lo/附件1_富格式.xlsx", &xlsx);
+    convert(&src, "ods", &w.join("lo"));
+    let ods = std::fs::read(w.join("lo/附件1_富格式.ods")).expect("LibreOffice wrote the .ods");
+    w.write("附件1_富格式.ods", &ods);
+    let out = check(&w, "附件1_富格式.ods", "out");
+    assert_eq!(out.status, 1, "{}", out.all());
+    let copy = w.join("out/附件1_富格式.核对.xlsx");
+    let entries = unzip(&std::fs::read(&copy).unwrap());
+    let sheet = sheet_part(&entries, "摸底调查表");
+    // LibreOffice's own xlsx of the .ods is the reference.
+    let as_read = w.write("lo2/附件1_富格式.ods", &ods);
+    convert(&as_read, "xlsx", &w.join("lo2"));
+    let reference = w.join("lo2/附件1_富格式.xlsx");
+    let ref_entries = unzip(&std::fs::read(&reference).unwrap());
+    let ref_sheet = sheet_part(&ref_entries, "摸底调查表");
+    let (widths, ref_widths) = (col_widths(&sheet), col_widths(&ref_sheet));
+    for c in 1..=18u32 {
+        let (want, want_hidden) = ref_widths[&c];
+        let (got, hidden) = widths.get(&c).copied().unwrap_or((0.0, false));
+        assert_eq!(hidden, want_hidden, "column {c} hidden");
+        if !want_hidden {
+            assert!(
+                (got - want).abs() <= 0.3,
+                "column {c}: width {got}, original {want}"
+            );
+        }
+    }
+    let merges = merges_of(&sheet);
+    for &(r0, c0, r1, c1) in &households {
+        assert!(
+            merges.contains(&format!("{}:{}", a1(r0, c0), a1(r1, c1))),
+            "{merges:?}"
+        );
+    }
+    let setup = element_attrs(&sheet, "pageSetup");
+    assert_eq!(
+        attr(&setup, "orientation").as_deref(),
+        Some("landscape"),
+        "{setup:?}"
+    );
+    assert_eq!(attr(&setup, "paperSize").as_deref(), Some("9"), "{setup:?}");
+    let margins = element_attrs(&sheet, "pageMargins");
+    // (The bottom margin holds the footer, which ODF keeps apart: only
+    // the margins without a header or footer band are compared.)
+    for (k, v) in [("left", 0.5), ("right", 0.4), ("top", 0.6)] {
+        let got: f64 = attr(&margins, k).unwrap().parse().unwrap();
+        assert!((got - v).abs() < 0.01, "{k} margin {got}");
+    }
+    let mut orig: calamine::Xlsx<_> = calamine::open_workbook(&reference).unwrap();
+    let mut got: calamine::Xlsx<_> = calamine::open_workbook(&copy).unwrap();
+    let so = orig.worksheet_style("摸底调查表").unwrap();
+    let sg = got.worksheet_style("摸底调查表").unwrap();
+    for r in 3..(5 + 60) as u32 {
+        for c in 0..17u32 {
+            let at = a1(r + 1, c as u16);
+            let (Some(a), Some(b)) = (so.get((r, c)), sg.get((r, c))) else {
+                panic!("style of {at}");
+            };
+            let (fa, fb) = (a.font.clone().unwrap(), b.font.clone().unwrap());
+            assert_eq!(fa.size, fb.size, "{at} size");
+            assert_eq!(fa.weight, fb.weight, "{at} bold");
+            let (ba, bb) = (a.borders.clone().unwrap(), b.borders.clone().unwrap());
+            for (x, y, side) in [
+                (&ba.left, &bb.left, "left"),
+                (&ba.right, &bb.right, "right"),
+                (&ba.top, &bb.top, "top"),
+                (&ba.bottom, &bb.bottom, "bottom"),
+            ] {
+                assert_eq!(x.is_visible(), y.is_visible(), "{at} {side} border");
+            }
+            let (aa, ab) = (
+                a.alignment.clone().unwrap_or_default(),
+                b.alignment.clone().unwrap_or_default(),
+            );
+            assert_eq!(aa.vertical, ab.vertical, "{at} valign");
+            assert_eq!(aa.wrap_text, ab.wrap_text, "{at} wrap");
+            let fill = b.fill.clone().unwrap_or_default();
+            if r + 1 == bad_row && c == 7 {
+                assert_eq!(
+                    fill.get_color(),
+                    Some(calamine::Color::rgb(0xFF, 0xC7, 0xCE)),
+                    "{at} marked"
+                );
+            } else if r < 5 {
+                assert_eq!(
+                    fill.get_color(),
+                    Some(calamine::Color::rgb(0xD9, 0xD9, 0xD9)),
+                    "{at} header fill"
+                );
+            }
+        }
+    }
 }
