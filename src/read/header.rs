@@ -350,6 +350,7 @@ const CORE_TRIGGERS: &[&str] = &[
     "乡镇",
     "街道",
     "编号",
+    "编码",
     "县内",
     "县外",
     "学段",
@@ -390,7 +391,7 @@ const CORE_MAX_CHARS: usize = 24;
 /// - 姓名, 性别, 出生 + 日期/年月/时间;
 /// - 村民小组/村小组/所在组 is the group; 村组, 行政村, 所在村… is the
 ///   village; 乡镇, …(街道) the township;
-/// - 人编号/人口编号/成员编号, 户编号;
+/// - 人编号/人口编号/成员编号/人员编号, 户编号/户编码;
 /// - 是否随班就读/随班就读… (a yes/no column of a person list, a count in a
 ///   statistics table); 县内 + 县外, 是否县外; 学段; a reason (原因 + 未在校/不在校/辍学/失学/未入学/
 ///   未上学); a status (状态/情况 + 就读/就学/在校/在读/入学, or 是否 +
@@ -466,10 +467,10 @@ fn core_field(n: &str) -> Option<Field> {
     if has("乡镇") || n.ends_with("(街道)") {
         return Some(Township);
     }
-    if any(&["人编号", "人口编号", "成员编号"]) {
+    if any(&["人编号", "人口编号", "成员编号", "人员编号"]) {
         return Some(PersonNo);
     }
-    if has("户编号") {
+    if any(&["户编号", "户编码"]) {
         return Some(HouseholdNo);
     }
     if has("随班就读") && (n.starts_with("是否") || n.starts_with("随班就读")) {
@@ -777,6 +778,8 @@ mod tests {
             ("村组（社区）", Some(Field::Village)),
             ("人编号", Some(Field::PersonNo)),
             ("人口编号", Some(Field::PersonNo)),
+            ("人员编号", Some(Field::PersonNo)),
+            ("家庭户编码", Some(Field::HouseholdNo)),
             ("学籍号", Some(Field::RegistryNo)),
             ("全国学籍号码", Some(Field::RegistryNo)),
             ("学籍状态", Some(Field::RegistryStatus)),
