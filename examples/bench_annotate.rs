@@ -15,6 +15,16 @@
 //! - `read`: calamine `open_workbook` + `worksheet_range` of the data sheet;
 //! - `annotate`: `taizhang::annotate::annotate_xlsx` (fills, notes, 核对说明).
 //!
+//! With `--xls`, the workbook is converted to .xls by LibreOffice (soffice)
+//! and the rebuilt copy is measured instead:
+//! - `read`: calamine `open_workbook` + `worksheet_range` of the .xls;
+//! - `rebuild values`: `read_grids` + `rebuild_xlsx` (values only);
+//! - `rebuild`: `read_grids` + `rebuild_xls` (values and formatting).
+//!
+//! ```text
+//! cargo run --release --example bench_annotate -- --xls 30000
+//! ```
+//!
 //! Fixtures are synthetic (`taizhang::synth` names and IDs).
 
 use calamine::{Reader, Xlsx, open_workbook};
@@ -251,6 +261,45 @@ fn child(args: &[String]) {
                 cpu_s() - c0
             );
         }
+        "read-xls" => {
+            let c0 = cpu_s();
+            let mut wb: calamine::Xls<_> = open_workbook(&args[1]).unwrap();
+            let range = wb.worksheet_range(SHEET).unwrap();
+            let cells = range.get_size();
+            println!(
+                "{:.3} {} {} {:.2}",
+                t.elapsed().as_secs_f64(),
+                vmhwm_kb(),
+                cells.0 * cells.1,
+                cpu_s() - c0
+            );
+        }
+        "rebuild-xls" | "rebuild-values" => {
+            let input = Path::new(&args[1]);
+            let rows: u32 = args[3].parse().unwrap();
+            let name = input.file_name().unwrap().to_string_lossy().into_owned();
+            let fs = findings(&name, rows);
+            let info = SummaryInfo {
+                findings: fs.clone(),
+                rebuilt_from: Some(format!("本文件由 {name} 重建为 xlsx")),
+                ..SummaryInfo::default()
+            };
+            let c0 = cpu_s();
+            let grids = taizhang::read::read_grids(input).unwrap();
+            let output = Path::new(&args[2]);
+            if args[0] == "rebuild-xls" {
+                taizhang::annotate::rebuild_xls(input, &grids, output, &fs, &info).unwrap();
+            } else {
+                taizhang::annotate::rebuild_xlsx(&grids, output, &fs, &info).unwrap();
+            }
+            println!(
+                "{:.3} {} {} {:.2}",
+                t.elapsed().as_secs_f64(),
+                vmhwm_kb(),
+                fs.len(),
+                cpu_s() - c0
+            );
+        }
         other => panic!("unknown child mode {other}"),
     }
 }
@@ -282,6 +331,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(|a| a.as_str()) == Some("--child") {
         child(&args[1..]);
+        return;
+    }
+    if args.first().map(|a| a.as_str()) == Some("--xls") {
+        xls_main(&args[1..]);
         return;
     }
     let sizes: Vec<u32> = if args.is_empty() {
@@ -319,6 +372,53 @@ fn main() {
         );
         let _ = std::fs::remove_file(&input);
         let _ = std::fs::remove_file(&output);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `.xls` rows: the workbook converted by LibreOffice, then calamine
+/// reading it next to the rebuilt copy with and without the formatting.
+fn xls_main(args: &[String]) {
+    let sizes: Vec<u32> = if args.is_empty() {
+        vec![30_000]
+    } else {
+        args.iter().map(|a| a.parse().expect("row count")).collect()
+    };
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("taizhang-bench-xls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    println!(
+        "| rows | .xls MB | findings | calamine read: wall s | CPU s | peak MB | rebuild, values only: wall s | CPU s | peak MB | rebuild with formatting: wall s | CPU s | peak MB |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for n in sizes {
+        let xlsx = dir.join(format!("survey_{n}.xlsx"));
+        measure(&["gen", xlsx.to_str().unwrap(), &n.to_string()]);
+        let profile = dir.join("lo-profile");
+        let status = Command::new("soffice")
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                profile.display()
+            ))
+            .args(["--headless", "--convert-to", "xls", "--outdir"])
+            .arg(&dir)
+            .arg(&xlsx)
+            .output()
+            .expect("soffice (LibreOffice) runs");
+        assert!(status.status.success(), "{status:?}");
+        let input = dir.join(format!("survey_{n}.xls"));
+        let output = dir.join(format!("survey_{n}.核对.xlsx"));
+        let mb = std::fs::metadata(&input).unwrap().len() as f64 / 1e6;
+        let (rs, rk, _, rc) = measure(&["read-xls", input.to_str().unwrap()]);
+        let io = [input.to_str().unwrap(), output.to_str().unwrap()];
+        let (vs, vk, _, vc) = measure(&["rebuild-values", io[0], io[1], &n.to_string()]);
+        let (fs, fk, nf, fc) = measure(&["rebuild-xls", io[0], io[1], &n.to_string()]);
+        println!(
+            "| {n} | {mb:.1} | {nf} | {rs:.2} | {rc:.2} | {:.0} | {vs:.2} | {vc:.2} | {:.0} | {fs:.2} | {fc:.2} | {:.0} |",
+            rk as f64 / 1024.0,
+            vk as f64 / 1024.0,
+            fk as f64 / 1024.0,
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,4 +1,4 @@
-//! Stage 3: single-record checks (SPEC §4), and duplicate IDs within a role.
+//! Stage 3: single-record checks, and duplicate IDs within a role.
 //!
 //! In: a [`Table`] and its normalised [`Record`]s, the round's [`Config`] and
 //! [`VillageIndex`]. Out: [`Finding`]s, each at the exact cell of the field
@@ -67,7 +67,7 @@ impl Ctx<'_> {
     }
 }
 
-/// The usual evidence for a status that needs some (SPEC §1).
+/// The usual evidence for a status that needs some (from the township notice).
 fn usual_evidence(s: Status) -> &'static str {
     match s {
         Status::InSchoolOut => "就读学校出具的在校证明、学籍证明",
@@ -746,7 +746,7 @@ mod tests {
         format!("{first17}{}", check_digit(&first17).unwrap())
     }
 
-    /// The 附件1 survey layout (SPEC §3), columns A..R.
+    /// The 附件1 survey layout, columns A..R.
     const SURVEY: [Field; 18] = [
         Field::Seq,
         Field::Village,

@@ -1,4 +1,4 @@
-//! The round's configuration (SPEC §2): township, school year (→ age
+//! The round's configuration (taizhang.toml): township, school year (→ age
 //! window), schools and their villages. Parsed from taizhang.toml, or
 //! defaulted from today's date when there is none.
 

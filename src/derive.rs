@@ -350,16 +350,20 @@ pub fn derive_round(
     let township = cfg.township.clone().unwrap_or_default();
     let linked = linked_dense(pairs, records.len());
     // Roster record → the survey record of its best possible pair.
-    let mut possible: Vec<Option<usize>> = vec![None; records.len()];
+    let mut best: Vec<Option<(usize, f64)>> = vec![None; records.len()];
     let mut in_pair_survey = vec![false; records.len()];
     for p in pairs {
         if p.survey < records.len() {
             in_pair_survey[p.survey] = true;
         }
         if p.decision == Decision::Possible && p.roster < records.len() {
-            possible[p.roster].get_or_insert(p.survey);
+            let b = &mut best[p.roster];
+            if b.is_none_or(|(_, sc)| p.score > sc) {
+                *b = Some((p.survey, p.score));
+            }
         }
     }
+    let possible: Vec<Option<usize>> = best.into_iter().map(|b| b.map(|(s, _)| s)).collect();
     let copies = crate::link::roster_copies(records, roster);
     let mut ledger = Vec::with_capacity(roster.len());
     for &ri in roster {

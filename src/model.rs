@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-/// What a workbook is in the round (SPEC §1).
+/// What a workbook is in the round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -53,7 +53,7 @@ pub enum Format {
     Xml,
 }
 
-/// A column's meaning, found from its header text by the synonym table (SPEC §3).
+/// A column's meaning, found from its header text by the synonym table (`read::header`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
@@ -447,7 +447,7 @@ impl Severity {
 
 macro_rules! codes {
     ($($name:ident => $sev:ident, $zh:literal;)*) => {
-        /// Every finding code of SPEC §4.
+        /// Every finding code taizhang reports.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         pub enum Code { $($name,)* }
@@ -519,7 +519,7 @@ pub struct Loc {
     pub row: u32,
 }
 
-/// One problem, at one cell (SPEC §5 `findings`).
+/// One problem, at one cell (an entry of findings.json `findings`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     pub code: Code,
@@ -539,7 +539,7 @@ pub struct Finding {
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Loc>,
-    /// The row's canonical village, for counts by village (not in SPEC's example, extra).
+    /// The row's canonical village, for counts by village (an extra key of findings.json).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub village: Option<String>,
 }
@@ -610,7 +610,7 @@ pub enum Decision {
     Possible,
 }
 
-/// A roster–survey pair (SPEC §5 `links`).
+/// A roster–survey pair (an entry of findings.json `links`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Link {
     pub roster: Loc,
@@ -786,7 +786,7 @@ impl IdInfo {
     }
 }
 
-/// Enrolment status vocabulary (SPEC §3).
+/// Enrolment status vocabulary (the 13 statuses of the round).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Status {
     /// 在校(本县)
@@ -833,7 +833,7 @@ impl Status {
         Status::NeverEnrolled,
         Status::Dropout,
     ];
-    /// The canonical text (SPEC §3), also the dropdown list of the templates.
+    /// The canonical text, also the dropdown list of the templates.
     pub fn label_zh(self) -> &'static str {
         match self {
             Status::InSchoolLocal => "在校(本县)",
@@ -851,7 +851,7 @@ impl Status {
             Status::Dropout => "辍学",
         }
     }
-    /// Needs 佐证材料 (SPEC §4 EVIDENCE_MISSING).
+    /// Needs 佐证材料 (else EVIDENCE_MISSING).
     pub fn needs_evidence(self) -> bool {
         !matches!(
             self,

@@ -223,7 +223,7 @@ pub struct RoundSpec {
 }
 
 impl RoundSpec {
-    /// 熨斗镇, school year 2022, the schools and villages of SPEC §1.
+    /// 熨斗镇, school year 2022, the schools and villages of the sample township.
     pub fn yundou(children: usize, seed: u64) -> RoundSpec {
         let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         RoundSpec {
@@ -394,8 +394,8 @@ pub struct SurveyRow {
     pub kinds: Vec<Defect>,
     /// Finding codes a correct run must report on this row.
     pub defects: Vec<&'static str>,
-    /// Codes a correct run may also report here, depending on rules SPEC
-    /// leaves open (e.g. SEX_DIFFERS next to SEX_MISMATCH).
+    /// Codes a correct run may also report here, depending on rules the
+    /// round leaves open (e.g. SEX_DIFFERS next to SEX_MISMATCH).
     pub maybe: Vec<&'static str>,
     /// For a duplicate: index (into `Round::surveyed`) of the first copy.
     pub duplicate_of: Option<usize>,
@@ -1110,7 +1110,7 @@ fn base_row(rng: &mut Rng, c: &Child, school: &str, merge: bool) -> SurveyRow {
         village.pop(); // 金星 for 金星村: the same village
     }
     // 休学/长期请假 children are enrolled (the platform shows their level);
-    // whether that disagrees with the survey is left open by SPEC.
+    // whether that disagrees with the survey is left open by the rules.
     let maybe = if matches!(c.status, Status::Suspended | Status::LongLeave) {
         vec!["ROSTER_STATUS_DIFFERS"]
     } else {
@@ -1470,7 +1470,7 @@ pub fn write_roster_csv(round: &Round, path: &Path) -> Result<(), WriteError> {
 }
 
 /// Survey header: (group, label) per column; the second school's file uses
-/// synonyms (SPEC §3) so the reader's table is exercised.
+/// synonyms (`read::header`) so the reader's table is exercised.
 fn survey_header(round: &Round, school: &str) -> Vec<(Option<&'static str>, &'static str)> {
     let alt = round
         .spec

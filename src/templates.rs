@@ -1,4 +1,4 @@
-//! The official annex workbooks (SPEC §3 "Canonical layouts").
+//! The official annex workbooks (附件1–3 and the warning list) in their canonical layouts.
 //!
 //! In: an [`Annex`] and its [`AnnexData`] (township, school year, the
 //! 填报单位/填报日期 line, the villages for the 村 dropdown and the data rows
@@ -197,7 +197,7 @@ impl Annex {
     }
 
     /// 1-based Excel rows of the two header rows (upper, lower). The lower
-    /// one is what SPEC calls `header_row`.
+    /// one is the header row proper.
     pub fn header_rows(self) -> (u32, u32) {
         let upper = self.title_row() + 2 + 1;
         (upper, upper + 1)

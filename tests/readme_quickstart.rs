@@ -1,5 +1,5 @@
 //! The README's quick start must keep working: its first command, run on a
-//! copy of `samples/`, writes every output SPEC §5 lists.
+//! copy of `samples/`, writes every output README.md lists.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

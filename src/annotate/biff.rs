@@ -260,7 +260,7 @@ fn short_string(d: &[u8], at: usize) -> Option<String> {
 const BOF: u16 = 0x0809;
 const EOF: u16 = 0x000A;
 
-fn parse_workbook(s: &[u8]) -> Result<Layout, BiffError> {
+pub(crate) fn parse_workbook(s: &[u8]) -> Result<Layout, BiffError> {
     let mut recs = Records { s, pos: 0 };
     let first = recs.next().ok_or_else(|| bad("empty stream"))?;
     if first.typ != BOF || u16_at(first.data, 0) != Some(0x0600) {

@@ -31,7 +31,7 @@ mod xml;
 use crate::model::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
-pub use rebuild::{rebuild_xls, rebuild_xlsx};
+pub use rebuild::{rebuild_ods, rebuild_xls, rebuild_xlsx};
 
 /// What the 核对说明 sheet says about the round.
 #[derive(Clone, Debug, Default)]

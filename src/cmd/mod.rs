@@ -505,10 +505,10 @@ fn annotate_one(
                 fname
             ));
             let grids = read::read_grids(path)?;
-            if format == Format::Xls {
-                annotate::rebuild_xls(path, &grids, target, &own, &info)?;
-            } else {
-                annotate::rebuild_xlsx(&grids, target, &own, &info)?;
+            match format {
+                Format::Xls => annotate::rebuild_xls(path, &grids, target, &own, &info)?,
+                Format::Ods => annotate::rebuild_ods(path, &grids, target, &own, &info)?,
+                _ => annotate::rebuild_xlsx(&grids, target, &own, &info)?,
             }
         }
     }

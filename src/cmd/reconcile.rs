@@ -124,9 +124,65 @@ fn loc(tables: &[Table], r: &Record) -> Loc {
     }
 }
 
+/// A round needs a roster and a survey. When the files whose role was
+/// decided by content give none of one, the better reading of another file
+/// takes that role instead of stopping the run: with no roster, the tables
+/// without any status-like or registry column (a household list titled 台账)
+/// are the roster; with no survey, the ledgers holding a status-like column
+/// are the surveys. Returns the reason for each table changed (by index).
+fn settle_roles(
+    files: &[(PathBuf, Option<Role>)],
+    tables: &mut [Table],
+) -> BTreeMap<usize, String> {
+    let decided: HashSet<PathBuf> = files
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut notes = BTreeMap::new();
+    let has = |t: &Table, f: Field| t.columns.contains_key(&f);
+    let status_like = |t: &Table| {
+        has(t, Field::Status) || has(t, Field::RegistryStatus) || has(t, Field::RegistryNo)
+    };
+    if !tables.iter().any(|t| t.role == Role::Roster) {
+        for t in tables.iter_mut() {
+            if decided.contains(&t.path)
+                && matches!(t.role, Role::Ledger | Role::Survey)
+                && !status_like(t)
+            {
+                notes.insert(
+                    t.index,
+                    format!(
+                        "文件夹中没有其他县局名单，这张表没有就读状态列，按名单核对（原按{}）",
+                        t.role.label_zh()
+                    ),
+                );
+                t.role = Role::Roster;
+            }
+        }
+    }
+    if !tables.iter().any(|t| t.role == Role::Survey) {
+        for t in tables.iter_mut() {
+            if decided.contains(&t.path) && t.role == Role::Ledger && status_like(t) {
+                notes.insert(
+                    t.index,
+                    "文件夹中没有其他摸底表，这张台账有就读状态列，按摸底表核对".to_string(),
+                );
+                t.role = Role::Survey;
+            }
+        }
+    }
+    notes
+}
+
 /// The role each file found in a folder got, and why (rules of
-/// [`crate::read::role_reason`]), one line per sheet read.
-fn print_roles(files: &[(PathBuf, Option<Role>)], tables: &[Table]) {
+/// [`crate::read::role_reason`], or the reason [`settle_roles`] gave), one
+/// line per sheet read.
+fn print_roles(
+    files: &[(PathBuf, Option<Role>)],
+    tables: &[Table],
+    notes: &BTreeMap<usize, String>,
+) {
     let decided: HashSet<&PathBuf> = files
         .iter()
         .filter(|(_, r)| r.is_none())
@@ -140,7 +196,10 @@ fn print_roles(files: &[(PathBuf, Option<Role>)], tables: &[Table]) {
             t.file,
             t.sheet,
             t.role.label_zh(),
-            crate::read::role_reason(t)
+            notes
+                .get(&t.index)
+                .cloned()
+                .unwrap_or_else(|| crate::read::role_reason(t))
         );
     }
     print!("{s}");
@@ -152,7 +211,8 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
     let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
-    print_roles(&files, &tables);
+    let notes = settle_roles(&files, &mut tables);
+    print_roles(&files, &tables, &notes);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
     if roles(Role::Roster) == 0 {
         bail!(
@@ -389,7 +449,7 @@ pub fn compare_with_earlier(
     })
 }
 
-/// Everything SPEC §5 lists, into `out`.
+/// Every output file of a round (README.md lists them), into `out`.
 /// The HTML report's file name in the output folder.
 pub const HTML_REPORT: &str = "报告.html";
 

@@ -1,7 +1,7 @@
-//! Cross-source findings from the linker's pairs (SPEC §4): NOT_SURVEYED,
+//! Cross-source findings from the linker's pairs: NOT_SURVEYED,
 //! NOT_IN_ROSTER, POSSIBLE_MATCH, the *_DIFFERS codes of linked pairs,
-//! ROSTER_STATUS_DIFFERS and VILLAGE_NOT_COVERED. Each sits on the row SPEC
-//! names, `related` pointing at the other side. Messages carry full values;
+//! ROSTER_STATUS_DIFFERS and VILLAGE_NOT_COVERED. Each sits on the row its code
+//! describes, `related` pointing at the other side. Messages carry full values;
 //! the terminal masks them.
 
 use super::FxMap;
@@ -179,7 +179,7 @@ fn id_detail_zh(roster: &Record, survey: &Record) -> Option<String> {
     })
 }
 
-/// Emit the cross-source findings of a linked round (SPEC §4).
+/// Emit the cross-source findings of a linked round.
 pub fn link_findings(
     tables: &[Table],
     records: &[Record],

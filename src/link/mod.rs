@@ -1,4 +1,4 @@
-//! Roster ↔ survey linkage (SPEC §4).
+//! Roster ↔ survey linkage.
 //!
 //! In: the run's normalised [`Record`]s and which of them are roster and
 //! survey rows. Out: [`Pair`]s, each `Linked` or `Possible`, with a 0..1

@@ -108,7 +108,7 @@ fn scientific_text(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// Classify an ID cell (SPEC §3, §4).
+/// Classify an ID cell (GB 11643: 18 digits with a check digit, or a 15-digit legacy ID).
 ///
 /// ```
 /// use taizhang::model::{Cell, IdKind};

@@ -297,6 +297,9 @@ const STUDY: &[&str] = &[
     "借读",
     "寄读",
     "转学",
+    "住校",
+    "寄宿",
+    "上课",
 ];
 /// Rule 7, weaker: a school or grade named, which work words outweigh
 /// (初中未毕业在家 is a dropout, 五年级 a pupil).
@@ -383,7 +386,7 @@ impl StatusWords {
         if has(k, DROPPED_OUT) {
             return Some(Dropout);
         }
-        let affirmed = strip(&strip(k, NEGATED_STUDY), NOT_GRADUATED);
+        let affirmed = strip(&strip_negated(&strip(k, NEGATED_STUDY)), NOT_GRADUATED);
         if has(&affirmed, STUDY) {
             return Some(self.school_at(k));
         }
@@ -425,6 +428,26 @@ impl StatusWords {
         }
         StatusValue::Unknown(compact(status))
     }
+}
+
+/// Words that deny the study word after them (无法上学, 不能就读).
+const DENIALS: &[&str] = &[
+    "无法", "不能", "未能", "没法", "没能", "不再", "不想", "不愿", "不肯", "拒绝", "没有", "不",
+    "未", "没",
+];
+
+/// `k` with every study word that a denial precedes cut out.
+fn strip_negated(k: &str) -> String {
+    let mut out = k.to_string();
+    for w in STUDY {
+        for d in DENIALS {
+            let denied = format!("{d}{w}");
+            if out.contains(&denied) {
+                out = out.replace(&denied, "|");
+            }
+        }
+    }
+    out
 }
 
 /// `k` with every occurrence of `words` replaced by a separator.
@@ -592,6 +615,10 @@ mod tests {
             ("五年级", InSchoolLocal),
             ("在朝阳小学读书", InSchoolLocal),
             ("在县特殊教育学校就读", InSchoolLocal),
+            ("在县一中住校", InSchoolLocal),
+            ("出省读书", InSchoolOut),
+            ("在西安市第三中学就读", InSchoolOut),
+            ("跟爷爷奶奶在老家读书", InSchoolLocal),
             ("在特殊教育学校（特校）就读", InSchoolLocal),
             // the others
             ("在县职高读书", Graduated),

@@ -145,14 +145,34 @@ impl VillageIndex {
     /// The known village a free text names (an address, a sheet name, a
     /// title): the longest village whose key (name without 村/社区) appears
     /// in it, keys of one character excluded.
+    ///
+    /// Full names (中河村, 熨斗社区) are looked for first; a bare key only
+    /// counts where it is not the start of a township name (熨斗镇 does not
+    /// name 熨斗社区).
     pub fn find_in(&self, text: &str) -> Option<String> {
         let t = compact(text);
         if t.is_empty() {
             return None;
         }
+        let full = self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.chars().count() >= 2 && t.contains(compact(n).as_str()))
+            .max_by_key(|(i, n)| (n.chars().count(), std::cmp::Reverse(*i)))
+            .map(|(_, n)| n.clone());
+        if full.is_some() {
+            return full;
+        }
+        let names_village = |k: &str| {
+            t.match_indices(k).any(|(at, _)| {
+                let next = t[at + k.len()..].chars().next();
+                !matches!(next, Some('镇' | '乡' | '街' | '县' | '市' | '区' | '省'))
+            })
+        };
         self.by_key
             .iter()
-            .filter(|(k, _)| k.chars().count() >= 2 && t.contains(k.as_str()))
+            .filter(|(k, _)| k.chars().count() >= 2 && names_village(k))
             .max_by_key(|(k, i)| (k.chars().count(), std::cmp::Reverse(**i)))
             .map(|(_, &i)| self.names[i].clone())
     }
@@ -169,6 +189,24 @@ impl VillageIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn villages_named_in_free_text() {
+        let mut c = Config::for_school_year(2022);
+        c.schools = vec![crate::config::SchoolConfig {
+            name: "熨斗镇中心小学".into(),
+            villages: vec!["熨斗社区".into(), "中河村".into(), "麦坪村".into()],
+        }];
+        let ix = VillageIndex::from_config(&c);
+        assert_eq!(
+            ix.find_in("陕西省熨斗镇中河村五组").as_deref(),
+            Some("中河村")
+        );
+        assert_eq!(ix.find_in("麦坪").as_deref(), Some("麦坪村"));
+        assert_eq!(ix.find_in("熨斗镇适龄儿童摸底调查表"), None);
+        assert_eq!(ix.find_in("熨斗社区3组").as_deref(), Some("熨斗社区"));
+        assert_eq!(ix.find_in("Sheet1"), None);
+    }
 
     fn cfg() -> Config {
         let mut c = Config::for_school_year(2022);

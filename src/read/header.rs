@@ -1,4 +1,4 @@
-//! Header detection: the synonym table (SPEC §3), header-text normalising,
+//! Header detection: the synonym table, header-text normalising,
 //! and finding the header row (one- or two-row, merged) in a sheet.
 
 use super::sheet::SheetData;
@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 /// Header rows are searched among the first this-many non-empty rows.
 pub(crate) const HEADER_SEARCH_ROWS: usize = 15;
 
-/// Header texts seen in the field (SPEC §3), beside each field's canonical
+/// Header texts seen in the field, beside each field's canonical
 /// label ([`Field::label_zh`]). Compared after [`normalize_header`].
 const SYNONYMS: &[(&str, Field)] = &[
     ("序号", Field::Seq),
@@ -290,7 +290,7 @@ pub fn normalize_header(text: &str) -> String {
     s
 }
 
-/// The field a header text names (SPEC §3 synonym table, the canonical
+/// The field a header text names (the synonym table, the canonical
 /// labels of [`Field::label_zh`], and the 附件3/预警清单 columns), after
 /// [`normalize_header`]. A trailing parenthesised remark that is not part of
 /// a known header (e.g. `出生日期(年月日)`) is ignored.
@@ -311,15 +311,29 @@ pub fn field_for_header(text: &str) -> Option<Field> {
     if let Some(f) = map.get(&n) {
         return Some(*f);
     }
+    // A parenthesised remark is ignored, unless it says whose value the
+    // column holds (身份证号码(户主) is the head's ID).
     if n.ends_with(')')
         && let Some(i) = n.rfind('(')
         && i > 0
+        && !OTHER_PERSON.iter().any(|w| n[i..].contains(w))
         && let Some(f) = map.get(&n[..i])
     {
         return Some(*f);
     }
     core_field(&n)
 }
+
+/// Words naming a person other than the child.
+const OTHER_PERSON: &[&str] = &[
+    "户主",
+    "监护人",
+    "父亲",
+    "母亲",
+    "家长",
+    "法定代理人",
+    "联系人",
+];
 
 /// Words at least one of which every rule of [`core_field`] needs: a text
 /// holding none of them names no field by its core words.
@@ -403,7 +417,7 @@ fn core_field(n: &str) -> Option<Field> {
             None
         };
     }
-    if any(&["监护人", "父亲", "母亲", "家长", "法定代理人", "联系人"]) {
+    if any(OTHER_PERSON) {
         return if any(&["电话", "手机", "联系方式"]) {
             Some(Phone)
         } else if has("姓名") || n.ends_with("监护人") {
@@ -746,6 +760,7 @@ mod tests {
             ("学生证件号码（必填）", Some(Field::Id)),
             ("儿童身份证号码", Some(Field::Id)),
             ("户主证件号码", Some(Field::HeadId)),
+            ("身份证号码（户主）", Some(Field::HeadId)),
             ("户主身份证号", Some(Field::HeadId)),
             ("监护人身份证号", None),
             ("户主姓名", Some(Field::HouseholdHead)),

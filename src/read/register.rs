@@ -138,8 +138,10 @@ pub(crate) fn derive_status(
         Layout::Registry => columns
             .get(&Field::RegistryStatus)
             .or_else(|| columns.get(&Field::RegistryNo)),
+        // A dropout's status comes from the reason: its findings sit there.
         Layout::AidLedger => columns
-            .get(&Field::InCounty)
+            .get(&Field::Reason)
+            .or_else(|| columns.get(&Field::InCounty))
             .or_else(|| columns.get(&Field::Stage)),
     }
     .copied();

@@ -3,7 +3,7 @@
 //!
 //! In: the run's inputs, findings and links. Out: files written atomically
 //! into the output folder, and text for the terminal in which every ID is
-//! masked (SPEC §6) unless the caller asks otherwise.
+//! masked (personal data stays off the screen) unless the caller asks otherwise.
 
 pub mod history;
 pub mod html;
@@ -399,7 +399,7 @@ pub fn findings_text(findings: &[Finding], style: Style) -> String {
     out
 }
 
-/// Counts by code, in SPEC order.
+/// Counts by code, in the order of `Code::ALL`.
 pub fn code_counts(findings: &[Finding]) -> Vec<(Code, usize)> {
     let mut m: BTreeMap<Code, usize> = BTreeMap::new();
     for f in findings {

@@ -22,7 +22,7 @@ use taizhang::synth::{Rng, fake_name, id_check_digit, make_id};
 // Fixture building
 // ---------------------------------------------------------------------------
 
-/// The round's configuration (SPEC §2), school year 2022.
+/// The round's configuration, school year 2022.
 pub const CONFIG: &str = r#"township = "熨斗镇"
 school_year = 2022
 [[schools]]
@@ -178,7 +178,7 @@ impl Grid {
     }
 }
 
-/// The 附件1 survey columns (SPEC §3 canonical layout), A..R.
+/// The 附件1 survey columns (official canonical layout), A..R.
 pub const SURVEY_COLS: [&str; 18] = [
     "序号",
     "村（社区）",
@@ -373,7 +373,7 @@ pub fn got(json: &Value, file: &str) -> Vec<Exp> {
     v
 }
 
-/// The all-codes survey of 熨斗初级中学: every single-record code of SPEC §4
+/// The all-codes survey of 熨斗初级中学: every single-record code
 /// on its own row, clean rows between, merged household cells, a number-typed
 /// ID, real date and serial-number date cells, and 合计 / 注 / signature rows
 /// at the bottom. Returns the grid, the expected findings (sorted), the clean
@@ -949,7 +949,7 @@ fn findings_json_csv_and_annotated_copies() {
     assert_eq!(out.status, 1, "{}", out.all());
     let json = w.findings("out");
 
-    // Top level (SPEC §5).
+    // Top level.
     assert_eq!(json["tool"], "taizhang");
     assert!(json["version"].is_string());
     assert_eq!(json["school_year"], 2022);
@@ -1133,7 +1133,7 @@ fn clean_survey_exits_0_and_every_date_format_reads() {
     );
 }
 
-/// SPEC §3's synonyms, field by field.
+/// The header synonyms GUIDE.md lists, field by field.
 const SYNONYMS: &[(&str, &[&str])] = &[
     (
         "name",

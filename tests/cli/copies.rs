@@ -230,6 +230,15 @@ fn a_macro_enabled_copy_is_not_read_as_an_input() {
 /// A merged range: first row (1-based), first col (0-based), last row, last col.
 type Merge = (u32, u16, u32, u16);
 
+/// A 1×1 PNG.
+const PNG: [u8; 70] = [
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x64, 0x60, 0xF8, 0x5F,
+    0x0F, 0x00, 0x02, 0x87, 0x01, 0x80, 0xEB, 0x47, 0xBA, 0x92, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
 /// Column widths (characters) of the rich survey, A..R; R is hidden.
 const WIDTHS: [f64; 18] = [
     5.0, 10.0, 6.0, 9.0, 9.0, 8.0, 5.0, 21.0, 11.0, 8.0, 16.0, 7.0, 10.0, 9.0, 8.0, 13.0, 9.0, 10.0,
@@ -239,7 +248,7 @@ const WIDTHS: [f64; 18] = [
 /// 户主姓名 merged over each household), one wrong ID check digit.
 /// Returns the xlsx bytes, the wrong ID's 1-based row, and the household
 /// merges.
-fn rich_survey() -> (Vec<u8>, u32, Vec<Merge>) {
+fn rich_survey(extras: bool) -> (Vec<u8>, u32, Vec<Merge>) {
     use super::check::{Grid, V, clean_kid, col, survey_preamble};
     use chrono::Datelike;
     use rust_xlsxwriter::{
@@ -384,6 +393,14 @@ fn rich_survey() -> (Vec<u8>, u32, Vec<Merge>) {
     ws.set_print_fit_to_pages(1, 0);
     ws.set_repeat_rows(3, 4).unwrap();
     ws.set_footer("&C第 &P 页");
+    if extras {
+        // A chart of the first rows and a picture below the table.
+        let mut chart = rust_xlsxwriter::Chart::new(rust_xlsxwriter::ChartType::Column);
+        chart.add_series().set_values(("摸底调查表", 5, 0, 14, 0));
+        ws.insert_chart(70, 2, &chart).unwrap();
+        let image = rust_xlsxwriter::Image::new_from_buffer(&PNG).unwrap();
+        ws.insert_image(70, 10, &image).unwrap();
+    }
     let notes = wb.add_worksheet();
     notes.set_name("填表说明").unwrap();
     notes.write_string(0, 0, "本表由学校填写").unwrap();
@@ -545,7 +562,7 @@ fn xls_copy_keeps_the_schools_formatting_under_the_marks() {
     use calamine::Reader;
     let w = Workdir::new("copies-xls-rich");
     write_config(&w);
-    let (xlsx, bad_row, households) = rich_survey();
+    let (xlsx, bad_row, households) = rich_survey(false);
     let src = w.write("lo/附件1_富格式.xlsx", &xlsx);
     convert(&src, "xls", &w.join("lo"));
     let xls = std::fs::read(w.join("lo/附件1_富格式.xls")).expect("LibreOffice wrote the .xls");
@@ -761,4 +778,59 @@ fn xls_copy_keeps_the_schools_formatting_under_the_marks() {
     assert!(lo && lc, "landscape: original {lo}, copy {lc}");
     assert!(po >= 2, "the survey spans pages: {po}");
     assert_eq!(pc, po, "pages of the copy vs the original");
+}
+
+/// The first column of 核对说明 in a copy, line by line.
+fn summary_lines(copy: &Path) -> Vec<String> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(copy).unwrap();
+    let r = wb.worksheet_range("核对说明").unwrap();
+    r.rows()
+        .filter_map(|row| row.first().map(|c| c.to_string()))
+        .collect()
+}
+
+#[test]
+fn rebuilt_copies_name_the_charts_and_pictures_they_drop() {
+    let w = Workdir::new("copies-lost");
+    write_config(&w);
+    let (xlsx, _, _) = rich_survey(true);
+    let src = w.write("lo/附件1_图表.xlsx", &xlsx);
+    for ext in ["xls", "ods"] {
+        convert(&src, ext, &w.join("lo"));
+        let file = format!("附件1_图表.{ext}");
+        let bytes = std::fs::read(w.join("lo").join(&file)).expect("LibreOffice wrote it");
+        w.write(&file, &bytes);
+        let out_dir = format!("out-{ext}");
+        let out = check(&w, &file, &out_dir);
+        assert_eq!(out.status, 1, "{}", out.all());
+        let lines = summary_lines(&w.join(&out_dir).join("附件1_图表.核对.xlsx"));
+        let rebuilt = lines
+            .iter()
+            .position(|l| l.starts_with("本文件由"))
+            .unwrap_or_else(|| panic!("{ext}: {lines:?}"));
+        assert_eq!(
+            lines[rebuilt + 1..rebuilt + 3],
+            ["原表中的图表未复制", "原表中的图片未复制"],
+            "{ext}: {lines:?}"
+        );
+    }
+    // Without them, nothing is said.
+    let (plain, _, _) = rich_survey(false);
+    let src = w.write("lo/附件1_无图.xlsx", &plain);
+    convert(&src, "xls", &w.join("lo"));
+    w.write(
+        "附件1_无图.xls",
+        std::fs::read(w.join("lo/附件1_无图.xls")).unwrap(),
+    );
+    check(&w, "附件1_无图.xls", "out-plain");
+    let lines = summary_lines(&w.join("out-plain/附件1_无图.核对.xlsx"));
+    assert!(!lines.iter().any(|l| l.contains("未复制")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("本文件由 附件1_无图.xls 重建为 xlsx")
+                && l.contains("单元格格式")),
+        "{lines:?}"
+    );
 }

@@ -709,3 +709,176 @@ fn spreadsheetml_2003_named_xls() {
     let copy = xlsx_rows(&wd.join("out").join("摸底调查表.核对.xlsx"));
     assert!(copy.iter().any(|r| r.contains(&all[0].id)), "{copy:?}");
 }
+
+/// A household list titled 台账 without any platform column would read as a
+/// ledger; with no other roster in the folder it is the roster (the better
+/// reading), and the run goes on, saying so.
+#[test]
+fn folder_never_stops_for_a_role_content_decides() {
+    let wd = Workdir::new("field-settle");
+    let d = wd.mkdir("round");
+    std::fs::write(d.join("taizhang.toml"), config_toml()).unwrap();
+    let all = kids(90, 3, &["金星村"]);
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|k| {
+            vec![
+                "熨斗镇".into(),
+                k.village.into(),
+                k.name.clone(),
+                k.sex_zh().into(),
+                k.id.clone(),
+                k.birth_text(),
+            ]
+        })
+        .collect();
+    let mut wb = Workbook::new();
+    put_sheet(
+        wb.add_worksheet(),
+        &["熨斗镇脱贫户家庭成员台账"],
+        &["乡镇", "村", "姓名", "性别", "证件号码", "出生日期"],
+        &rows,
+    );
+    wb.save(d.join("脱贫户台账.xlsx")).unwrap();
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|k| {
+            vec![
+                k.village.into(),
+                k.name.clone(),
+                k.sex_zh().into(),
+                k.id.clone(),
+                k.birth_text(),
+                "在校".into(),
+                SCHOOL.into(),
+                k.grade(),
+            ]
+        })
+        .collect();
+    let mut wb = Workbook::new();
+    put_sheet(
+        wb.add_worksheet(),
+        &["适龄儿童摸底调查表"],
+        &[
+            "村（社区）",
+            "姓名",
+            "性别",
+            "身份证号码",
+            "出生日期",
+            "就读状态",
+            "就读学校",
+            "年级",
+        ],
+        &rows,
+    );
+    wb.save(d.join(format!("附件1_{SCHOOL}.xlsx"))).unwrap();
+    let r = wd.run(&["reconcile", "round", "--out", "out"]);
+    assert_eq!(r.status, 0, "{}", r.all());
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("「脱贫户台账.xlsx」") && l.contains("认作"))
+        .unwrap_or_else(|| panic!("no role line:\n{}", r.stdout));
+    assert!(
+        line.contains("县局名单") && line.contains("没有其他县局名单"),
+        "{line}"
+    );
+    let json = wd.findings("out");
+    assert_eq!(links_array(&json).len(), 3, "{json}");
+    assert!(findings_array(&json).is_empty(), "{json}");
+}
+
+/// A poverty-aid student ledger (学校全称, 学段, 县内/县外, 不在校原因; no
+/// status column) plays the survey: 县内 is 在校(本县), 县外 在校(县外) (which
+/// needs 佐证材料), a 不在校原因 gives the status; no grade is asked for.
+#[test]
+fn poverty_aid_ledger_as_survey() {
+    let wd = Workdir::new("field-aid");
+    wd.write("taizhang.toml", config_toml());
+    let all = kids(21, 3, &["金星村"]);
+    write_platform_roster(&wd.join("县局名单.xlsx"), &all, &[2]);
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            vec![
+                (i + 1).to_string(),
+                "熨斗镇".into(),
+                k.village.into(),
+                k.name.clone(),
+                k.id.clone(),
+                k.sex_zh().into(),
+                ["熨斗镇中心小学", "西安市雁塔区第二小学", ""][i].into(),
+                ["小学", "小学", ""][i].into(),
+                ["县内", "县外", ""][i].into(),
+                ["", "", "辍学在家"][i].into(),
+            ]
+        })
+        .collect();
+    let file = "脱贫家庭学生资助台账.xlsx";
+    let mut wb = Workbook::new();
+    put_sheet(
+        wb.add_worksheet(),
+        &["2022年秋季学期脱贫家庭学生资助台账"],
+        &[
+            "序号",
+            "乡镇",
+            "村",
+            "学生姓名",
+            "身份证号码",
+            "性别",
+            "学校全称",
+            "学段",
+            "县内/县外",
+            "不在校原因",
+        ],
+        &rows,
+    );
+    wb.save(wd.join(file)).unwrap();
+    let d = wd.mkdir("round");
+    std::fs::copy(wd.join(file), d.join(file)).unwrap();
+    std::fs::copy(wd.join("县局名单.xlsx"), d.join("县局名单.xlsx")).unwrap();
+    std::fs::copy(wd.join("taizhang.toml"), d.join("taizhang.toml")).unwrap();
+    let r = wd.run(&["reconcile", "round", "--out", "out"]);
+    // EVIDENCE_MISSING is an error.
+    assert_eq!(r.status, 1, "{}", r.all());
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains(&format!("「{file}」")) && l.contains("认作"))
+        .unwrap_or_else(|| panic!("no role line:\n{}", r.stdout));
+    assert!(
+        line.contains("摸底调查表") && line.contains("资助"),
+        "{line}"
+    );
+    let json = wd.findings("out");
+    assert_eq!(links_array(&json).len(), 3, "{json}");
+    // 县外 needs proof (no 佐证材料 column: at the name); the dropout at its
+    // 不在校原因 cell. Data rows start at 3.
+    let want: BTreeSet<At> = [
+        at(file, "Sheet1", 4, 3, "EVIDENCE_MISSING"),
+        at(file, "Sheet1", 5, 9, "DROPOUT"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(all_findings(&json), want, "{json}");
+    assert_warning_list(&wd.join("out"), &[&all[2]]);
+    let ledger = xlsx_rows(&wd.join("out").join("附件2_学龄人口台账.xlsx"));
+    let status_of = |k: &Kid| {
+        ledger
+            .iter()
+            .find(|r| r.contains(&k.id))
+            .map(|r| r.join(" ").replace('（', "(").replace('）', ")"))
+            .unwrap_or_default()
+    };
+    assert!(
+        status_of(&all[0]).contains("在校(本县)"),
+        "{}",
+        status_of(&all[0])
+    );
+    assert!(
+        status_of(&all[1]).contains("在校(县外)"),
+        "{}",
+        status_of(&all[1])
+    );
+}

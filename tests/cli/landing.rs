@@ -154,6 +154,18 @@ fn pick_row(
         .expect("a child to pick")
 }
 
+/// Survey row `i` without ID and with the last character of the name
+/// changed: only a possible match for its child.
+fn make_possible(round: &mut Round, i: usize) {
+    let r = &mut round.surveyed[i].1;
+    r.id = String::new();
+    r.id_as_number = false;
+    let mut name: Vec<char> = r.name.chars().collect();
+    let last = name.len() - 1;
+    name[last] = if name[last] == '睿' { '锐' } else { '睿' };
+    r.name = name.into_iter().collect();
+}
+
 /// The injected round of the landing tests and who was injected where.
 struct Landed {
     round: Round,
@@ -186,15 +198,8 @@ fn landed_round(seed: u64) -> Landed {
     let d = take(&round, &mut taken);
     let o = take(&round, &mut taken);
     round.surveyed[a].1.status = String::new();
-    round.surveyed[b].1.status = "在家帮忙".into();
-    {
-        let r = &mut round.surveyed[p].1;
-        r.id = String::new();
-        let mut name: Vec<char> = r.name.chars().collect();
-        let last = name.len() - 1;
-        name[last] = if name[last] == '睿' { '锐' } else { '睿' };
-        r.name = name.into_iter().collect();
-    }
+    round.surveyed[b].1.status = "情况另报".into();
+    make_possible(&mut round, p);
     for i in [d, o] {
         let r = &mut round.surveyed[i].1;
         r.status = if i == d { "辍学" } else { "失学" }.into();
@@ -273,7 +278,7 @@ fn every_child_lands_in_its_place() {
     assert_eq!(r[lst], "");
     assert!(r[lrm].starts_with("状态待核实"), "{r:?}");
     let r = row_of(l.status_unknown);
-    assert_eq!(r[lst], "在家帮忙", "the clerk's text stays");
+    assert_eq!(r[lst], "情况另报", "the clerk's text stays");
     assert!(r[lrm].starts_with("状态待核实"), "{r:?}");
     let r = row_of(l.possible);
     assert_eq!(r[lst], "待人工确认");
@@ -589,6 +594,10 @@ fn ledger_status_without_a_survey_row_is_ledger_differs() {
         unsurveyed.insert(round.surveyed[i].0);
     }
     round.surveyed.retain(|(c, _)| !unsurveyed.contains(c));
+    // And a child whose survey row is only a possible match.
+    let p = pick_row(&round, &taken, |_| true);
+    let possible = round.surveyed[p].0;
+    make_possible(&mut round, p);
     let (mut rows, who) = ledger_of(&round, &BTreeSet::new());
     // One of them written honestly as 未摸底: nothing to flag there.
     let honest = *unsurveyed.iter().next().unwrap();
@@ -601,6 +610,7 @@ fn ledger_status_without_a_survey_row_is_ledger_differs() {
     assert_eq!(out.status, 1, "{}", out.all());
     let first = Annex::Ledger.first_data_row();
     let status_col = taizhang::model::col_letter(st as u32 + 1);
+    let possible_row = first + who.iter().position(|&c| c == possible).unwrap() as u32;
     let flagged: BTreeSet<u32> = findings_array(&json)
         .iter()
         .filter(|f| f["code"] == "LEDGER_DIFFERS")
@@ -613,13 +623,20 @@ fn ledger_status_without_a_survey_row_is_ledger_differs() {
         .map(|f| {
             assert_eq!(f["field"], "status", "{f}");
             assert_eq!(f["column"], status_col.as_str(), "{f}");
-            f["row"].as_u64().unwrap() as u32
+            let row = f["row"].as_u64().unwrap() as u32;
+            let why = if row == possible_row {
+                "疑似记录"
+            } else {
+                "摸底表中没有这名儿童的记录"
+            };
+            assert!(f["message"].as_str().unwrap().contains(why), "{f}");
+            row
         })
         .collect();
     let want: BTreeSet<u32> = who
         .iter()
         .enumerate()
-        .filter(|(_, c)| unsurveyed.contains(c) && **c != honest)
+        .filter(|(_, c)| (unsurveyed.contains(c) && **c != honest) || **c == possible)
         .map(|(k, _)| first + k as u32)
         .collect();
     assert_eq!(flagged, want);

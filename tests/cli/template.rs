@@ -1,6 +1,6 @@
 //! `taizhang template` run as a clerk runs it: the four blank official
 //! workbooks read back with calamine (annex label, title, 填报单位 line,
-//! header texts of SPEC §3's canonical layouts), a filled copy checked by
+//! header texts of the official canonical layouts), a filled copy checked by
 //! `taizhang check`, and one template opened by LibreOffice.
 
 use super::check::{CONFIG, V, clean_kid, col};
@@ -11,7 +11,7 @@ use taizhang::model::{DateValue, Field, IdKind, Role};
 use taizhang::synth::Rng;
 use taizhang::templates::{Annex, AnnexData, TCell, build_annex};
 
-/// SPEC §3 canonical layouts: (group of a two-row header, column) in order.
+/// The official canonical layouts: (group of a two-row header, column) in order.
 fn spec_layout(annex: Annex) -> Vec<(Option<&'static str>, &'static str)> {
     let plain = |v: &[&'static str]| v.iter().map(|c| (None, *c)).collect::<Vec<_>>();
     match annex {
