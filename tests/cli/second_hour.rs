@@ -103,3 +103,99 @@ fn masked_ids_cannot_be_rebuilt_and_id_differs_names_positions() {
     // Both IDs mask alike except perhaps for the check digit.
     assert!(html.contains(&format!("{}***********", &roster_id[..6])));
 }
+
+/// A round written with its config as `name`, encoded by `encode`.
+fn round_with_config(wd: &Workdir, round: &Round, name: &str, encode: impl Fn(&str) -> Vec<u8>) {
+    write_round(wd, round);
+    std::fs::remove_file(wd.join("round/taizhang.toml")).unwrap();
+    wd.write(format!("round/{name}"), encode(&round.spec.config_toml()));
+}
+
+fn gbk(s: &str) -> Vec<u8> {
+    encoding_rs::GBK.encode(s).0.into_owned()
+}
+
+fn utf16le_bom(s: &str) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xFE];
+    for u in s.encode_utf16() {
+        v.extend(u.to_le_bytes());
+    }
+    v
+}
+
+#[test]
+fn config_saved_by_notepad_is_found_and_decoded() {
+    let round = synth::generate(&RoundSpec::yundou(40, 7));
+    type Enc = fn(&str) -> Vec<u8>;
+    let cases: [(&str, Enc); 3] = [
+        ("taizhang.toml.txt", |s| s.as_bytes().to_vec()),
+        ("taizhang.toml", gbk),
+        ("taizhang.toml", utf16le_bom),
+    ];
+    for (name, enc) in cases {
+        let wd = Workdir::new("cfg-notepad");
+        round_with_config(&wd, &round, name, enc);
+        let out = wd.run(&["reconcile", "round", "--out", OUT]);
+        assert!(matches!(out.status, 0 | 1), "{name}: {}", out.all());
+        assert!(out.stdout.contains(name), "{name} named: {}", out.stdout);
+        assert!(
+            out.stdout.contains("2022—2023学年") && out.stdout.contains("2006-09-01 至 2016-08-31"),
+            "{name}: year and window stated: {}",
+            out.stdout
+        );
+        // The township (Chinese text in the config) was decoded.
+        let json = wd.findings(OUT);
+        assert_eq!(json["school_year"], 2022, "{name}");
+        let html = std::fs::read_to_string(wd.join(OUT).join("报告.html")).unwrap();
+        assert!(html.contains("熨斗镇"), "{name}: township decoded");
+    }
+}
+
+#[test]
+fn no_config_says_the_year_was_inferred() {
+    let round = synth::generate(&RoundSpec::yundou(40, 8));
+    let wd = Workdir::new("cfg-none");
+    write_round(&wd, &round);
+    std::fs::remove_file(wd.join("round/taizhang.toml")).unwrap();
+    let out = wd.run(&["reconcile", "round", "--out", OUT]);
+    assert!(matches!(out.status, 0 | 1), "{}", out.all());
+    assert!(out.stdout.contains("未找到配置文件"), "{}", out.stdout);
+    assert!(out.stdout.contains("推定"), "{}", out.stdout);
+}
+
+#[test]
+fn check_uses_the_config_beside_its_file() {
+    let round = synth::generate(&RoundSpec::yundou(40, 9));
+    let wd = Workdir::new("cfg-check");
+    write_round(&wd, &round);
+    let school = &round.spec.schools[0].0;
+    let file = format!("round/{}", Round::survey_file_name(school));
+    let out = wd.run(&["check", &file, "--out", "检查结果"]);
+    assert!(matches!(out.status, 0 | 1), "{}", out.all());
+    assert!(
+        out.stdout.contains("taizhang.toml") && out.stdout.contains("2022—2023学年"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn out_of_range_school_year_is_a_chinese_config_error() {
+    let round = synth::generate(&RoundSpec::yundou(20, 10));
+    let wd = Workdir::new("cfg-year");
+    write_round(&wd, &round);
+    let toml = round
+        .spec
+        .config_toml()
+        .replace("school_year = 2022", "school_year = 300000");
+    wd.write("round/taizhang.toml", toml);
+    let out = wd.run(&["reconcile", "round", "--out", OUT]);
+    assert_eq!(out.status, 2, "{}", out.all());
+    let err = out.stderr;
+    assert!(
+        err.contains("taizhang.toml") && err.contains("300000"),
+        "{err}"
+    );
+    assert!(err.contains("学年"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
