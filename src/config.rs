@@ -40,7 +40,7 @@ pub fn decode_text(bytes: &[u8]) -> String {
             .filter(|&&b| b == 0)
             .count()
     };
-    if bytes.len() >= 4 && bytes.len() % 2 == 0 {
+    if bytes.len() >= 4 && bytes.len().is_multiple_of(2) {
         let half = bytes.len() / 2;
         if zeros_at(1) * 3 > half {
             return encoding_rs::UTF_16LE
