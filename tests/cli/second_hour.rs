@@ -199,3 +199,52 @@ fn out_of_range_school_year_is_a_chinese_config_error() {
     assert!(err.contains("学年"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn files_and_folders_without_a_command_are_reconciled() {
+    let round = synth::generate(&RoundSpec::yundou(40, 11));
+    let wd = Workdir::new("implicit");
+    write_round(&wd, &round);
+    // Files dragged onto the program: results beside them, config found.
+    let mut args = vec!["round/县局名单.xlsx".to_string()];
+    for (school, _) in &round.spec.schools {
+        args.push(format!("round/{}", Round::survey_file_name(school)));
+    }
+    let out = wd.run(&args);
+    assert_eq!(out.status, 1, "{}", out.all());
+    assert!(!out.all().contains("unrecognized"), "{}", out.all());
+    let json = wd.findings("round/核对结果");
+    assert_eq!(json["school_year"], 2022);
+    assert!(!findings_array(&json).is_empty());
+    // A folder with options.
+    let out = wd.run(&["round", "--out", "另存结果"]);
+    assert_eq!(out.status, 1, "{}", out.all());
+    let again = wd.findings("另存结果");
+    assert_eq!(
+        findings_array(&again).len(),
+        findings_array(&json).len(),
+        "the same round"
+    );
+}
+
+#[test]
+fn argument_mistakes_are_explained_in_chinese() {
+    let wd = Workdir::new("arg-mistakes");
+    let out = wd.run(&["不存在的表格.xlsx"]);
+    assert_eq!(out.status, 2, "{}", out.all());
+    assert!(out.stderr.contains("不存在的表格.xlsx"), "{}", out.stderr);
+    assert!(out.stderr.contains("找不到文件或文件夹"), "{}", out.stderr);
+    assert!(!out.stderr.contains("unrecognized"), "{}", out.stderr);
+    let out = wd.run(&["reconcile", ".", "--bogus"]);
+    assert_eq!(out.status, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("无法识别的选项“--bogus”"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("unexpected argument"),
+        "{}",
+        out.stderr
+    );
+}
