@@ -48,6 +48,7 @@ fn stages(c: &mut Criterion) {
         out: None,
         no_mask: false,
         since: None,
+        files: Vec::new(),
     };
     let round = compute(&args, &ui).unwrap();
     let villages = village_index(&round.config, &round.tables);

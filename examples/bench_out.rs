@@ -67,6 +67,7 @@ fn main() {
         out: None,
         no_mask: false,
         since: None,
+        files: vec![],
     };
     let ui = Ui {
         quiet: true,

@@ -20,6 +20,51 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
 }
 
+/// School years a config may name; anything else is a typing mistake.
+pub const SCHOOL_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Decode a text file saved by Notepad, WPS or another editor: a BOM
+/// decides (UTF-8, UTF-16LE/BE); without one, UTF-16 is recognised by its
+/// zero bytes, valid UTF-8 is taken as is, anything else is GBK.
+pub fn decode_text(bytes: &[u8]) -> String {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        return enc
+            .decode_without_bom_handling(&bytes[bom..])
+            .0
+            .into_owned();
+    }
+    let zeros_at = |parity: usize| {
+        bytes
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    if bytes.len() >= 4 && bytes.len().is_multiple_of(2) {
+        let half = bytes.len() / 2;
+        if zeros_at(1) * 3 > half {
+            return encoding_rs::UTF_16LE
+                .decode_without_bom_handling(bytes)
+                .0
+                .into_owned();
+        }
+        if zeros_at(0) * 3 > half {
+            return encoding_rs::UTF_16BE
+                .decode_without_bom_handling(bytes)
+                .0
+                .into_owned();
+        }
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::GBK
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct SchoolConfig {
     pub name: String,
@@ -56,6 +101,8 @@ pub struct Config {
     pub status_words: Vec<(String, Status)>,
     /// Where it came from, if a file.
     pub path: Option<PathBuf>,
+    /// No school year was configured: it was taken from today's date.
+    pub school_year_inferred: bool,
 }
 
 impl Config {
@@ -70,6 +117,7 @@ impl Config {
             schools: Vec::new(),
             status_words: Vec::new(),
             path: None,
+            school_year_inferred: false,
         }
     }
 
@@ -80,7 +128,10 @@ impl Config {
         } else {
             today.year() - 1
         };
-        Config::for_school_year(y)
+        Config {
+            school_year_inferred: true,
+            ..Config::for_school_year(y)
+        }
     }
 
     pub fn from_toml(text: &str, path: &Path, today: NaiveDate) -> Result<Config, ConfigError> {
@@ -89,6 +140,16 @@ impl Config {
             message: e.to_string(),
         })?;
         let mut c = match raw.school_year {
+            Some(y) if !SCHOOL_YEARS.contains(&y) => {
+                return Err(ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "school_year = {y} 不是有效的学年，应为 {} 到 {} 之间的年份，如 school_year = 2022（2022—2023学年）",
+                        SCHOOL_YEARS.start(),
+                        SCHOOL_YEARS.end()
+                    ),
+                });
+            }
             Some(y) => Config::for_school_year(y),
             None => Config::default_for(today),
         };
@@ -129,12 +190,15 @@ impl Config {
         Ok(c)
     }
 
+    /// Read a config file as a clerk's editor saved it: UTF-8 (with or
+    /// without BOM), UTF-16 (Notepad's "Unicode") or GBK (Notepad's "ANSI"
+    /// on a Chinese Windows).
     pub fn load(path: &Path, today: NaiveDate) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::from_toml(&text, path, today)
+        Config::from_toml(&decode_text(&bytes), path, today)
     }
 
     /// All configured villages, in configuration order.

@@ -10,7 +10,7 @@ use crate::model::Role;
 use crate::report::{self, Report, Summary};
 use anyhow::Result;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
@@ -36,7 +36,15 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
     let inputs = super::reconcile::dedup_paths(args.files.iter().cloned());
     let files: Vec<(PathBuf, Option<Role>)> = inputs.iter().map(|p| (p.clone(), None)).collect();
-    let config = load_config(args.config.as_deref(), None)?;
+    // The taizhang.toml beside the (first) checked file.
+    let beside = inputs.first().and_then(|p| p.parent()).map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    });
+    let config = load_config(args.config.as_deref(), beside)?;
     let tables = read_all(&files, &config, false, ui)?;
     let villages = village_index(&config, &tables);
     let words = super::status_words(&config, &tables);

@@ -106,6 +106,7 @@ fn run_folder(dir: &Path) -> i32 {
         out: None,
         no_mask: false,
         since: None,
+        files: Vec::new(),
     };
     let ui = Ui {
         quiet: false,
@@ -125,7 +126,7 @@ fn run_folder(dir: &Path) -> i32 {
 }
 
 /// Keep the window open until Enter — only when a person is there to press it.
-fn wait_for_enter() {
+pub fn wait_for_enter() {
     if !std::io::stdin().is_terminal() {
         return;
     }

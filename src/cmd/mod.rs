@@ -85,19 +85,49 @@ pub fn folder_inputs(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The round's configuration: the given file, else `folder/taizhang.toml`, else defaults.
+/// Names a config file may have in a folder: as saved by a text editor
+/// that adds `.txt` (Notepad) too.
+pub const CONFIG_NAMES: [&str; 3] = ["taizhang.toml", "taizhang.toml.txt", "taizhang.txt"];
+
+/// The round's configuration: the given file, else `folder/taizhang.toml`
+/// (or `taizhang.toml.txt`), else defaults. Says on the terminal which file,
+/// school year and age window are used.
 pub fn load_config(config: Option<&Path>, folder: Option<&Path>) -> Result<Config> {
     let today = chrono::Local::now().date_naive();
-    if let Some(p) = config {
-        return Ok(Config::load(p, today)?);
-    }
-    if let Some(dir) = folder {
-        let p = dir.join("taizhang.toml");
-        if p.is_file() {
-            return Ok(Config::load(&p, today)?);
-        }
-    }
-    Ok(Config::default_for(today))
+    let found = config.map(Path::to_path_buf).or_else(|| {
+        let dir = folder?;
+        CONFIG_NAMES
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.is_file())
+    });
+    let cfg = match found {
+        Some(p) => Config::load(&p, today)?,
+        None => Config::default_for(today),
+    };
+    println!("{}", config_line(&cfg));
+    Ok(cfg)
+}
+
+/// One terminal line: which config, school year and age window are used.
+pub fn config_line(cfg: &Config) -> String {
+    let source = match &cfg.path {
+        Some(p) => format!("配置文件 {}", p.display()),
+        None => "未找到配置文件 taizhang.toml".to_string(),
+    };
+    let year = if cfg.school_year_inferred {
+        format!(
+            "学年按今天的日期推定为 {}—{}学年（如不对，请在 taizhang.toml 中写 school_year）",
+            cfg.school_year,
+            cfg.school_year + 1
+        )
+    } else {
+        format!("{}—{}学年", cfg.school_year, cfg.school_year + 1)
+    };
+    format!(
+        "{source}；{year}；适龄儿童出生于 {} 至 {}",
+        cfg.born_from, cfg.born_to
+    )
 }
 
 /// Read every input; stops at the first unreadable one (exit 2).

@@ -55,6 +55,10 @@ pub struct ReconcileArgs {
     /// 与指定的某次核对结果（findings.json，如县里复核前的那一份）比较，而不是与上一次比较
     #[arg(long, value_name = "文件")]
     pub since: Option<PathBuf>,
+    /// Files given without a subcommand (dragged onto the program): read
+    /// like the files of a folder, their kind recognised.
+    #[arg(long = "file", value_name = "文件", hide = true)]
+    pub files: Vec<PathBuf>,
 }
 
 /// Everything one reconcile run computed (also used by tests and benches).
@@ -101,6 +105,7 @@ fn files_of(args: &ReconcileArgs) -> Result<Vec<(PathBuf, Option<Role>)>> {
             }
         }
     }
+    files.extend(args.files.iter().map(|p| (p.clone(), None)));
     if let Some(r) = &args.roster {
         files.push((r.clone(), Some(Role::Roster)));
     }

@@ -175,6 +175,13 @@ fn id_detail_zh(roster: &Record, survey: &Record) -> Option<String> {
             }
         }
         IdLevel::Legacy => "其中一方是15位旧身份证号".to_string(),
+        // Masked output hides positions 7–17, so two IDs differing only
+        // there would read alike: name the differing positions.
+        IdLevel::Different if (1..=6).contains(&pos.len()) => {
+            let ps: Vec<String> = pos.iter().map(|p| p.to_string()).collect();
+            format!("第{}位不同", ps.join("、"))
+        }
+        IdLevel::Different if !pos.is_empty() => format!("号码不同，共{}位不同", pos.len()),
         IdLevel::Different => "号码不同".to_string(),
     })
 }

@@ -196,17 +196,23 @@ fn classify(clean: &str) -> IdKind {
     }
 }
 
-/// `610922201005031234` → `610922********1234`. Other lengths keep the
-/// first 6 and last 4 characters when longer than 10, else everything is starred.
+/// The one masking rule for every ID shown to a person (terminal, 报告.html,
+/// quoted cells): `610922201005031234` → `610922***********4`. Only the
+/// 6-digit region code stays, plus the check digit of an 18-character ID;
+/// the birth date and the sequence digits are hidden, so the full ID can
+/// never be rebuilt from a masked ID and a birth date printed beside it.
+/// Runs of other lengths keep the first 6 characters when longer than 10,
+/// else everything is starred.
 pub fn mask(id: &str) -> String {
     let chars: Vec<char> = id.chars().collect();
     let n = chars.len();
     if n <= 10 {
         return "*".repeat(n);
     }
+    let tail = usize::from(n == 18);
     let mut out: String = chars[..6].iter().collect();
-    out.push_str(&"*".repeat(n - 10));
-    out.extend(&chars[n - 4..]);
+    out.push_str(&"*".repeat(n - 6 - tail));
+    out.extend(&chars[n - tail..]);
     out
 }
 
@@ -370,15 +376,15 @@ mod tests {
 
     #[test]
     fn masking() {
-        assert_eq!(mask("61092220100503123X"), "610922********123X");
-        assert_eq!(mask("110105491231002"), "110105*****1002");
+        assert_eq!(mask("61092220100503123X"), "610922***********X");
+        assert_eq!(mask("110105491231002"), "110105*********");
         assert_eq!(mask("12345"), "*****");
         assert_eq!(
             mask_text("身份证号61092220100503123x与110105491231002不符，电话13800001111"),
-            "身份证号610922********123x与110105*****1002不符，电话13800001111"
+            "身份证号610922***********x与110105*********不符，电话13800001111"
         );
         // An ID with a digit lost or added is still masked; a phone number is not.
-        assert_eq!(mask_text("61092220120206405"), "610922*******6405");
-        assert_eq!(mask_text("1234567890123456789"), "123456*********6789");
+        assert_eq!(mask_text("61092220120206405"), "610922***********");
+        assert_eq!(mask_text("1234567890123456789"), "123456*************");
     }
 }

@@ -598,42 +598,10 @@ fn town_key(s: &str) -> String {
     n
 }
 
-/// Mask 18-character ID runs in free text: 610922********123X.
+/// Mask ID-looking runs in free text with the one masking rule of
+/// [`crate::normalize::id::mask_text`]: 610922***********X.
 pub fn mask_ids(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() {
-            let mut j = i;
-            while j < chars.len() && chars[j].is_ascii_digit() {
-                j += 1;
-            }
-            let mut end = j;
-            if j - i == 17 && j < chars.len() && matches!(chars[j], 'x' | 'X') {
-                end = j + 1;
-            }
-            let run: String = chars[i..end].iter().collect();
-            if run.chars().count() == 18 {
-                out.push_str(&run[..6]);
-                out.push_str("********");
-                out.push_str(&run[14..]);
-            } else if run.len() >= 15 {
-                // 15-digit legacy IDs and long number runs: keep 6 and 3.
-                let n = run.len();
-                out.push_str(&run[..6]);
-                out.push_str(&"*".repeat(n - 9));
-                out.push_str(&run[n - 3..]);
-            } else {
-                out.push_str(&run);
-            }
-            i = end;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
+    crate::normalize::id::mask_text(text)
 }
 
 fn truncate_chars(s: &str, n: usize) -> String {
@@ -698,9 +666,9 @@ mod tests {
     fn ids_are_masked_in_quoted_text() {
         assert_eq!(
             mask_ids("张三 61092220100503123X 男"),
-            "张三 610922********123X 男"
+            "张三 610922***********X 男"
         );
-        assert_eq!(mask_ids("610922201005031234"), "610922********1234");
+        assert_eq!(mask_ids("610922201005031234"), "610922***********4");
         assert_eq!(mask_ids("第3行 2010"), "第3行 2010");
     }
 

@@ -5,7 +5,7 @@
 //! everything inline (CSS, a small vanilla script, SVG charts): no network,
 //! no external scripts, fonts or images, so a clerk can open it from a USB
 //! stick or mail it. Every text is HTML-escaped; IDs are masked
-//! (610922********123X) when asked.
+//! (610922***********X) when asked.
 //!
 //! The numbers are also in `data-*` attributes (`data-errors`, `data-count`,
 //! `data-village`, …) so tests and other tools can read them back. The
@@ -37,7 +37,7 @@ const NO_VILLAGE: &str = "（未注明村）";
 
 /// Render `报告.html`. `status_counts` are (就读状态, children) in display
 /// order. With `mask`, every 18-digit ID in the page is shown as
-/// 610922********123X.
+/// 610922***********X.
 pub fn render(
     report: &Report,
     villages: &[VillageLine],
@@ -892,7 +892,7 @@ mod tests {
         let masked = render(&r, &[], &[], true);
         assert!(!masked.contains("610922201005031235"));
         assert!(!masked.contains("610922201005031234"));
-        assert!(masked.contains("610922********1235"), "masked form shown");
+        assert!(masked.contains("610922***********5"), "masked form shown");
         let open = render(&r, &[], &[], false);
         assert!(open.contains("610922201005031235"));
         assert!(open.contains("610922201005031234"));

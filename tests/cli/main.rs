@@ -8,5 +8,6 @@ mod field_words;
 mod landing;
 mod reconcile;
 mod reruns;
+mod second_hour;
 mod support;
 mod template;
