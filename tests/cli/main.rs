@@ -11,3 +11,4 @@ mod reruns;
 mod second_hour;
 mod support;
 mod template;
+mod templates_config;
