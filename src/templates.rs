@@ -43,6 +43,11 @@ pub struct HeaderCol {
 
 /// Blank data rows pre-formatted in a template (survey, ledger, warning list).
 pub const TEMPLATE_ROWS: u32 = 1000;
+/// Of those, the first rows drawn with borders: a printed blank form shows
+/// one page of empty ruled rows to fill by hand. The rows below keep only
+/// the text format of the ID and phone columns (and the dropdowns), so they
+/// print nothing until filled.
+pub const BORDERED_TEMPLATE_ROWS: u32 = 30;
 /// Blank village rows in a statistics template without villages.
 pub const STATS_TEMPLATE_ROWS: u32 = 20;
 
@@ -299,6 +304,8 @@ struct Formats {
     info_right: Format,
     header: Format,
     text: Format,
+    /// Text format without borders (blank template rows below the ruled ones).
+    text_plain: Format,
     id: Format,
     center: Format,
     int: Format,
@@ -333,6 +340,7 @@ impl Formats {
                 .set_align(FormatAlign::Center)
                 .set_background_color(Color::RGB(0xD9D9D9)),
             text: cell.clone().set_num_format("@"),
+            text_plain: base.clone().set_num_format("@"),
             id: cell
                 .clone()
                 .set_num_format("@")
@@ -370,7 +378,8 @@ fn is_centered(f: Field) -> bool {
 }
 
 /// Build one annex workbook. An empty `rows` gives the blank form:
-/// [`TEMPLATE_ROWS`] pre-formatted rows (Stats: one row per village, or
+/// [`TEMPLATE_ROWS`] pre-formatted rows, the first [`BORDERED_TEMPLATE_ROWS`]
+/// ruled (Stats: one row per village, or
 /// [`STATS_TEMPLATE_ROWS`] blank ones, and the 合计 row).
 ///
 /// # Errors
@@ -567,9 +576,16 @@ where
     } else {
         let mut rows = rows;
         if rows.peek().is_none() {
-            for r in 0..TEMPLATE_ROWS {
+            for r in 0..BORDERED_TEMPLATE_ROWS {
                 for (k, hc) in header.iter().enumerate() {
                     write_cell(ws, first + r, k as u16, hc.field, &TCell::Empty, &fm)?;
+                }
+            }
+            for r in BORDERED_TEMPLATE_ROWS..TEMPLATE_ROWS {
+                for (k, hc) in header.iter().enumerate() {
+                    if is_text_col(hc.field) {
+                        ws.write_blank(first + r, k as u16, &fm.text_plain)?;
+                    }
                 }
             }
             TEMPLATE_ROWS

@@ -159,3 +159,78 @@ fn bad_config_is_named_in_chinese() {
     assert!(out.stderr.contains("taizhang.toml"), "{}", out.all());
     assert!(out.stderr.contains("配置文件"), "{}", out.all());
 }
+
+fn zip_text(path: &Path, name: &str) -> String {
+    let f = std::fs::File::open(path).unwrap();
+    let mut zip = zip::ZipArchive::new(f).unwrap();
+    let mut xml = String::new();
+    zip.by_name(name).unwrap().read_to_string(&mut xml).unwrap();
+    xml
+}
+
+/// The attribute `name` of an XML start tag.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let i = tag.find(&key)? + key.len();
+    tag[i..].split('"').next()
+}
+
+/// (borderId, numFmtId) of the style of cell `cell` ("A6"); None when the
+/// cell is not written at all.
+fn cell_style(path: &Path, cell: &str) -> Option<(String, String)> {
+    let sheet = zip_text(path, "xl/worksheets/sheet1.xml");
+    let styles = zip_text(path, "xl/styles.xml");
+    let start = sheet.find(&format!("<c r=\"{cell}\""))?;
+    let tag = sheet[start..].split('>').next().unwrap();
+    let s: usize = attr(tag, "s").unwrap_or("0").parse().unwrap();
+    let xfs = styles.split("<cellXfs").nth(1).unwrap();
+    let xf = format!(" {}", xfs.split("<xf ").nth(s + 1).unwrap());
+    Some((
+        attr(&xf, "borderId").unwrap_or("0").to_string(),
+        attr(&xf, "numFmtId").unwrap_or("0").to_string(),
+    ))
+}
+
+#[test]
+fn blank_forms_print_thirty_ruled_rows() {
+    let plain = Workdir::new("tpl_ruled_rows_plain");
+    let out = plain.run(&["template", "--out", "空白"]);
+    assert_eq!(out.status, 0, "{}", out.all());
+    let w = Workdir::new("tpl_ruled_rows_config");
+    w.write("taizhang.toml", CONFIG);
+    let out = w.run(&["template", "--out", "带配置"]);
+    assert_eq!(out.status, 0, "{}", out.all());
+    for dir in [plain.join("空白"), w.join("带配置")] {
+        for a in [Annex::Survey, Annex::Ledger, Annex::Warning] {
+            let p = dir.join(a.file_name());
+            let r = sheet(&p);
+            let id = col_letter_of(&r, "身份证号码").expect("ID column");
+            let first = a.first_data_row();
+            let ruled =
+                |cell: String| cell_style(&p, &cell).is_some_and(|(border, _)| border != "0");
+            for row in [first, first + 15, first + 29] {
+                assert!(
+                    ruled(format!("A{row}")),
+                    "{}: A{row} not ruled",
+                    p.display()
+                );
+                assert!(ruled(format!("{id}{row}")), "{}: {id}{row}", p.display());
+            }
+            let below = first + 30;
+            assert!(
+                !ruled(format!("A{below}")),
+                "{}: A{below} ruled",
+                p.display()
+            );
+            assert!(!ruled(format!("{id}{below}")), "{}", p.display());
+            // The ID column stays text (format "@") far below the ruled rows.
+            let (_, fmt) = cell_style(&p, &format!("{id}{}", first + 500)).expect("ID cell");
+            let styles = zip_text(&p, "xl/styles.xml");
+            assert!(
+                fmt == "49" || styles.contains(&format!("numFmtId=\"{fmt}\" formatCode=\"@\"")),
+                "{}: ID column not text ({fmt})",
+                p.display()
+            );
+        }
+    }
+}
