@@ -123,3 +123,26 @@ fn readme_first_command_produces_every_output() {
     );
     assert!(!json["links"].as_array().unwrap().is_empty());
 }
+
+/// The README names what the test command needs besides Rust, and `.ci/run`
+/// installs each of them.
+#[test]
+fn readme_names_the_test_tools_ci_installs() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let ci = std::fs::read_to_string(repo().join(".ci/run")).unwrap();
+    for (name, package) in [
+        ("LibreOffice", "libreoffice-calc"),
+        ("Chromium", "chromium"),
+        ("Wine", "wine64"),
+        ("mingw", "gcc-mingw-w64-x86-64"),
+    ] {
+        let quick = &readme[readme.find("## 快速开始").unwrap()..];
+        let quick = &quick[..quick[3..].find("\n## ").map_or(quick.len(), |i| i + 3)];
+        assert!(quick.contains(name), "README quick start omits {name}");
+        assert!(ci.contains(package), ".ci/run does not install {package}");
+    }
+    assert!(
+        readme.contains("scripts/build-windows.sh") && readme.contains("不用装 Rust"),
+        "README must say how a clerk gets taizhang.exe without Rust"
+    );
+}
