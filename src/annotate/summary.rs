@@ -105,6 +105,16 @@ pub fn sheet_xml(
         info.verdict.clone()
     };
     sh.text(1, 1, verdict, styles.title);
+    sh.text(
+        2,
+        1,
+        format!(
+            "{}{}",
+            crate::report::NEXT_STEPS,
+            crate::report::OVERWRITE_NOTE
+        ),
+        styles.bold,
+    );
     // Rows after the table: counts start here (known once the table size is).
     let mut row = 3;
     sh.text(row, 1, "错误", styles.error);
@@ -125,6 +135,10 @@ pub fn sheet_xml(
     }
     if let Some(p) = &info.pending {
         sh.text(row, 1, p.clone(), styles.bold);
+        row += 1;
+    }
+    for line in &info.skipped {
+        sh.text(row, 1, line.clone(), styles.error);
         row += 1;
     }
     let header = row;

@@ -3,7 +3,7 @@
 
 use super::{
     Task, Ui, exit_status, file_name, folder_inputs, load_config, normalize_all, prepare_out_dir,
-    read_all, timing, village_index,
+    read_all_from, timing, village_index,
 };
 use crate::check;
 use crate::config::Config;
@@ -215,7 +215,10 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     timing::start();
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
-    let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
+    // In a folder, a file that cannot be read is left out (and named in
+    // every output); files given one by one still stop the run.
+    let folder = args.folder.is_some();
+    let (mut tables, skipped_inputs) = read_all_from(&files, &config, folder, folder, ui)?;
     let notes = settle_roles(&files, &mut tables);
     print_roles(&files, &tables, &notes);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
@@ -353,6 +356,8 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     // roster": the count is the ledger's 未摸底.
     summary.roster_only = pending.unsurveyed;
     summary.pending = Some(pending);
+    summary.ready = summary.ready && skipped_inputs.is_empty();
+    summary.skipped_inputs = skipped_inputs;
     summary.survey_only = survey
         .iter()
         .filter(|i| !in_pair_survey.contains(i))
@@ -865,7 +870,11 @@ pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui
             s.push_str(&report::findings_text(&new_errors, style));
         }
     }
+    for line in report::skipped_lines(sm) {
+        let _ = writeln!(s, "{line}");
+    }
     let _ = writeln!(s, "{}", report::verdict(sm));
     let _ = writeln!(s, "结果已写入：{}", out.display());
+    let _ = writeln!(s, "下一步：{}", report::NEXT_STEPS);
     print!("{s}");
 }

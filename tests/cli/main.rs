@@ -9,5 +9,6 @@ mod landing;
 mod reconcile;
 mod reruns;
 mod second_hour;
+mod skipped_inputs;
 mod support;
 mod template;
