@@ -1,7 +1,7 @@
 //! The 核对说明 sheet, written as worksheet XML with inline strings.
 //!
-//! Layout: the verdict (big), the totals with a link to the counts, the
-//! colour legend (filled cells *and* words), the findings table (header row
+//! Layout: the verdict (big), the totals with a link to the counts, what to
+//! do next, the colour legend (filled cells *and* words), the findings table (header row
 //! frozen, autofilter), then the counts by code, by village and the inputs
 //! below the table, where a filter on the findings cannot hide them.
 
@@ -105,8 +105,11 @@ pub fn sheet_xml(
         info.verdict.clone()
     };
     sh.text(1, 1, verdict, styles.title);
+    // Rows after the table: counts start here (known once the table size is).
+    // Row 2: the totals (written once the table size is known); row 3: what
+    // to do next.
     sh.text(
-        2,
+        3,
         1,
         format!(
             "{}{}",
@@ -115,8 +118,7 @@ pub fn sheet_xml(
         ),
         styles.bold,
     );
-    // Rows after the table: counts start here (known once the table size is).
-    let mut row = 3;
+    let mut row = 4;
     sh.text(row, 1, "错误", styles.error);
     sh.text(row, 2, "红色：错误，必须改正后才能上报", 0);
     row += 1;

@@ -171,3 +171,39 @@ fn an_unreadable_file_given_by_name_still_stops_the_run() {
     assert!(out.all().contains(BROKEN), "{}", out.all());
     assert!(!out.all().contains("已跳过"), "{}", out.all());
 }
+
+#[test]
+fn after_a_run_the_clerk_is_told_what_to_open_and_what_to_do_next() {
+    let (wd, round) = clean_round("skipped_inputs_next_steps");
+    let out = wd.run(&["reconcile", "round", "--out", OUT]);
+    assert_eq!(out.status, 0, "{}", out.all());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let verdict = lines
+        .iter()
+        .position(|l| l.starts_with("结论："))
+        .expect("verdict line");
+    let next = lines
+        .iter()
+        .position(|l| l.contains("先打开 报告.html 看结论") && l.contains("改完再运行一次"))
+        .expect("next-step line");
+    assert!(next > verdict, "{}", out.stdout);
+
+    let html = std::fs::read_to_string(wd.join(OUT).join("报告.html")).unwrap();
+    let at = html
+        .find("先打开 报告.html 看结论")
+        .expect("next steps in 报告.html");
+    // In the verdict section, before the findings.
+    assert!(at > html.find("id=\"verdict\"").unwrap());
+    assert!(at < html.find("id=\"findings\"").unwrap());
+    assert!(html.contains("不要改 核对结果 里的文件"));
+
+    let school = &round.spec.schools[0].0;
+    let copy = wd
+        .join(OUT)
+        .join(Round::survey_file_name(school).replace(".xlsx", ".核对.xlsx"));
+    let text = sheet_text(&copy);
+    assert!(text[0].contains("可以上报"), "{}", text[0]);
+    assert!(text[2].contains("先打开 报告.html 看结论"), "{}", text[2]);
+    assert!(text[2].contains("下次运行时会被覆盖"), "{}", text[2]);
+    assert!(text[2].contains("不要改 核对结果 里的文件"), "{}", text[2]);
+}
