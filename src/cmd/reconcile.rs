@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 #[command(
     override_usage = "taizhang reconcile [文件夹] [选项]",
     about = "核对一轮摸底：县局名单 ↔ 各校摸底表，生成附件2/附件3/预警清单和标注副本",
-    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n  taizhang reconcile 摸底材料 --since 县复核前.findings.json   # 与那一次比较（默认与上一次比较）\n\n每次核对的结果留在输出文件夹的“历史”中（最近 20 次），终端、报告.html 和核对说明都会写明比上次改正了多少、新出现了多少。\n\n退出码：0 没有错误，可以上报；1 有错误需要改正；2 无法完成核对（文件打不开、配置错误等）"
+    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n  taizhang reconcile 摸底材料 --since 县复核前.findings.json   # 与那一次比较（默认与上一次比较）\n\n每次核对的结果留在输出文件夹的“历史”中（最近 20 次），终端、报告.html 和核对说明都会写明比上次改正了多少、新出现了多少。\n\n退出码：0 没有错误，可以上报；1 有错误需要改正，或文件夹中有文件未能读取、已跳过；2 无法完成核对（给出的文件打不开、配置错误等）"
 )]
 pub struct ReconcileArgs {
     /// 存放本轮所有表格的文件夹（自动识别县局名单、摸底表、台账、统计表；有 taizhang.toml 时自动使用）
