@@ -222,13 +222,20 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     let notes = settle_roles(&files, &mut tables);
     print_roles(&files, &tables, &notes);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
+    // When the round cannot go on, the files left out may be why: name them.
+    let skipped_note: String = skipped_inputs
+        .iter()
+        .map(|s| format!("\n未能读取，已跳过：{}：{}", s.file, s.reason))
+        .collect();
     if roles(Role::Roster) == 0 {
         bail!(
-            "没有找到县局名单：请用 --roster 指定，或确认文件夹中名单的标题/表头（如“证件号码”“在校生状况”）。只检查摸底表请用 taizhang check"
+            "没有找到县局名单：请用 --roster 指定，或确认文件夹中名单的标题/表头（如“证件号码”“在校生状况”）。只检查摸底表请用 taizhang check{skipped_note}"
         );
     }
     if roles(Role::Survey) == 0 {
-        bail!("没有找到摸底调查表（附件1）：请用 --survey 指定，或确认表头中有“就读状态”列");
+        bail!(
+            "没有找到摸底调查表（附件1）：请用 --survey 指定，或确认表头中有“就读状态”列{skipped_note}"
+        );
     }
     timing::mark("read");
     let villages = village_index(&config, &tables);

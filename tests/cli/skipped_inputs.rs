@@ -207,3 +207,22 @@ fn after_a_run_the_clerk_is_told_what_to_open_and_what_to_do_next() {
     assert!(text[2].contains("下次运行时会被覆盖"), "{}", text[2]);
     assert!(text[2].contains("不要改 核对结果 里的文件"), "{}", text[2]);
 }
+
+#[test]
+fn when_the_only_survey_is_broken_the_stop_message_names_it() {
+    let (wd, round) = clean_round("skipped_inputs_no_survey");
+    for (school, _) in &round.spec.schools {
+        std::fs::remove_file(wd.join("round").join(Round::survey_file_name(school))).unwrap();
+    }
+    wd.write(format!("round/{BROKEN}"), junk_bytes());
+    let out = wd.run(&["reconcile", "round", "--out", OUT]);
+    assert_eq!(out.status, 2, "{}", out.all());
+    assert!(out.stderr.contains("没有找到摸底调查表"), "{}", out.all());
+    assert!(
+        out.stderr.contains(&format!(
+            "未能读取，已跳过：{BROKEN}：「{BROKEN}」不是有效的工作簿"
+        )),
+        "{}",
+        out.all()
+    );
+}
