@@ -51,6 +51,9 @@ pub struct SummaryInfo {
     /// How many roster children have no known status yet (reconcile only),
     /// shown under the totals.
     pub pending: Option<String>,
+    /// Files of the folder that could not be read and were left out, one
+    /// line each (file and reason).
+    pub skipped: Vec<String>,
     /// Parallel to `findings`: new since the last run (marked 新). Empty when
     /// the run was not compared with an earlier one.
     pub new: Vec<bool>,

@@ -1,7 +1,7 @@
 //! The 核对说明 sheet, written as worksheet XML with inline strings.
 //!
-//! Layout: the verdict (big), the totals with a link to the counts, the
-//! colour legend (filled cells *and* words), the findings table (header row
+//! Layout: the verdict (big), the totals with a link to the counts, what to
+//! do next, the colour legend (filled cells *and* words), the findings table (header row
 //! frozen, autofilter), then the counts by code, by village and the inputs
 //! below the table, where a filter on the findings cannot hide them.
 
@@ -106,7 +106,19 @@ pub fn sheet_xml(
     };
     sh.text(1, 1, verdict, styles.title);
     // Rows after the table: counts start here (known once the table size is).
-    let mut row = 3;
+    // Row 2: the totals (written once the table size is known); row 3: what
+    // to do next.
+    sh.text(
+        3,
+        1,
+        format!(
+            "{}{}",
+            crate::report::NEXT_STEPS,
+            crate::report::OVERWRITE_NOTE
+        ),
+        styles.bold,
+    );
+    let mut row = 4;
     sh.text(row, 1, "错误", styles.error);
     sh.text(row, 2, "红色：错误，必须改正后才能上报", 0);
     row += 1;
@@ -125,6 +137,10 @@ pub fn sheet_xml(
     }
     if let Some(p) = &info.pending {
         sh.text(row, 1, p.clone(), styles.bold);
+        row += 1;
+    }
+    for line in &info.skipped {
+        sh.text(row, 1, line.clone(), styles.error);
         row += 1;
     }
     let header = row;

@@ -139,6 +139,20 @@ pub fn read_all(
     skip_non_inputs: bool,
     ui: &Ui,
 ) -> Result<Vec<Table>> {
+    read_all_from(files, cfg, skip_non_inputs, false, ui).map(|(t, _)| t)
+}
+
+/// [`read_all`]; with `skip_unreadable` (a folder's files), a file that
+/// cannot be read is left out and returned with the reason instead of
+/// stopping the run.
+pub fn read_all_from(
+    files: &[(PathBuf, Option<Role>)],
+    cfg: &Config,
+    skip_non_inputs: bool,
+    skip_unreadable: bool,
+    ui: &Ui,
+) -> Result<(Vec<Table>, Vec<report::SkippedInput>)> {
+    let mut skipped = Vec::new();
     let pb = ui.progress(files.len() as u64, "读取");
     let mut tables: Vec<Table> = Vec::new();
     // Files are read in parallel; results are taken in the order given, so
@@ -159,12 +173,21 @@ pub fn read_all(
                     eprintln!("跳过：{message}");
                 }
             }
+            Err(read::ReadError::Input { message, .. }) if skip_unreadable => {
+                if !ui.quiet {
+                    eprintln!("未能读取，已跳过：{message}");
+                }
+                skipped.push(report::SkippedInput {
+                    file: file_name(path),
+                    reason: message,
+                });
+            }
             Err(e) => return Err(e.into()),
         }
         pb.inc(1);
     }
     pb.finish_and_clear();
-    Ok(tables)
+    Ok((tables, skipped))
 }
 
 pub fn file_name(p: &Path) -> String {
@@ -521,6 +544,7 @@ fn annotate_one(
         rebuilt_from: None,
         inputs_note,
         pending: report::pending_line(summary),
+        skipped: report::skipped_lines(summary),
         new,
         change: changes.map(|c| c.line()),
         fixed: changes
@@ -567,5 +591,9 @@ pub fn write_annotated(
 
 /// Exit status of a finished run.
 pub fn exit_status(summary: &report::Summary) -> i32 {
-    if summary.errors > 0 { 1 } else { 0 }
+    if summary.errors > 0 || !summary.skipped_inputs.is_empty() {
+        1
+    } else {
+        0
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::{
     Task, Ui, exit_status, file_name, folder_inputs, load_config, normalize_all, prepare_out_dir,
-    read_all, timing, village_index,
+    read_all_from, timing, village_index,
 };
 use crate::check;
 use crate::config::Config;
@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 #[command(
     override_usage = "taizhang reconcile [文件夹] [选项]",
     about = "核对一轮摸底：县局名单 ↔ 各校摸底表，生成附件2/附件3/预警清单和标注副本",
-    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n  taizhang reconcile 摸底材料 --since 县复核前.findings.json   # 与那一次比较（默认与上一次比较）\n\n每次核对的结果留在输出文件夹的“历史”中（最近 20 次），终端、报告.html 和核对说明都会写明比上次改正了多少、新出现了多少。\n\n退出码：0 没有错误，可以上报；1 有错误需要改正；2 无法完成核对（文件打不开、配置错误等）"
+    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n  taizhang reconcile 摸底材料 --since 县复核前.findings.json   # 与那一次比较（默认与上一次比较）\n\n每次核对的结果留在输出文件夹的“历史”中（最近 20 次），终端、报告.html 和核对说明都会写明比上次改正了多少、新出现了多少。\n\n退出码：0 没有错误，可以上报；1 有错误需要改正，或文件夹中有文件未能读取、已跳过；2 无法完成核对（给出的文件打不开、配置错误等）"
 )]
 pub struct ReconcileArgs {
     /// 存放本轮所有表格的文件夹（自动识别县局名单、摸底表、台账、统计表；有 taizhang.toml 时自动使用）
@@ -215,17 +215,27 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     timing::start();
     let files = files_of(args)?;
     let config = load_config(args.config.as_deref(), args.folder.as_deref())?;
-    let mut tables = read_all(&files, &config, args.folder.is_some(), ui)?;
+    // In a folder, a file that cannot be read is left out (and named in
+    // every output); files given one by one still stop the run.
+    let folder = args.folder.is_some();
+    let (mut tables, skipped_inputs) = read_all_from(&files, &config, folder, folder, ui)?;
     let notes = settle_roles(&files, &mut tables);
     print_roles(&files, &tables, &notes);
     let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
+    // When the round cannot go on, the files left out may be why: name them.
+    let skipped_note: String = skipped_inputs
+        .iter()
+        .map(|s| format!("\n未能读取，已跳过：{}：{}", s.file, s.reason))
+        .collect();
     if roles(Role::Roster) == 0 {
         bail!(
-            "没有找到县局名单：请用 --roster 指定，或确认文件夹中名单的标题/表头（如“证件号码”“在校生状况”）。只检查摸底表请用 taizhang check"
+            "没有找到县局名单：请用 --roster 指定，或确认文件夹中名单的标题/表头（如“证件号码”“在校生状况”）。只检查摸底表请用 taizhang check{skipped_note}"
         );
     }
     if roles(Role::Survey) == 0 {
-        bail!("没有找到摸底调查表（附件1）：请用 --survey 指定，或确认表头中有“就读状态”列");
+        bail!(
+            "没有找到摸底调查表（附件1）：请用 --survey 指定，或确认表头中有“就读状态”列{skipped_note}"
+        );
     }
     timing::mark("read");
     let villages = village_index(&config, &tables);
@@ -353,6 +363,8 @@ pub fn compute(args: &ReconcileArgs, ui: &Ui) -> Result<Round> {
     // roster": the count is the ledger's 未摸底.
     summary.roster_only = pending.unsurveyed;
     summary.pending = Some(pending);
+    summary.ready = summary.ready && skipped_inputs.is_empty();
+    summary.skipped_inputs = skipped_inputs;
     summary.survey_only = survey
         .iter()
         .filter(|i| !in_pair_survey.contains(i))
@@ -865,7 +877,11 @@ pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui
             s.push_str(&report::findings_text(&new_errors, style));
         }
     }
+    for line in report::skipped_lines(sm) {
+        let _ = writeln!(s, "{line}");
+    }
     let _ = writeln!(s, "{}", report::verdict(sm));
     let _ = writeln!(s, "结果已写入：{}", out.display());
+    let _ = writeln!(s, "下一步：{}", report::NEXT_STEPS);
     print!("{s}");
 }

@@ -164,7 +164,8 @@ fn verdict(o: &mut String, report: &Report) {
         "<section id=\"verdict\" class=\"verdict {class}\" data-ready=\"{ready}\" \
          data-errors=\"{e}\" data-warnings=\"{w}\" data-notices=\"{n}\" \
          data-linked=\"{l}\" data-roster-only=\"{ro}\" data-survey-only=\"{so}\">\
-         <div class=\"verdict-head\"><div class=\"big\">{head}</div><p>{line}</p></div>\
+         <div class=\"verdict-head\"><div class=\"big\">{head}</div><p>{line}</p>{skipped}\
+         <p class=\"next\">{next}</p></div>\
          <div class=\"counts\">\
          <a class=\"count error\" href=\"#severity=error\"><span class=\"num\" data-count-of=\"errors\">{e}</span><span class=\"lab\">错误（必须改正）</span></a>\
          <a class=\"count warning\" href=\"#severity=warning\"><span class=\"num\" data-count-of=\"warnings\">{w}</span><span class=\"lab\">警告（请核实）</span></a>\
@@ -181,6 +182,11 @@ fn verdict(o: &mut String, report: &Report) {
         ro = s.roster_only,
         so = s.survey_only,
         line = esc(&super::verdict(s)),
+        skipped = super::skipped_lines(s)
+            .iter()
+            .map(|l| format!("<p class=\"skipped\">{}</p>", esc(l)))
+            .collect::<String>(),
+        next = esc(&format!("{}{}", super::NEXT_STEPS, super::OVERWRITE_NOTE)),
         pending = pending_counts(s),
     );
 }

@@ -47,6 +47,34 @@ pub struct Summary {
     /// 待人工确认 and 状态待核实, as the derived annexes count them.
     #[serde(flatten)]
     pub pending: Option<crate::derive::Pending>,
+    /// Files of the folder that could not be read and were left out of the
+    /// round: the round is not ready while any is listed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_inputs: Vec<SkippedInput>,
+}
+
+/// A file of the folder left out of the round, with the reason (the read
+/// error's message).
+#[derive(Clone, Debug, Serialize)]
+pub struct SkippedInput {
+    pub file: String,
+    pub reason: String,
+}
+
+/// What to do after a run (terminal, 报告.html, 核对说明).
+pub const NEXT_STEPS: &str =
+    "先打开 报告.html 看结论，再打开各 .核对.xlsx 逐条改正原表格，改完再运行一次。";
+/// The output folder is rewritten on every run.
+pub const OVERWRITE_NOTE: &str =
+    "输出文件夹（核对结果）里的文件下次运行时会被覆盖：请改原表格，不要改 核对结果 里的文件。";
+
+/// One line per skipped file: "未能读取，已跳过：<file>：<reason>".
+pub fn skipped_lines(summary: &Summary) -> Vec<String> {
+    summary
+        .skipped_inputs
+        .iter()
+        .map(|s| format!("未能读取，已跳过：{}：{}", s.file, s.reason))
+        .collect()
 }
 
 impl Summary {
@@ -476,7 +504,18 @@ pub fn draft_line(summary: &Summary) -> Option<String> {
 }
 
 pub fn verdict(summary: &Summary) -> String {
-    if summary.ready {
+    let skipped = summary.skipped_inputs.len();
+    if skipped > 0 && summary.errors == 0 {
+        format!(
+            "结论：暂不能上报。有 {skipped} 个文件未能读取、已跳过，请改正或移出文件夹后再核对（另有警告 {} 条、提示 {} 条）。",
+            summary.warnings, summary.notices
+        )
+    } else if skipped > 0 {
+        format!(
+            "结论：暂不能上报。有 {} 个错误必须改正，另有 {skipped} 个文件未能读取、已跳过（警告 {} 条、提示 {} 条）。",
+            summary.errors, summary.warnings, summary.notices
+        )
+    } else if summary.ready {
         format!(
             "结论：可以上报。没有错误（警告 {} 条、提示 {} 条，请过目）。",
             summary.warnings, summary.notices

@@ -9,6 +9,7 @@ mod landing;
 mod reconcile;
 mod reruns;
 mod second_hour;
+mod skipped_inputs;
 mod support;
 mod template;
 mod templates_config;
