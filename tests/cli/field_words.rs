@@ -578,26 +578,8 @@ fn write_roster(path: &std::path::Path, kids: &[Kid], rng: &mut Rng) -> (usize, 
     (others_total, other_names)
 }
 
-const SURVEY_HEADER: [&str; 18] = [
-    "序号",
-    "村（社区）",
-    "组",
-    "户主姓名",
-    "户类型",
-    "姓名",
-    "性别",
-    "身份证号码",
-    "出生日期",
-    "就读状态",
-    "就读学校",
-    "年级",
-    "未在校原因",
-    "佐证材料",
-    "监护人",
-    "联系电话",
-    "调查人",
-    "备注",
-];
+/// The 附件1 survey columns, A..R.
+use crate::check::SURVEY_COLS as SURVEY_HEADER;
 const SURVEY_FIRST_ROW: u32 = 4;
 
 fn write_survey(path: &std::path::Path, kids: &[Kid]) {
