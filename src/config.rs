@@ -23,25 +23,23 @@ pub enum ConfigError {
 /// School years a config may name; anything else is a typing mistake.
 pub const SCHOOL_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// Decode a text file saved by Notepad, WPS or another editor: a BOM
-/// decides (UTF-8, UTF-16LE/BE); without one, UTF-16 is recognised by its
-/// zero bytes, valid UTF-8 is taken as is, anything else is GBK.
+/// Decode a text file saved by Notepad, WPS or another editor: as a csv
+/// file is decoded (a BOM decides, valid UTF-8 as is, else GB18030, a
+/// superset of GBK), and in addition UTF-16 without a BOM is recognised by
+/// its zero bytes.
 pub fn decode_text(bytes: &[u8]) -> String {
-    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
-        return enc
-            .decode_without_bom_handling(&bytes[bom..])
-            .0
-            .into_owned();
-    }
-    let zeros_at = |parity: usize| {
-        bytes
-            .iter()
-            .skip(parity)
-            .step_by(2)
-            .filter(|&&b| b == 0)
-            .count()
-    };
-    if bytes.len() >= 4 && bytes.len().is_multiple_of(2) {
+    if encoding_rs::Encoding::for_bom(bytes).is_none()
+        && bytes.len() >= 4
+        && bytes.len().is_multiple_of(2)
+    {
+        let zeros_at = |parity: usize| {
+            bytes
+                .iter()
+                .skip(parity)
+                .step_by(2)
+                .filter(|&&b| b == 0)
+                .count()
+        };
         let half = bytes.len() / 2;
         if zeros_at(1) * 3 > half {
             return encoding_rs::UTF_16LE
@@ -56,13 +54,7 @@ pub fn decode_text(bytes: &[u8]) -> String {
                 .into_owned();
         }
     }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GBK
-            .decode_without_bom_handling(bytes)
-            .0
-            .into_owned(),
-    }
+    crate::read::decode_text(bytes)
 }
 
 #[derive(Debug, Clone, Deserialize)]

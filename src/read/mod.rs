@@ -25,6 +25,8 @@
 //!   naming the file, never a panic.
 
 mod csv;
+/// Text files (csv, the config) are decoded one way.
+pub(crate) use csv::decode as decode_text;
 mod header;
 mod ods;
 mod register;
