@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use taizhang::cmd::reconcile::{ReconcileArgs, compute};
 use taizhang::cmd::{Ui, normalize_all, status_words, village_index, write_annotated};
 use taizhang::link::{self, LinkParams};
-use taizhang::synth::{self, Round as SynthRound, RoundSpec};
+use testkit::synth::{self, Round as SynthRound, RoundSpec};
 
 fn write_round(dir: &Path, children: usize) {
     let spec = RoundSpec::yundou(children, 2022);

@@ -16,5 +16,4 @@ pub mod model;
 pub mod normalize;
 pub mod read;
 pub mod report;
-pub mod synth;
 pub mod templates;
