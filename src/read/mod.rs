@@ -36,7 +36,7 @@ mod xml2003;
 
 pub use header::{field_for_header, normalize_header};
 
-use crate::model::{Cell, Field, Format, RawRow, RawValue, Role, Table};
+use crate::model::{Cell, Field, Format, RawRow, RawValue, RawValues, Role, Table};
 use header::{Header, is_stats_columns as is_stats_columns_of};
 use sheet::SheetData;
 use std::collections::{BTreeMap, HashMap};
@@ -587,7 +587,7 @@ impl<'a> RowRules<'a> {
 
     /// A header repeated inside the data (after a page break, or two tables
     /// pasted together): at least two cells name their own field.
-    fn is_repeated_header(&mut self, values: &BTreeMap<Field, RawValue>) -> bool {
+    fn is_repeated_header(&mut self, values: &RawValues) -> bool {
         let mut n = 0;
         for (f, v) in values {
             if let Cell::Text(t) = &v.cell
@@ -607,7 +607,7 @@ impl<'a> RowRules<'a> {
             return RowOutcome::Drop;
         };
         let first = squash(&first);
-        let mut values = BTreeMap::new();
+        let mut values = RawValues::with_capacity(h.columns.len() + 2);
         let mut any = false;
         for (&f, &c) in &h.columns {
             let raw = cols.cell(c);
@@ -835,7 +835,6 @@ fn no_header_message(file: &str, sheets: &[SheetData], role: Option<Role>) -> St
 mod tests {
     use super::*;
 
-    #[test]
     /// The csv rows read straight from the text are the rows the whole
     /// file read as a sheet gives (blank lines, quoted line breaks, a
     /// footer, a repeated header, another township, a stray quote mark).
