@@ -20,6 +20,10 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
 }
 
+/// Names a config file may have in a folder: as saved by a text editor
+/// that adds `.txt` (Notepad) too.
+pub const CONFIG_NAMES: [&str; 3] = ["taizhang.toml", "taizhang.toml.txt", "taizhang.txt"];
+
 /// School years a config may name; anything else is a typing mistake.
 pub const SCHOOL_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
@@ -191,6 +195,44 @@ impl Config {
             source,
         })?;
         Config::from_toml(&decode_text(&bytes), path, today)
+    }
+
+    /// The round's configuration: the given file, else the first of
+    /// [`CONFIG_NAMES`] in `folder`, else defaults for today's date.
+    pub fn find(config: Option<&Path>, folder: Option<&Path>) -> Result<Config, ConfigError> {
+        let today = chrono::Local::now().date_naive();
+        let found = config.map(Path::to_path_buf).or_else(|| {
+            let dir = folder?;
+            CONFIG_NAMES
+                .iter()
+                .map(|n| dir.join(n))
+                .find(|p| p.is_file())
+        });
+        match found {
+            Some(p) => Config::load(&p, today),
+            None => Ok(Config::default_for(today)),
+        }
+    }
+
+    /// One line for the user: which config, school year and age window are used.
+    pub fn describe(&self) -> String {
+        let source = match &self.path {
+            Some(p) => format!("配置文件 {}", p.display()),
+            None => "未找到配置文件 taizhang.toml".to_string(),
+        };
+        let year = if self.school_year_inferred {
+            format!(
+                "学年按今天的日期推定为 {}—{}学年（如不对，请在 taizhang.toml 中写 school_year）",
+                self.school_year,
+                self.school_year + 1
+            )
+        } else {
+            format!("{}—{}学年", self.school_year, self.school_year + 1)
+        };
+        format!(
+            "{source}；{year}；适龄儿童出生于 {} 至 {}",
+            self.born_from, self.born_to
+        )
     }
 
     /// All configured villages, in configuration order.

@@ -43,7 +43,7 @@ fn find_config(given: Option<&Path>, out: &Path) -> Option<PathBuf> {
         });
     }
     dirs.iter()
-        .flat_map(|d| super::CONFIG_NAMES.iter().map(move |n| d.join(n)))
+        .flat_map(|d| crate::config::CONFIG_NAMES.iter().map(move |n| d.join(n)))
         .find(|p| p.is_file())
 }
 
@@ -94,7 +94,7 @@ pub fn run(args: TemplateArgs, ui: &Ui) -> Result<i32> {
                 let path = out.join(a.file_name());
                 let bytes = crate::templates::build_annex(a, &data)
                     .with_context(|| format!("无法生成 {}", a.file_name()))?;
-                super::write_output(&path, &bytes)?;
+                crate::output::write_output(&path, &bytes)?;
                 written.push(path);
             }
             written
