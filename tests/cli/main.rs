@@ -6,6 +6,7 @@ mod copies;
 mod field_read;
 mod field_words;
 mod landing;
+mod masking;
 mod reconcile;
 mod reruns;
 mod second_hour;
