@@ -193,6 +193,29 @@ impl Config {
         Config::from_toml(&decode_text(&bytes), path, today)
     }
 
+    /// One line in Chinese: which config, school year and age window are
+    /// used, or that the year was taken from today's date. The terminal and
+    /// 报告.html both show it.
+    pub fn describe_zh(&self) -> String {
+        let source = match &self.path {
+            Some(p) => format!("配置文件 {}", p.display()),
+            None => "未找到配置文件 taizhang.toml".to_string(),
+        };
+        let year = if self.school_year_inferred {
+            format!(
+                "学年按今天的日期推定为 {}—{}学年（如不对，请在 taizhang.toml 中写 school_year）",
+                self.school_year,
+                self.school_year + 1
+            )
+        } else {
+            format!("{}—{}学年", self.school_year, self.school_year + 1)
+        };
+        format!(
+            "{source}；{year}；适龄儿童出生于 {} 至 {}",
+            self.born_from, self.born_to
+        )
+    }
+
     /// All configured villages, in configuration order.
     pub fn villages(&self) -> Vec<&str> {
         self.schools

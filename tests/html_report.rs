@@ -382,7 +382,7 @@ fn filters_from_the_address_hide_rows_in_chromium() {
     assert_eq!(shown_count(&dom), want);
 
     // Findings without a village have their own choice.
-    let enc: String = "（未注明村）"
+    let enc: String = taizhang::report::html::NO_VILLAGE
         .bytes()
         .map(|b| format!("%{b:02X}"))
         .collect();
@@ -451,5 +451,119 @@ fn screenshot_is_taken() {
     if std::env::var_os("TAIZHANG_WRITE_FIXTURES").is_some() {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
         std::fs::copy(&png, docs.join("report.png")).unwrap();
+    }
+}
+
+/// The samples' 报告.html, written by the binary into a temporary folder;
+/// with its findings.json.
+fn sample_page(dir: &Path) -> (PathBuf, serde_json::Value) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = dir.join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_taizhang"))
+        .arg("reconcile")
+        .arg(root.join("samples"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .expect("run taizhang");
+    assert!(
+        matches!(run.status.code(), Some(0 | 1)),
+        "reconcile samples: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap()).unwrap();
+    (out.join("报告.html"), json)
+}
+
+/// The findings table's rows as (village, severity) of the visible ones.
+fn visible_rows(dom: &str) -> Vec<(String, String)> {
+    let table = dom
+        .split("id=\"findings-table\"")
+        .nth(1)
+        .expect("findings table");
+    let body = table.split("<tbody>").nth(1).expect("findings tbody");
+    let body = body.split("</tbody>").next().unwrap();
+    tags_with(body, "tr", "data-severity=")
+        .into_iter()
+        .filter(|t| !t.contains(" hidden"))
+        .map(|t| {
+            (
+                attr(t, "data-village").unwrap_or("").to_string(),
+                attr(t, "data-severity").unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A click on a village's name in the coverage cards (the page's own link,
+/// followed by its hashchange handler) leaves exactly that village's
+/// findings in the table — also for the card of findings without a village.
+#[test]
+fn village_cards_of_the_samples_filter_to_their_findings_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let (page, json) = sample_page(dir.path());
+    let html = std::fs::read_to_string(&page).unwrap();
+    let none = taizhang::report::html::NO_VILLAGE;
+    let findings = json["findings"].as_array().unwrap();
+    let of = |v: &str| {
+        findings
+            .iter()
+            .filter(|f| f["village"].as_str().unwrap_or(none) == v)
+            .count()
+    };
+    // The card with the most errors and the card of findings without a village.
+    let cards = tags_with(&html, "div", "class=\"village\"");
+    let busiest = cards
+        .iter()
+        .filter(|t| attr(t, "data-village") != Some(none))
+        .max_by_key(|t| num(attr(t, "data-errors")))
+        .and_then(|t| attr(t, "data-village"))
+        .expect("village cards")
+        .to_string();
+    assert!(
+        cards.iter().any(|t| attr(t, "data-village") == Some(none)),
+        "the samples have findings without a village: a {none} card"
+    );
+    for village in [busiest.as_str(), none] {
+        let card = cards
+            .iter()
+            .find(|t| attr(t, "data-village") == Some(village))
+            .unwrap();
+        let errors = num(attr(card, "data-errors"));
+        let warnings = num(attr(card, "data-warnings"));
+        assert!(errors > 0, "{village} card has errors");
+        // Click the card's name once the page has loaded.
+        let clicking = dir.path().join("click.html");
+        let script = format!(
+            "<script>window.addEventListener('load',function(){{\
+             var c=Array.prototype.find.call(document.querySelectorAll('#coverage .village'),\
+             function(d){{return d.dataset.village==={v:?};}});\
+             c.querySelector('a.vname').click();}});</script></body>",
+            v = village
+        );
+        std::fs::write(&clicking, html.replacen("</body>", &script, 1)).unwrap();
+        let dom = dump_dom(&file_url(&clicking, ""));
+        let shown = visible_rows(&dom);
+        assert_eq!(shown.len(), of(village), "{village}: rows after the click");
+        assert_eq!(shown_count(&dom), shown.len(), "{village}: shown count");
+        assert!(
+            shown
+                .iter()
+                .all(|(v, _)| v == village || (v.is_empty() && village == none)),
+            "{village}: only its rows: {shown:?}"
+        );
+        let serious = shown
+            .iter()
+            .filter(|(_, s)| s == "error" || s == "warning")
+            .count();
+        assert_eq!(
+            serious,
+            errors + warnings,
+            "{village}: the card's 错误 + 警告 equal the rows shown"
+        );
+        let sel = tags_with(&dom, "select", "id=\"f-village\"");
+        assert_eq!(attr(sel[0], "data-value"), Some(village), "select follows");
     }
 }

@@ -111,23 +111,7 @@ pub fn load_config(config: Option<&Path>, folder: Option<&Path>) -> Result<Confi
 
 /// One terminal line: which config, school year and age window are used.
 pub fn config_line(cfg: &Config) -> String {
-    let source = match &cfg.path {
-        Some(p) => format!("配置文件 {}", p.display()),
-        None => "未找到配置文件 taizhang.toml".to_string(),
-    };
-    let year = if cfg.school_year_inferred {
-        format!(
-            "学年按今天的日期推定为 {}—{}学年（如不对，请在 taizhang.toml 中写 school_year）",
-            cfg.school_year,
-            cfg.school_year + 1
-        )
-    } else {
-        format!("{}—{}学年", cfg.school_year, cfg.school_year + 1)
-    };
-    format!(
-        "{source}；{year}；适龄儿童出生于 {} 至 {}",
-        cfg.born_from, cfg.born_to
-    )
+    cfg.describe_zh()
 }
 
 /// Read every input; stops at the first unreadable one (exit 2).

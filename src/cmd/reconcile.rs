@@ -530,9 +530,14 @@ pub fn write_outputs(
     let pb2 = pb.clone();
     let mask = ui.mask;
     tasks.push(Task::new(HTML_REPORT, move || {
-        let page = html::render_with_township(
+        let info = html::RunInfo {
+            township: round.config.township.as_deref(),
+            config: Some(round.config.describe_zh()),
+            generated: Some(chrono::Local::now().format("%Y-%m-%d %H:%M").to_string()),
+        };
+        let page = html::render_page(
             report,
-            round.config.township.as_deref(),
+            &info,
             &village_lines(round),
             &status_counts(round),
             mask,
@@ -711,7 +716,7 @@ fn warning_rows(round: &Round) -> impl Iterator<Item = Vec<TCell>> + '_ {
 pub fn village_lines(round: &Round) -> Vec<VillageLine> {
     let order = derive::village_order(&round.config, &round.records, &round.roster);
     let mut m: BTreeMap<String, VillageLine> = BTreeMap::new();
-    let unnamed = || "（未填村）".to_string();
+    let unnamed = || html::NO_VILLAGE.to_string();
     let vname = |r: &Record| {
         r.village.clone().unwrap_or_else(|| {
             if r.village_raw.is_empty() {

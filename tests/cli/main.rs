@@ -7,6 +7,7 @@ mod field_read;
 mod field_words;
 mod landing;
 mod reconcile;
+mod report_page;
 mod reruns;
 mod second_hour;
 mod skipped_inputs;
