@@ -85,7 +85,12 @@ fn main() {
                 quiet: cli.quiet,
                 mask: !a.no_mask,
             };
-            cmd::reconcile::run(a, &ui)
+            let blank_forms = implicit.then(|| a.clone());
+            let result = cmd::reconcile::run(a, &ui);
+            if let Some(a) = blank_forms {
+                cmd::template::blank_forms_beside_results(&a);
+            }
+            result
         }
         Command::Check(a) => {
             let ui = Ui {

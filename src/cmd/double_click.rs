@@ -112,7 +112,9 @@ fn run_folder(dir: &Path) -> i32 {
         quiet: false,
         mask: true,
     };
-    match reconcile::run(args, &ui) {
+    let result = reconcile::run(args.clone(), &ui);
+    super::template::blank_forms_beside_results(&args);
+    match result {
         Ok(code) => code,
         Err(e) => {
             let msg = format!("{e:#}");

@@ -1,6 +1,7 @@
 //! CLI integration tests: the built `taizhang` binary run on generated
 //! rounds (see `support` for the harness).
 
+mod blank_forms;
 mod check;
 mod copies;
 mod field_read;
