@@ -10,6 +10,7 @@ pub mod check;
 pub mod cmd;
 pub mod config;
 pub mod derive;
+pub mod gb11643;
 pub mod link;
 pub mod model;
 pub mod normalize;

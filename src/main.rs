@@ -112,10 +112,7 @@ fn main() {
         Err(e) => {
             // Error messages can quote cell text: never print a full ID.
             let msg = format!("{e:#}");
-            eprintln!(
-                "taizhang：无法完成：{}",
-                taizhang::normalize::id::mask_text(&msg)
-            );
+            eprintln!("taizhang：无法完成：{}", taizhang::gb11643::mask_text(&msg));
             finish(2);
         }
     }

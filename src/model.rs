@@ -762,24 +762,22 @@ pub struct IdInfo {
 }
 
 impl IdInfo {
+    /// The 18-character form whose birth date and sex digit are trusted:
+    /// a valid or bad-checksum ID as cleaned, a legacy ID upgraded.
+    pub fn dated18(&self) -> Option<&str> {
+        match &self.kind {
+            IdKind::Valid | IdKind::BadChecksum { .. } => Some(&self.clean),
+            IdKind::Legacy15 { upgraded } => Some(upgraded),
+            _ => None,
+        }
+    }
     /// Birth date from the ID (valid, bad-checksum or legacy IDs whose date is real).
     pub fn birth_date(&self) -> Option<chrono::NaiveDate> {
-        let digits = match &self.kind {
-            IdKind::Valid | IdKind::BadChecksum { .. } => self.clean.get(6..14)?.to_string(),
-            IdKind::Legacy15 { upgraded } => upgraded.get(6..14)?.to_string(),
-            _ => return None,
-        };
-        chrono::NaiveDate::parse_from_str(&digits, "%Y%m%d").ok()
+        crate::gb11643::birth_date(self.dated18()?)
     }
     /// Sex from the 17th digit (odd = male).
     pub fn sex(&self) -> Option<Sex> {
-        let s = match &self.kind {
-            IdKind::Valid | IdKind::BadChecksum { .. } => self.clean.as_bytes().get(16).copied()?,
-            IdKind::Legacy15 { upgraded } => upgraded.as_bytes().get(16).copied()?,
-            _ => return None,
-        };
-        let d = (s as char).to_digit(10)?;
-        Some(if d % 2 == 1 { Sex::Male } else { Sex::Female })
+        crate::gb11643::sex(self.dated18()?)
     }
     pub fn is_valid(&self) -> bool {
         self.kind == IdKind::Valid

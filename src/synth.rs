@@ -66,22 +66,10 @@ impl Rng {
 // IDs and names
 // ---------------------------------------------------------------------------
 
-const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const ID_CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-
-/// GB 11643-1999 check digit (ISO 7064 MOD 11-2) of the first 17 digits.
-/// Returns '?' when `first17` is not 17 ASCII digits.
+/// GB 11643-1999 check digit of the first 17 digits, '?' when `first17`
+/// is not 17 ASCII digits.
 pub fn id_check_digit(first17: &str) -> char {
-    let b = first17.as_bytes();
-    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
-        return '?';
-    }
-    let sum: u32 = b
-        .iter()
-        .zip(ID_WEIGHTS)
-        .map(|(d, w)| (d - b'0') as u32 * w)
-        .sum();
-    ID_CHECK[(sum % 11) as usize]
+    crate::gb11643::check_digit(first17).unwrap_or('?')
 }
 
 /// A valid 18-digit ID: region, birth date, two random digits, a sex digit
@@ -1230,7 +1218,7 @@ fn apply(
         Defect::IdCheckDigit => {
             let good = digits[17] as char;
             let bad = loop {
-                let x = *rng.pick(&ID_CHECK);
+                let x = *rng.pick(&crate::gb11643::CHECK_CHARS);
                 if x != good {
                     break x;
                 }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use taizhang::check::{check_duplicates, check_table, school_of_survey};
 use taizhang::config::Config;
+use taizhang::gb11643::{check_digit, mask_text};
 use taizhang::model::{Cell, Field, Format, RawRow, RawValue, Role, Table};
-use taizhang::normalize::id::{check_digit, mask_text};
 use taizhang::normalize::{VillageIndex, normalize_table};
 
 fn fake(birth: &str, seq: &str) -> String {

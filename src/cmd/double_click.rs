@@ -118,10 +118,7 @@ fn run_folder(dir: &Path) -> i32 {
         Ok(code) => code,
         Err(e) => {
             let msg = format!("{e:#}");
-            eprintln!(
-                "taizhang：无法完成：{}",
-                crate::normalize::id::mask_text(&msg)
-            );
+            eprintln!("taizhang：无法完成：{}", crate::gb11643::mask_text(&msg));
             2
         }
     }

@@ -600,12 +600,6 @@ fn town_key(s: &str) -> String {
     n
 }
 
-/// Mask ID-looking runs in free text with the one masking rule of
-/// [`crate::normalize::id::mask_text`]: 610922***********X.
-pub fn mask_ids(text: &str) -> String {
-    crate::normalize::id::mask_text(text)
-}
-
 fn truncate_chars(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -641,7 +635,7 @@ fn no_header_message(file: &str, sheets: &[SheetData], role: Option<Role>) -> St
             quoted.push(format!(
                 "工作表「{}」第{r}行：{}",
                 sh.name,
-                truncate_chars(&mask_ids(&t), 60)
+                truncate_chars(&crate::gb11643::mask_text(&t), 60)
             ));
             if quoted.len() >= 5 {
                 break;
@@ -663,16 +657,6 @@ fn no_header_message(file: &str, sheets: &[SheetData], role: Option<Role>) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_masked_in_quoted_text() {
-        assert_eq!(
-            mask_ids("张三 61092220100503123X 男"),
-            "张三 610922***********X 男"
-        );
-        assert_eq!(mask_ids("610922201005031234"), "610922***********4");
-        assert_eq!(mask_ids("第3行 2010"), "第3行 2010");
-    }
 
     #[test]
     fn township_keys_ignore_suffix() {

@@ -13,8 +13,8 @@
 //! can be given in the address (`报告.html#code=ID_CHECKSUM&severity=error`).
 
 use super::{Report, code_counts};
+use crate::gb11643::mask_text;
 use crate::model::{Finding, Severity};
-use crate::normalize::id::mask_text;
 use std::fmt::Write as _;
 
 /// One village's line in the coverage chart.
