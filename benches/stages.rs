@@ -5,9 +5,11 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use taizhang::cmd::reconcile::{ReconcileArgs, compute};
-use taizhang::cmd::{Ui, normalize_all, status_words, village_index, write_annotated};
+use taizhang::config::Config;
+use taizhang::inputs::Selection;
 use taizhang::link::{self, LinkParams};
+use taizhang::output::write_annotated;
+use taizhang::round::{Round, Silent, normalize_all, status_words, village_index};
 use taizhang::synth::{self, Round as SynthRound, RoundSpec};
 
 fn write_round(dir: &Path, children: usize) {
@@ -34,23 +36,9 @@ fn stages(c: &mut Criterion) {
     let dir: PathBuf = tmp.path().join("round");
     std::fs::create_dir_all(&dir).unwrap();
     write_round(&dir, children);
-    let ui = Ui {
-        quiet: true,
-        mask: true,
-    };
-    let args = ReconcileArgs {
-        folder: Some(dir.clone()),
-        config: None,
-        roster: None,
-        survey: Vec::new(),
-        ledger: Vec::new(),
-        stats: Vec::new(),
-        out: None,
-        no_mask: false,
-        since: None,
-        files: Vec::new(),
-    };
-    let round = compute(&args, &ui).unwrap();
+    let inputs = Selection::folder(&dir).resolve().unwrap();
+    let config = Config::find(None, Some(&dir)).unwrap();
+    let round = Round::compute(&inputs, &config, &Silent).unwrap();
     let villages = village_index(&round.config, &round.tables);
     let words = status_words(&round.config, &round.tables);
 
@@ -73,23 +61,17 @@ fn stages(c: &mut Criterion) {
     let out = tmp.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     g.bench_function("annotate", |b| {
-        b.iter(|| {
-            black_box(
-                write_annotated(
-                    &round.inputs,
-                    &round.tables,
-                    &round.row_counts,
-                    &round.findings,
-                    &round.summary,
-                    &out,
-                    &ui,
-                )
-                .unwrap(),
-            )
-        })
+        b.iter(|| black_box(write_annotated(&round, &out, &Silent).unwrap()))
     });
     g.bench_function("compute_all", |b| {
-        b.iter(|| black_box(compute(black_box(&args), &ui).unwrap().pairs.len()))
+        b.iter(|| {
+            black_box(
+                Round::compute(black_box(&inputs), &config, &Silent)
+                    .unwrap()
+                    .pairs
+                    .len(),
+            )
+        })
     });
     g.finish();
 }

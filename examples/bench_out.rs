@@ -12,8 +12,9 @@
 
 use std::path::PathBuf;
 use std::time::Instant;
-use taizhang::cmd::Ui;
-use taizhang::cmd::reconcile::{ReconcileArgs, compute};
+use taizhang::config::Config;
+use taizhang::inputs::Selection;
+use taizhang::round::{Round, Silent};
 use taizhang::templates::Annex;
 
 /// User + system CPU seconds of this process so far (/proc/self/stat, 100 Hz ticks).
@@ -57,23 +58,14 @@ fn main() {
         })
         .collect();
     surveys.sort();
-    let rargs = ReconcileArgs {
-        folder: None,
-        config: Some(dir.join("taizhang.toml")),
+    let selection = Selection {
         roster: Some(dir.join("县局名单.xlsx")),
         survey: surveys,
-        ledger: vec![],
-        stats: vec![],
-        out: None,
-        no_mask: false,
-        since: None,
-        files: vec![],
+        ..Selection::default()
     };
-    let ui = Ui {
-        quiet: true,
-        mask: true,
-    };
-    let round = compute(&rargs, &ui).expect("compute");
+    let inputs = selection.resolve().expect("inputs");
+    let config = Config::find(Some(&dir.join("taizhang.toml")), None).expect("config");
+    let round = Round::compute(&inputs, &config, &Silent).expect("compute");
     eprintln!(
         "computed: {} findings, {} ledger rows; peak so far {:.0} MB",
         round.findings.len(),
@@ -87,16 +79,7 @@ fn main() {
     for _ in 0..repeats {
         let (w0, c0) = (Instant::now(), cpu_s());
         if only != "ledger" {
-            taizhang::cmd::write_annotated(
-                &round.inputs,
-                &round.tables,
-                &round.row_counts,
-                &round.findings,
-                &round.summary,
-                &out,
-                &ui,
-            )
-            .expect("annotate");
+            taizhang::output::write_annotated(&round, &out, &Silent).expect("annotate");
         }
         let (w1, c1) = (Instant::now(), cpu_s());
         if only == "annotate" {
@@ -108,7 +91,7 @@ fn main() {
             continue;
         }
         // The ledger as reconcile writes it (streamed, constant memory).
-        taizhang::cmd::reconcile::write_annex(&round, Annex::Ledger, &out).expect("ledger");
+        taizhang::output::write_annex(&round, Annex::Ledger, &out).expect("ledger");
         let bytes = std::fs::metadata(out.join(Annex::Ledger.file_name()))
             .map(|m| m.len())
             .unwrap_or(0);

@@ -20,6 +20,10 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
 }
 
+/// Names a config file may have in a folder: as saved by a text editor
+/// that adds `.txt` (Notepad) too.
+pub const CONFIG_NAMES: [&str; 3] = ["taizhang.toml", "taizhang.toml.txt", "taizhang.txt"];
+
 /// School years a config may name; anything else is a typing mistake.
 pub const SCHOOL_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
@@ -193,10 +197,25 @@ impl Config {
         Config::from_toml(&decode_text(&bytes), path, today)
     }
 
-    /// One line in Chinese: which config, school year and age window are
-    /// used, or that the year was taken from today's date. The terminal and
-    /// 报告.html both show it.
-    pub fn describe_zh(&self) -> String {
+    /// The round's configuration: the given file, else the first of
+    /// [`CONFIG_NAMES`] in `folder`, else defaults for today's date.
+    pub fn find(config: Option<&Path>, folder: Option<&Path>) -> Result<Config, ConfigError> {
+        let today = chrono::Local::now().date_naive();
+        let found = config.map(Path::to_path_buf).or_else(|| {
+            let dir = folder?;
+            CONFIG_NAMES
+                .iter()
+                .map(|n| dir.join(n))
+                .find(|p| p.is_file())
+        });
+        match found {
+            Some(p) => Config::load(&p, today),
+            None => Ok(Config::default_for(today)),
+        }
+    }
+
+    /// One line for the user: which config, school year and age window are used.
+    pub fn describe(&self) -> String {
         let source = match &self.path {
             Some(p) => format!("配置文件 {}", p.display()),
             None => "未找到配置文件 taizhang.toml".to_string(),

@@ -4,7 +4,7 @@ use clap::error::{ContextKind, ErrorKind};
 use clap::{ArgAction, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use taizhang::cmd::{self, Ui};
+use taizhang::cli::{self, Ui};
 
 const HELP_TEMPLATE: &str = "{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}\n";
 
@@ -40,19 +40,19 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
-    Reconcile(cmd::reconcile::ReconcileArgs),
+    Reconcile(cli::reconcile::ReconcileArgs),
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
-    Check(cmd::check::CheckArgs),
+    Check(cli::check::CheckArgs),
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
-    Template(cmd::template::TemplateArgs),
+    Template(cli::template::TemplateArgs),
 }
 
 fn main() {
-    cmd::double_click::setup_console();
+    cli::double_click::setup_console();
     // A folder dropped onto taizhang.exe, or a double-click without arguments.
-    let decision = cmd::double_click::decide_from_env();
-    if decision != cmd::double_click::Decision::Cli {
-        std::process::exit(cmd::double_click::run(&decision));
+    let decision = cli::double_click::decide_from_env();
+    if decision != cli::double_click::Decision::Cli {
+        std::process::exit(cli::double_click::run(&decision));
     }
     let args: Vec<OsString> = std::env::args_os().collect();
     let (args, implicit) = match implicit_reconcile(&args[1..]) {
@@ -61,11 +61,11 @@ fn main() {
     };
     let finish = |code: i32| -> ! {
         if implicit {
-            cmd::double_click::wait_for_enter();
+            cli::double_click::wait_for_enter();
         }
         std::process::exit(code)
     };
-    let cli = match Cli::try_parse_from(&args) {
+    let parsed = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {
             let _ = e.print();
@@ -79,33 +79,21 @@ fn main() {
             finish(2);
         }
     };
-    let result = match cli.command {
+    let result = match parsed.command {
         Command::Reconcile(a) => {
-            let ui = Ui {
-                quiet: cli.quiet,
-                mask: !a.no_mask,
-            };
+            let ui = Ui::new(parsed.quiet, !a.no_mask);
             let blank_forms = implicit.then(|| a.clone());
-            let result = cmd::reconcile::run(a, &ui);
+            let result = cli::reconcile::run(a, &ui);
             if let Some(a) = blank_forms {
-                cmd::template::blank_forms_beside_results(&a);
+                cli::template::blank_forms_beside_results(&a);
             }
             result
         }
         Command::Check(a) => {
-            let ui = Ui {
-                quiet: cli.quiet,
-                mask: !a.no_mask,
-            };
-            cmd::check::run(a, &ui)
+            let ui = Ui::new(parsed.quiet, !a.no_mask);
+            cli::check::run(a, &ui)
         }
-        Command::Template(a) => cmd::template::run(
-            a,
-            &Ui {
-                quiet: cli.quiet,
-                mask: true,
-            },
-        ),
+        Command::Template(a) => cli::template::run(a, &Ui::new(parsed.quiet, true)),
     };
     match result {
         Ok(code) => finish(code),
@@ -146,7 +134,7 @@ fn implicit_reconcile(args: &[OsString]) -> Option<Vec<OsString>> {
             continue;
         }
         let files = if p.is_dir() {
-            cmd::folder_inputs(p).unwrap_or_default()
+            taizhang::inputs::folder_inputs(p).unwrap_or_default()
         } else {
             vec![p.clone()]
         };
@@ -163,10 +151,10 @@ fn implicit_reconcile(args: &[OsString]) -> Option<Vec<OsString>> {
             .unwrap_or(Path::new("."));
         if !has("--out") {
             out.push("--out".into());
-            out.push(beside.join(cmd::OUT_DIR_NAME).into());
+            out.push(beside.join(cli::OUT_DIR_NAME).into());
         }
         if !has("--config")
-            && let Some(c) = cmd::CONFIG_NAMES
+            && let Some(c) = taizhang::config::CONFIG_NAMES
                 .iter()
                 .map(|n| beside.join(n))
                 .find(|c| c.is_file())

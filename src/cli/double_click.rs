@@ -7,6 +7,7 @@
 
 use super::Ui;
 use super::reconcile::{self, ReconcileArgs};
+use crate::inputs::folder_inputs;
 use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -73,7 +74,7 @@ pub fn decide_from_env() -> Decision {
         cwd.as_deref(),
         cfg!(windows),
         |p| p.is_dir(),
-        |d| super::folder_inputs(d).is_ok_and(|v| !v.is_empty()),
+        |d| folder_inputs(d).is_ok_and(|v| !v.is_empty()),
     )
 }
 
@@ -96,22 +97,8 @@ pub fn run(decision: &Decision) -> i32 {
 
 fn run_folder(dir: &Path) -> i32 {
     println!("正在核对文件夹：{}\n", dir.display());
-    let args = ReconcileArgs {
-        folder: Some(dir.to_path_buf()),
-        config: None,
-        roster: None,
-        survey: Vec::new(),
-        ledger: Vec::new(),
-        stats: Vec::new(),
-        out: None,
-        no_mask: false,
-        since: None,
-        files: Vec::new(),
-    };
-    let ui = Ui {
-        quiet: false,
-        mask: true,
-    };
+    let args = ReconcileArgs::folder(dir);
+    let ui = Ui::new(false, true);
     let result = reconcile::run(args.clone(), &ui);
     super::template::blank_forms_beside_results(&args);
     match result {

@@ -43,7 +43,7 @@ fn find_config(given: Option<&Path>, out: &Path) -> Option<PathBuf> {
         });
     }
     dirs.iter()
-        .flat_map(|d| super::CONFIG_NAMES.iter().map(move |n| d.join(n)))
+        .flat_map(|d| crate::config::CONFIG_NAMES.iter().map(move |n| d.join(n)))
         .find(|p| p.is_file())
 }
 
@@ -94,7 +94,7 @@ pub fn run(args: TemplateArgs, ui: &Ui) -> Result<i32> {
                 let path = out.join(a.file_name());
                 let bytes = crate::templates::build_annex(a, &data)
                     .with_context(|| format!("无法生成 {}", a.file_name()))?;
-                super::write_output(&path, &bytes)?;
+                crate::output::write_output(&path, &bytes)?;
                 written.push(path);
             }
             written
@@ -133,17 +133,12 @@ pub fn blank_forms_beside_results(args: &super::reconcile::ReconcileArgs) {
     if dir.exists() || !beside.is_dir() {
         return;
     }
-    let config = args.config.clone().or_else(|| {
-        let folder = args.folder.as_deref().unwrap_or(beside);
-        super::CONFIG_NAMES
-            .iter()
-            .map(|n| folder.join(n))
-            .find(|p| p.is_file())
-    });
-    let today = chrono::Local::now().date_naive();
-    // A config that does not load was reported by the run: plain forms then.
-    let data = config
-        .and_then(|p| Config::load(&p, today).ok())
+    // The config the run used; one that does not load was reported by the
+    // run: plain forms then, as without a config.
+    let folder = args.folder.as_deref().unwrap_or(beside);
+    let data = Config::find(args.config.as_deref(), Some(folder))
+        .ok()
+        .filter(|c| c.path.is_some())
         .map(|c| blank_data(&c))
         .unwrap_or_else(AnnexData::blank);
     let written = std::fs::create_dir_all(&dir)
@@ -152,7 +147,7 @@ pub fn blank_forms_beside_results(args: &super::reconcile::ReconcileArgs) {
             Annex::ALL.iter().try_for_each(|&a| {
                 let bytes = crate::templates::build_annex(a, &data)
                     .with_context(|| format!("无法生成 {}", a.file_name()))?;
-                super::write_output(&dir.join(a.file_name()), &bytes)
+                crate::output::write_output(&dir.join(a.file_name()), &bytes)
             })
         });
     match written {

@@ -38,7 +38,7 @@ pub fn mark(phase: &str) {
     }
 }
 
-/// One task's own wall time (tasks may run in parallel; see `cmd::run_tasks`).
+/// One task's own wall time (tasks may run in parallel; see `crate::output::run_tasks`).
 pub fn task(name: &str, took: std::time::Duration) {
     if enabled() {
         eprintln!("[timing]   {name:<30} {:>8.1} ms", took.as_secs_f64() * 1e3);

@@ -1,0 +1,158 @@
+//! The annotated copy of every input: the findings as comments on the
+//! cells, a summary sheet; workbooks that cannot be annotated in place
+//! (xls, ods, csv) are rebuilt as xlsx from their data.
+
+use super::tasks::{Task, run_tasks};
+use crate::annotate::{self, SummaryInfo};
+use crate::inputs::file_name;
+use crate::model::{Finding, Format, Table};
+use crate::read;
+use crate::report::{self, history::Comparison};
+use crate::round::{Progress, Round};
+use anyhow::Result;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// `<stem>.核对.xlsx`, or `<name>.核对.xlsx` when two inputs share a stem;
+/// `.核对.xlsm` instead for a macro-enabled workbook (see
+/// [`annotate::copy_extension`]).
+pub fn annotated_names(inputs: &[PathBuf]) -> Vec<String> {
+    let stem = |p: &PathBuf| {
+        p.file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default()
+    };
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for p in inputs {
+        *count.entry(stem(p)).or_insert(0) += 1;
+    }
+    inputs
+        .iter()
+        .map(|p| {
+            let s = stem(p);
+            let ext = annotate::copy_extension(p);
+            if count.get(&s).copied().unwrap_or(0) > 1 {
+                format!("{}.核对.{ext}", file_name(p))
+            } else {
+                format!("{s}.核对.{ext}")
+            }
+        })
+        .collect()
+}
+
+/// The tasks that write the annotated copy of every input into `out`, the
+/// largest input first, and the paths they write (in input order).
+pub fn annotated_tasks<'a>(
+    round: &'a Round,
+    history: Option<&'a Comparison>,
+    out: &Path,
+    progress: &'a dyn Progress,
+) -> (Vec<Task<'a>>, Vec<PathBuf>) {
+    let names = annotated_names(&round.inputs);
+    let mut jobs: Vec<(u64, Task<'a>)> = Vec::new();
+    let mut written = Vec::new();
+    for (path, name) in round.inputs.iter().zip(names) {
+        let target = out.join(&name);
+        written.push(target.clone());
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let task_name = format!("标注 {name}");
+        jobs.push((
+            size,
+            Task::new(task_name.clone(), move || {
+                annotate_one(path, &target, round, history)?;
+                progress.step(&task_name);
+                Ok(())
+            }),
+        ));
+    }
+    // Stable: equal sizes keep input order.
+    jobs.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+    (jobs.into_iter().map(|(_, t)| t).collect(), written)
+}
+
+/// Write the annotated copy of every input into `out` (in parallel);
+/// returns the paths written, in input order.
+pub fn write_annotated(round: &Round, out: &Path, progress: &dyn Progress) -> Result<Vec<PathBuf>> {
+    progress.begin("标注", round.inputs.len() as u64);
+    let (tasks, written) = annotated_tasks(round, None, out, progress);
+    run_tasks(tasks, progress)?;
+    progress.end();
+    Ok(written)
+}
+
+/// Write the annotated copy of one input.
+fn annotate_one(
+    path: &Path,
+    target: &Path,
+    round: &Round,
+    history: Option<&Comparison>,
+) -> Result<()> {
+    let tables: &[Table] = &round.tables;
+    let summary = &round.summary;
+    let fname = file_name(path);
+    let mut own: Vec<Finding> = Vec::new();
+    let mut new = Vec::new();
+    for (i, f) in round.findings.iter().enumerate() {
+        if f.file == fname {
+            own.push(f.clone());
+            new.push(history.is_some_and(|h| h.is_new(i)));
+        }
+    }
+    let changes = history.and_then(|h| h.changes.as_ref());
+    if changes.is_none() {
+        new.clear();
+    }
+    let format = tables
+        .iter()
+        .find(|t| t.path == *path)
+        .map(|t| t.format)
+        .map(Ok)
+        .unwrap_or_else(|| read::detect_format(path))?;
+    let inputs_note = tables
+        .iter()
+        .filter(|t| t.path == *path)
+        .map(|t| {
+            format!(
+                "{}：{}，表头在第{}行，{}行数据",
+                t.sheet,
+                t.role.label_zh(),
+                t.header_row,
+                round
+                    .row_counts
+                    .get(t.index)
+                    .copied()
+                    .unwrap_or(t.rows.len())
+            )
+        })
+        .collect();
+    let mut info = SummaryInfo {
+        ready: summary.ready,
+        verdict: report::verdict(summary),
+        findings: own.clone(),
+        rebuilt_from: None,
+        inputs_note,
+        pending: report::pending_line(summary),
+        skipped: report::skipped_lines(summary),
+        new,
+        change: changes.map(|c| c.line()),
+        fixed: changes
+            .map(|c| report::history::fixed_in(c, &fname))
+            .unwrap_or_default(),
+    };
+    match format {
+        Format::Xlsx | Format::Xlsm => annotate::annotate_xlsx(path, target, &own, &info)?,
+        _ => {
+            info.rebuilt_from = Some(format!(
+                "本文件由 {} 的数据重建为 xlsx（原文件格式无法直接加批注），原文件未改动；格式与公式未保留，只保留数值。",
+                fname
+            ));
+            let grids = read::read_grids(path)?;
+            match format {
+                Format::Xls => annotate::rebuild_xls(path, &grids, target, &own, &info)?,
+                Format::Ods => annotate::rebuild_ods(path, &grids, target, &own, &info)?,
+                _ => annotate::rebuild_xlsx(&grids, target, &own, &info)?,
+            }
+        }
+    }
+    Ok(())
+}

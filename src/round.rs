@@ -1,0 +1,551 @@
+//! One round of verification, as a library call: the inputs are read,
+//! normalised, checked, linked roster ↔ surveys and the annexes derived.
+//! [`Round::compute`] is the whole round (`taizhang reconcile`),
+//! [`Round::check_only`] the record-level checks of some workbooks without a
+//! roster (`taizhang check`). Writing the results is [`crate::output`]'s;
+//! what a front end shows while it runs is its [`Progress`].
+
+use crate::check;
+use crate::config::{Config, ConfigError};
+use crate::derive::{self, Derived};
+use crate::inputs::{Inputs, file_name};
+use crate::link::{self, LinkParams};
+use crate::model::{
+    Decision, Field, Finding, Link, Loc, Pair, Record, Role, Severity, Status, StatusValue, Table,
+};
+use crate::normalize::StatusWords;
+use crate::normalize::village::VillageIndex;
+use crate::read::ReadError;
+use crate::report::html::VillageLine;
+use crate::report::{self, InputInfo, SkippedInput, Summary};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What a front end is told while a round runs. Every method does nothing
+/// by default; [`Silent`] is a progress that shows nothing.
+pub trait Progress: Sync {
+    /// A phase of the round ended: `read`, `normalize`, `check`, `link`,
+    /// `link_findings`, `derive`, `outputs`.
+    fn phase(&self, _name: &str) {}
+    /// Work of `len` steps begins (`what`: 读取, 匹配, 标注, 写出).
+    fn begin(&self, _what: &str, _len: u64) {}
+    /// One step of the current work is done (`item` names it).
+    fn step(&self, _item: &str) {}
+    /// The current work is over.
+    fn end(&self) {}
+    /// The role a sheet recognised from content got, and why.
+    fn role(&self, _line: &str) {}
+    /// An input was left out of the round (not an input, or unreadable).
+    fn warn(&self, _line: &str) {}
+    /// One output task took `took` (tasks may run in parallel).
+    fn task(&self, _name: &str, _took: Duration) {}
+}
+
+/// Shows nothing.
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// Why a round could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("找不到文件夹 {}（请给出存放本轮表格的文件夹，或用 --roster/--survey 指定文件）", .0.display())]
+    NoFolder(PathBuf),
+    #[error(
+        "没有要核对的表格：请给出文件夹（taizhang reconcile 文件夹），或用 --roster 和 --survey 指定文件"
+    )]
+    NoInputs,
+    #[error(
+        "没有找到县局名单：请用 --roster 指定，或确认文件夹中名单的标题/表头（如“证件号码”“在校生状况”）。只检查摸底表请用 taizhang check{}",
+        skipped_note(.skipped)
+    )]
+    NoRoster { skipped: Vec<SkippedInput> },
+    #[error(
+        "没有找到摸底调查表（附件1）：请用 --survey 指定，或确认表头中有“就读状态”列{}",
+        skipped_note(.skipped)
+    )]
+    NoSurvey { skipped: Vec<SkippedInput> },
+    #[error("{0}")]
+    Message(String),
+}
+
+/// When the round cannot go on, the files left out may be why: name them.
+fn skipped_note(skipped: &[SkippedInput]) -> String {
+    skipped
+        .iter()
+        .map(|s| format!("\n未能读取，已跳过：{}：{}", s.file, s.reason))
+        .collect()
+}
+
+/// Everything one round computed.
+pub struct Round {
+    pub config: Config,
+    /// Only the record-level checks ran ([`Round::check_only`]): no links,
+    /// no derived annexes.
+    pub check_only: bool,
+    /// The files read, each once, in the order given.
+    pub inputs: Vec<PathBuf>,
+    /// The tables read; in a whole round the raw rows of all but the
+    /// statistics tables are freed once checked (see `row_counts` for how
+    /// many there were).
+    pub tables: Vec<Table>,
+    /// Data rows read per table (by table index).
+    pub row_counts: Vec<usize>,
+    /// Roster rows per table skipped as outside the age window.
+    pub out_of_window: Vec<usize>,
+    pub records: Vec<Record>,
+    pub findings: Vec<Finding>,
+    pub pairs: Vec<Pair>,
+    pub links: Vec<Link>,
+    pub derived: Derived,
+    pub summary: Summary,
+    /// Records of the roster that are children of the round.
+    pub roster: Vec<usize>,
+    pub survey: Vec<usize>,
+}
+
+impl Round {
+    /// The whole round: roster ↔ surveys, hand-filled ledgers and
+    /// statistics tables, derived annexes.
+    ///
+    /// ```
+    /// use taizhang::config::Config;
+    /// use taizhang::inputs::Selection;
+    /// use taizhang::round::{Round, Silent};
+    ///
+    /// let inputs = Selection::folder("samples").resolve()?;
+    /// let config = Config::find(None, Some("samples".as_ref()))?;
+    /// let round = Round::compute(&inputs, &config, &Silent)?;
+    /// assert!(round.summary.linked > 0);
+    /// assert!(!round.derived.ledger.is_empty());
+    /// # Ok::<(), taizhang::round::RoundError>(())
+    /// ```
+    pub fn compute(
+        inputs: &Inputs,
+        config: &Config,
+        progress: &dyn Progress,
+    ) -> Result<Round, RoundError> {
+        let (mut tables, skipped_inputs) = inputs.read(config, progress)?;
+        let notes = inputs.settle_roles(&mut tables);
+        for line in inputs.role_lines(&tables, &notes) {
+            progress.role(&line);
+        }
+        let roles = |role: Role| tables.iter().filter(move |t| t.role == role).count();
+        if roles(Role::Roster) == 0 {
+            return Err(RoundError::NoRoster {
+                skipped: skipped_inputs,
+            });
+        }
+        if roles(Role::Survey) == 0 {
+            return Err(RoundError::NoSurvey {
+                skipped: skipped_inputs,
+            });
+        }
+        progress.phase("read");
+        let villages = village_index(config, &tables);
+        let words = status_words(config, &tables);
+        let (records, per_table) = normalize_all(&tables, &villages, &words);
+        progress.phase("normalize");
+        let of_role = |role: Role| -> Vec<usize> {
+            tables
+                .iter()
+                .filter(|t| t.role == role)
+                .flat_map(|t| per_table[t.index].iter().copied())
+                .collect()
+        };
+        // Roster rows outside the age window (the other members of a
+        // whole-household export) are counted once here and take no part in
+        // checking, linking or deriving.
+        let out_of_window = out_of_window_counts(config, &tables, &records);
+        let roster: Vec<usize> = of_role(Role::Roster)
+            .into_iter()
+            .filter(|&i| !check::outside_round(&records[i], config))
+            .collect();
+        let survey = of_role(Role::Survey);
+        let ledger = of_role(Role::Ledger);
+
+        let mut findings = Vec::new();
+        for t in tables.iter().filter(|t| t.role != Role::Stats) {
+            findings.extend(check_one(t, &records, &per_table, config, &villages));
+        }
+        findings.extend(check::check_duplicates_in_round(&tables, &records, config));
+        // Later stages work on the records; only the statistics tables are
+        // read again (check_stats). Freeing the raw cells here, before
+        // linking, keeps the peak at about the records' size instead of
+        // records + raw rows.
+        let row_counts = row_counts(&tables);
+        for t in tables.iter_mut().filter(|t| t.role != Role::Stats) {
+            t.rows = Vec::new();
+        }
+        progress.phase("check");
+
+        progress.begin("匹配", 1);
+        let params = LinkParams::default();
+        let pairs = link::link(&records, &roster, &survey, &params);
+        progress.end();
+        progress.phase("link");
+        findings.extend(link::link_findings(
+            &tables, &records, &roster, &survey, &pairs,
+        ));
+        progress.phase("link_findings");
+
+        let derived = derive::derive_round(config, &tables, &records, &roster, &survey, &pairs);
+        if !ledger.is_empty() {
+            let ledger_pairs = link::link(&records, &roster, &ledger, &params);
+            findings.extend(derive::check_ledger(
+                &tables,
+                &records,
+                &roster,
+                &ledger,
+                &ledger_pairs,
+                &pairs,
+            ));
+        }
+        // STATS_DIFFERS: recount from the hand-filled ledger when there is one.
+        let expected = if ledger.is_empty() {
+            derived.stats.clone()
+        } else {
+            let order = derive::village_order(config, &records, &roster);
+            derive::stats_from(
+                &order,
+                ledger.iter().map(|&i| {
+                    let r = &records[i];
+                    (
+                        r.village.as_deref().unwrap_or(r.village_raw.as_str()),
+                        derive::ledger_landing(r),
+                    )
+                }),
+            )
+        };
+        for t in tables.iter().filter(|t| t.role == Role::Stats) {
+            findings.extend(derive::check_stats(t, Some(&expected), &villages));
+        }
+
+        let paths = inputs.read_paths(&tables);
+        report::sort_findings(
+            &mut findings,
+            &paths.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
+        );
+        let links: Vec<Link> = pairs
+            .iter()
+            .map(|p| Link {
+                roster: loc(&tables, &records[p.roster]),
+                survey: loc(&tables, &records[p.survey]),
+                decision: p.decision,
+                score: (p.score * 1000.0).round() / 1000.0,
+                reasons: p.reasons.clone(),
+            })
+            .collect();
+        let mut summary = Summary::count(&findings);
+        let in_pair_survey: HashSet<usize> = pairs.iter().map(|p| p.survey).collect();
+        summary.linked = pairs
+            .iter()
+            .filter(|p| p.decision == Decision::Linked)
+            .count();
+        let pending = derive::Pending::of(&derived.ledger);
+        // Later roster copies of a child are neither linked nor "only in the
+        // roster": the count is the ledger's 未摸底.
+        summary.roster_only = pending.unsurveyed;
+        summary.pending = Some(pending);
+        summary.ready = summary.ready && skipped_inputs.is_empty();
+        summary.skipped_inputs = skipped_inputs;
+        summary.survey_only = survey
+            .iter()
+            .filter(|i| !in_pair_survey.contains(i))
+            .count();
+        progress.phase("derive");
+        Ok(Round {
+            config: config.clone(),
+            check_only: false,
+            inputs: paths,
+            tables,
+            row_counts,
+            out_of_window,
+            records,
+            findings,
+            pairs,
+            links,
+            derived,
+            summary,
+            roster,
+            survey,
+        })
+    }
+
+    /// The record-level checks of every table (surveys, ledgers, statistics
+    /// tables, rosters), no roster needed: no links, no derived annexes.
+    /// Every file must be readable.
+    pub fn check_only(
+        inputs: &Inputs,
+        config: &Config,
+        progress: &dyn Progress,
+    ) -> Result<Round, RoundError> {
+        let (tables, skipped_inputs) = inputs.read(config, progress)?;
+        let villages = village_index(config, &tables);
+        let words = status_words(config, &tables);
+        let (records, per_table) = normalize_all(&tables, &villages, &words);
+        let mut findings = Vec::new();
+        for t in &tables {
+            if t.role == Role::Stats {
+                findings.extend(derive::check_stats(t, None, &villages));
+            } else {
+                findings.extend(check_one(t, &records, &per_table, config, &villages));
+            }
+        }
+        findings.extend(check::check_duplicates_in_round(&tables, &records, config));
+        // Every file given is read (or the check stops): each gets a copy.
+        let paths: Vec<PathBuf> = inputs.files.iter().map(|i| i.path.clone()).collect();
+        report::sort_findings(
+            &mut findings,
+            &paths.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
+        );
+        let mut summary = Summary::count(&findings);
+        summary.ready = summary.ready && skipped_inputs.is_empty();
+        summary.skipped_inputs = skipped_inputs;
+        Ok(Round {
+            config: config.clone(),
+            check_only: true,
+            inputs: paths,
+            row_counts: row_counts(&tables),
+            out_of_window: out_of_window_counts(config, &tables, &records),
+            tables,
+            records,
+            findings,
+            pairs: Vec::new(),
+            links: Vec::new(),
+            derived: Derived::default(),
+            summary,
+            roster: Vec::new(),
+            survey: Vec::new(),
+        })
+    }
+
+    /// The inputs as findings.json and the terminal list them.
+    pub fn input_infos(&self) -> Vec<InputInfo> {
+        self.tables
+            .iter()
+            .map(|t| InputInfo {
+                file: t.file.clone(),
+                role: t.role,
+                sheet: t.sheet.clone(),
+                header_row: t.header_row,
+                rows: self
+                    .row_counts
+                    .get(t.index)
+                    .copied()
+                    .unwrap_or(t.rows.len()),
+                skipped: t.skipped,
+                skipped_out_of_window: self.out_of_window.get(t.index).copied().unwrap_or(0),
+            })
+            .collect()
+    }
+
+    /// Per-village counts: roster, surveyed, linked, errors, warnings, dropouts.
+    pub fn village_lines(&self) -> Vec<VillageLine> {
+        let order = derive::village_order(&self.config, &self.records, &self.roster);
+        let mut m: BTreeMap<String, VillageLine> = BTreeMap::new();
+        let unnamed = || crate::report::html::NO_VILLAGE.to_string();
+        let vname = |r: &Record| {
+            r.village.clone().unwrap_or_else(|| {
+                if r.village_raw.is_empty() {
+                    unnamed()
+                } else {
+                    r.village_raw.clone()
+                }
+            })
+        };
+        fn entry(m: &mut BTreeMap<String, VillageLine>, k: String) -> &mut VillageLine {
+            m.entry(k.clone()).or_insert_with(|| VillageLine {
+                village: k,
+                ..Default::default()
+            })
+        }
+        for &i in &self.roster {
+            entry(&mut m, vname(&self.records[i])).roster += 1;
+        }
+        // A survey without a village (a school's registry list) counts its
+        // linked children under their roster village.
+        let roster_of: HashMap<usize, usize> = self
+            .pairs
+            .iter()
+            .filter(|p| p.decision == Decision::Linked)
+            .map(|p| (p.survey, p.roster))
+            .collect();
+        for &i in &self.survey {
+            let r = &self.records[i];
+            let name = match roster_of.get(&i) {
+                Some(&ro) if r.village.is_none() && r.village_raw.trim().is_empty() => {
+                    vname(&self.records[ro])
+                }
+                _ => vname(r),
+            };
+            let v = entry(&mut m, name);
+            v.surveyed += 1;
+            if matches!(r.status, StatusValue::Known(s) if s.is_dropout()) {
+                v.dropouts += 1;
+            }
+        }
+        for p in self.pairs.iter().filter(|p| p.decision == Decision::Linked) {
+            entry(&mut m, vname(&self.records[p.roster])).linked += 1;
+        }
+        for f in &self.findings {
+            let v = entry(&mut m, f.village.clone().unwrap_or_else(unnamed));
+            match f.severity {
+                Severity::Error => v.errors += 1,
+                Severity::Warning => v.warnings += 1,
+                Severity::Notice => {}
+            }
+        }
+        let mut keys: Vec<String> = order.into_iter().filter(|k| m.contains_key(k)).collect();
+        for k in m.keys() {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+        keys.into_iter().filter_map(|k| m.remove(&k)).collect()
+    }
+
+    /// Roster children per status, then 状态待核实, 待人工确认 and 未摸底.
+    pub fn status_counts(&self) -> Vec<(String, usize)> {
+        use derive::Landing;
+        let mut m: BTreeMap<Landing, usize> = BTreeMap::new();
+        for l in &self.derived.ledger {
+            *m.entry(l.landing).or_insert(0) += 1;
+        }
+        let mut out: Vec<(String, usize)> = Status::ALL
+            .iter()
+            .filter_map(|s| {
+                m.get(&Landing::Known(*s))
+                    .map(|n| (s.label_zh().to_string(), *n))
+            })
+            .collect();
+        for (l, label) in [
+            (Landing::StatusUnknown, derive::STATUS_PENDING_TEXT),
+            (Landing::Unconfirmed, derive::UNCONFIRMED_TEXT),
+            (Landing::NotSurveyed, derive::NOT_SURVEYED_TEXT),
+        ] {
+            if let Some(n) = m.get(&l) {
+                out.push((label.to_string(), *n));
+            }
+        }
+        out
+    }
+}
+
+/// The record-level checks of one table that is not a statistics table.
+fn check_one(
+    t: &Table,
+    records: &[Record],
+    per_table: &[Vec<usize>],
+    config: &Config,
+    villages: &VillageIndex,
+) -> Vec<Finding> {
+    let recs = records_of(records, &per_table[t.index]);
+    let school = if t.role == Role::Survey {
+        check::school_of_survey(t, config)
+    } else {
+        None
+    };
+    check::check_table(t, recs, config, villages, school.as_deref())
+}
+
+fn loc(tables: &[Table], r: &Record) -> Loc {
+    let t = &tables[r.table];
+    Loc {
+        file: t.file.clone(),
+        sheet: t.sheet.clone(),
+        row: r.row,
+    }
+}
+
+/// Village index: the configured villages, or (without a configuration)
+/// every village the roster (else any input) names.
+pub fn village_index(cfg: &Config, tables: &[Table]) -> VillageIndex {
+    let mut idx = VillageIndex::from_config(cfg);
+    if !idx.is_configured() {
+        let has_roster = tables.iter().any(|t| t.role == Role::Roster);
+        for t in tables
+            .iter()
+            .filter(|t| !has_roster || t.role == Role::Roster)
+        {
+            for r in &t.rows {
+                let v = r.text(Field::Village);
+                if !v.is_empty() {
+                    idx.learn(&v);
+                }
+            }
+        }
+    }
+    idx
+}
+
+/// The round's status words: the built-in table, the configuration's
+/// `[status_words]`, and the county (the configuration's `county`, else the
+/// value most roster rows hold in a 县 column).
+pub fn status_words(cfg: &Config, tables: &[Table]) -> StatusWords {
+    let county = cfg.county.clone().or_else(|| {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for t in tables.iter().filter(|t| t.role == Role::Roster) {
+            for r in &t.rows {
+                let v = r.text(Field::County);
+                let v = v.trim();
+                if !v.is_empty() {
+                    *counts.entry(v.to_string()).or_default() += 1;
+                }
+            }
+        }
+        let most = counts.values().copied().max()?;
+        counts.into_iter().find(|(_, n)| *n == most).map(|(c, _)| c)
+    });
+    StatusWords::new(&cfg.status_words, county.as_deref())
+}
+
+/// Normalise every table; returns the records and, per table, the indices of its records.
+pub fn normalize_all(
+    tables: &[Table],
+    villages: &VillageIndex,
+    words: &StatusWords,
+) -> (Vec<Record>, Vec<Vec<usize>>) {
+    let mut records = Vec::new();
+    let mut per_table = Vec::with_capacity(tables.len());
+    for t in tables {
+        let recs = crate::normalize::normalize_table_with(t, villages, words);
+        let start = records.len();
+        records.extend(recs);
+        per_table.push((start..records.len()).collect());
+    }
+    (records, per_table)
+}
+
+/// The records of one table: `indices` are contiguous (see [`normalize_all`]).
+pub fn records_of<'a>(records: &'a [Record], indices: &[usize]) -> &'a [Record] {
+    match (indices.first(), indices.last()) {
+        (Some(&a), Some(&b)) => &records[a..=b],
+        _ => &[],
+    }
+}
+
+/// Rows read per table (by table index), taken before the raw rows are freed.
+pub fn row_counts(tables: &[Table]) -> Vec<usize> {
+    tables.iter().map(|t| t.rows.len()).collect()
+}
+
+/// Roster rows per table (by table index) that are not children of the
+/// round (see [`crate::check::outside_round`]).
+pub fn out_of_window_counts(cfg: &Config, tables: &[Table], records: &[Record]) -> Vec<usize> {
+    let mut counts = vec![0; tables.len()];
+    for r in records
+        .iter()
+        .filter(|r| crate::check::outside_round(r, cfg))
+    {
+        if let Some(n) = counts.get_mut(r.table) {
+            *n += 1;
+        }
+    }
+    counts
+}
