@@ -535,3 +535,158 @@ fn windows_package_has_version_resource_and_its_samples_run_under_wine() {
         .env("WINEPREFIX", &prefix)
         .status();
 }
+
+/// (file name, contents) of the files directly in `dir`, sorted.
+fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().expect("name").to_string_lossy().to_string(),
+                std::fs::read(&p).expect("read result file"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn entries_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+/// A result file still open in Excel/WPS (a small Windows program holds it
+/// with share mode 0): the next run prints its summary, names in Chinese the
+/// file to close, exits 2, and leaves every file of the previous run as it
+/// was; once the file is closed the run goes through.
+#[test]
+fn result_file_open_elsewhere_keeps_the_previous_results_under_wine() {
+    assert!(Path::new(WINE).exists(), "Wine not found at {WINE}");
+    assert!(has_command(MINGW), "{MINGW} not found");
+    let exe = windows_exe();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let work = tmp.path();
+    std::fs::copy(&exe, work.join("taizhang.exe")).expect("copy exe");
+    build_shim(work);
+    let hold = Command::new(MINGW)
+        .args(["-municode", "-O2", "-s", "-o"])
+        .arg(work.join("hold_file.exe"))
+        .arg(root().join("tests/fixtures/hold_file.c"))
+        .output()
+        .expect("run mingw gcc");
+    assert!(hold.status.success(), "hold_file.exe: {}", show(&hold));
+    copy_samples(&work.join(FOLDER));
+    let prefix = work.join("wineprefix");
+    let out = work.join("结果");
+    let run = || {
+        wine(
+            work,
+            &prefix,
+            &["taizhang.exe", "reconcile", FOLDER, "--out", "结果"],
+        )
+    };
+
+    let first = run();
+    assert!(
+        matches!(first.status.code(), Some(0 | 1)),
+        "{}",
+        show(&first)
+    );
+    let before = files_of(&out);
+    assert!(before.len() > 8, "the first run wrote its results");
+    // The round changes: the hand-filled ledger is taken out.
+    std::fs::remove_file(work.join(FOLDER).join("附件2_学龄人口台账_手填.xlsx"))
+        .expect("remove the ledger");
+
+    // The generated ledger is open "in Excel".
+    let locked = "附件2_学龄人口台账.xlsx";
+    let ready = work.join("ready");
+    let done = work.join("done");
+    let mut holder = Command::new(WINE)
+        .args(["hold_file.exe", &format!("结果\\{locked}"), "ready", "done"])
+        .current_dir(work)
+        .env("WINEPREFIX", &prefix)
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env_remove("DISPLAY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start hold_file.exe");
+    while !ready.exists() {
+        if let Some(st) = holder.try_wait().expect("wait holder") {
+            panic!("hold_file.exe ended ({st}) without opening {locked}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let second = run();
+    std::fs::write(&done, b"").expect("release the file");
+    let held = holder.wait().expect("wait holder");
+    assert!(held.success(), "hold_file.exe: {held}");
+
+    let stdout = String::from_utf8_lossy(&second.stdout).to_string();
+    assert_eq!(second.status.code(), Some(2), "{}", show(&second));
+    assert!(
+        stdout.contains(&format!("请关闭 Excel/WPS 中打开的 {locked}")),
+        "names the file to close:\n{}",
+        show(&second)
+    );
+    assert!(
+        stdout.contains("读取的表格") && stdout.contains("暂不能上报"),
+        "the summary is still printed:\n{}",
+        show(&second)
+    );
+    assert!(
+        stdout.contains("仍是上一次的全部结果") && !stdout.contains("结果已写入"),
+        "{}",
+        show(&second)
+    );
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        !all.contains("os error") && !all.contains("Access") && !all.contains("无法完成：无法"),
+        "no English OS text, no doubled prefix:\n{}",
+        show(&second)
+    );
+    // Every file of the first run, unchanged; nothing of the second.
+    assert!(files_of(&out) == before, "the result folder changed");
+    assert_eq!(
+        entries_in(&out.join("历史")),
+        1,
+        "the failed run is not in the history"
+    );
+    assert!(
+        !out.join(".taizhang-正在写出").exists(),
+        "the staging folder is removed"
+    );
+
+    // Closed: the run goes through and replaces the results.
+    let third = run();
+    assert!(
+        matches!(third.status.code(), Some(0 | 1)),
+        "{}",
+        show(&third)
+    );
+    assert!(String::from_utf8_lossy(&third.stdout).contains("结果已写入"));
+    let after = files_of(&out);
+    let json = |files: &[(String, Vec<u8>)]| {
+        files
+            .iter()
+            .find(|(n, _)| n == "findings.json")
+            .map(|(_, b)| b.clone())
+            .expect("findings.json")
+    };
+    assert_ne!(
+        json(&after),
+        json(&before),
+        "this run's findings are in place"
+    );
+    assert_eq!(entries_in(&out.join("历史")), 2);
+
+    let _ = Command::new("/usr/lib/wine/wineserver")
+        .arg("-k")
+        .env("WINEPREFIX", &prefix)
+        .status();
+}
