@@ -21,5 +21,4 @@ pub mod output;
 pub mod read;
 pub mod report;
 pub mod round;
-pub mod synth;
 pub mod templates;

@@ -7,6 +7,7 @@ mod copies;
 mod field_read;
 mod field_words;
 mod landing;
+mod masking;
 mod reconcile;
 mod report_page;
 mod reruns;
