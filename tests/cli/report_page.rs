@@ -4,7 +4,7 @@
 
 use super::support::*;
 use regex::Regex;
-use taizhang::synth::{self, Round, RoundSpec};
+use testkit::synth::{self, Round, RoundSpec};
 
 const OUT: &str = "核对结果";
 
