@@ -319,4 +319,18 @@ mod tests {
         // the original xf 1 is unchanged
         assert!(out.contains(r#"<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"><alignment horizontal="center"/></xf><xf"#));
     }
+
+    #[test]
+    fn indented_cell_formats_keep_their_layout_and_copies_carry_it() {
+        let styles = "<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\n<fonts count=\"1\"><font/></fonts>\n<fills count=\"2\"><fill/><fill/></fills>\n<cellXfs count=\"1\">\n  <xf numFmtId=\"49\" fillId=\"0\">\n    <alignment horizontal=\"center\"/>\n  </xf>\n</cellXfs>\n</styleSheet>";
+        let p = std::path::Path::new("t.xlsx");
+        let plan = StylePlan {
+            copies: vec![(0, 2)],
+            ..StylePlan::default()
+        };
+        let out = String::from_utf8(rewrite(styles.as_bytes(), &plan, p).unwrap()).unwrap();
+        // The original format is copied as read; the copy follows it with
+        // only the fill changed, its whitespace where it was.
+        assert!(out.contains("<cellXfs count=\"2\">\n  <xf numFmtId=\"49\" fillId=\"0\">\n    <alignment horizontal=\"center\"/>\n  </xf>\n<xf numFmtId=\"49\" fillId=\"2\" applyFill=\"1\">\n    <alignment horizontal=\"center\"/>\n  </xf></cellXfs>"), "{out}");
+    }
 }

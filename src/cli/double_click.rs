@@ -99,7 +99,9 @@ fn run_folder(dir: &Path) -> i32 {
     println!("正在核对文件夹：{}\n", dir.display());
     let args = ReconcileArgs::folder(dir);
     let ui = Ui::new(false, true);
-    match reconcile::run(args, &ui) {
+    let result = reconcile::run(args.clone(), &ui);
+    super::template::blank_forms_beside_results(&args);
+    match result {
         Ok(code) => code,
         Err(e) => {
             let msg = format!("{e:#}");
