@@ -1,4 +1,4 @@
-//! The self-contained HTML report `报告.html` (issue 5).
+//! The self-contained HTML report `报告.html`.
 //!
 //! In: the findings.json [`Report`](super::Report), one [`VillageLine`] per
 //! village and the counts by 就读状态. Out: one HTML page as a `String`, with
