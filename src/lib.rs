@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod derive;
+pub mod guard;
 pub mod inputs;
 pub mod link;
 pub mod model;

@@ -6,6 +6,7 @@
 
 pub mod annex;
 pub mod annotated;
+pub mod atomic;
 pub mod tasks;
 
 pub use annex::write_annex;
@@ -243,7 +244,7 @@ pub fn write_output_with(
     path: &Path,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    report::write_atomic_with(path, write).map_err(|e| {
+    atomic::write_with(path, write).map_err(|e| {
         let why = match e.raw_os_error() {
             Some(28) => "磁盘已满",
             Some(27) => "文件超过允许的大小（磁盘空间或配额不足）",
