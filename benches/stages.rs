@@ -10,7 +10,7 @@ use taizhang::inputs::Selection;
 use taizhang::link::{self, LinkParams};
 use taizhang::output::write_annotated;
 use taizhang::round::{Round, Silent, normalize_all, status_words, village_index};
-use taizhang::synth::{self, Round as SynthRound, RoundSpec};
+use testkit::synth::{self, Round as SynthRound, RoundSpec};
 
 fn write_round(dir: &Path, children: usize) {
     let spec = RoundSpec::yundou(children, 2022);

@@ -25,7 +25,7 @@
 //! cargo run --release --example bench_annotate -- --xls 30000
 //! ```
 //!
-//! Fixtures are synthetic (`taizhang::synth` names and IDs).
+//! Fixtures are synthetic (`testkit::synth` names and IDs).
 
 use calamine::{Reader, Xlsx, open_workbook};
 use chrono::NaiveDate;
@@ -35,7 +35,7 @@ use std::process::Command;
 use std::time::Instant;
 use taizhang::annotate::{SummaryInfo, annotate_xlsx};
 use taizhang::model::{Code, Finding, Sex};
-use taizhang::synth::{Rng, fake_name, make_id};
+use testkit::synth::{Rng, fake_name, make_id};
 
 const HEADER: [&str; 18] = [
     "序号",

@@ -1,7 +1,7 @@
 //! Writes a generated round for the benchmarks: taizhang.toml, the county
 //! roster and one survey file per school (xlsx up to 300,000 roster
 //! children, csv beyond), plus `truth.csv`, the ground truth the bench
-//! scripts score links against. Every person is invented (`taizhang::synth`).
+//! scripts score links against. Every person is invented (`testkit::synth`).
 //!
 //! truth.csv columns: survey_file, survey_row (1-based Excel row),
 //! roster_file, roster_row (1-based Excel row, empty when the child is not
@@ -21,7 +21,8 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
-use taizhang::synth::{self, DateStyle, Defect, Round, RoundSpec};
+use testkit::ids;
+use testkit::synth::{self, DateStyle, Defect, Round, RoundSpec};
 
 /// Roster children per village above which extra villages are added, so a
 /// large round looks like a county rather than one township of giant villages.
@@ -136,11 +137,6 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One check digit over 17 characters.
-fn with_check(first17: &str) -> String {
-    format!("{first17}{}", synth::id_check_digit(first17))
-}
-
 /// Inject the hard cases; returns survey index → kind.
 fn inject_hard(round: &mut Round, seed: u64) -> HashMap<usize, &'static str> {
     let mut rng = synth::Rng::new(seed ^ 0x4a52_4443_4153_4553);
@@ -169,20 +165,10 @@ fn inject_hard(round: &mut Round, seed: u64) -> HashMap<usize, &'static str> {
                 round.roster_expected.push(vec!["DUPLICATE_ID"]);
             }
             "id_retyped" => {
-                let id = child.id.as_bytes();
                 let new = if rng.chance(0.5) {
-                    let bump = |d: u8| if d == b'9' { b'0' } else { d + 1 };
-                    let mut f: Vec<u8> = id[..17].to_vec();
-                    f[14] = bump(f[14]);
-                    f[15] = bump(f[15]);
-                    with_check(std::str::from_utf8(&f).unwrap())
+                    ids::sequence_retyped(&child.id)
                 } else {
-                    let region = if &child.id[..6] == "610921" {
-                        "610922"
-                    } else {
-                        "610921"
-                    };
-                    with_check(&format!("{region}{}", &child.id[6..17]))
+                    ids::region_retyped(&child.id)
                 };
                 let r = &mut round.surveyed[i].1;
                 r.id = new;

@@ -1,7 +1,7 @@
 //! Writes the synthetic sample round of 熨斗镇 2022 into a folder (default
 //! `samples/`): taizhang.toml, the county roster, one survey workbook per
 //! school, and a hand-filled 附件2 and 附件3 with a few mistakes. Every person
-//! is invented (seeded generator, `taizhang::synth`).
+//! is invented (seeded generator, `testkit::synth`).
 //!
 //! `samples/make.sh` runs this and then converts one survey workbook to .xls
 //! with LibreOffice, the way WPS users send it.
@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use taizhang::derive;
 use taizhang::model::{Field, Status};
 use taizhang::normalize::grade::grade_label;
-use taizhang::synth::{self, Round, RoundSpec};
 use taizhang::templates::{Annex, AnnexData, TCell, build_annex};
+use testkit::synth::{self, Round, RoundSpec};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

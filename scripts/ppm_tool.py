@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Small PPM/PNG helper for render_readme_picture.sh (standard library only).
+"""Small PPM/PNG helper for the docs picture scripts (standard library only).
 
   ppm_tool.py count FILE.ppm            -> "<w> <h> <red> <orange> <blue>"
       pixels of the three fill colours (red error, orange warning, blue notice)
@@ -7,6 +7,9 @@
   ppm_tool.py stack OUT.png A.ppm [B.ppm ...]
       crop each image to its non-white content (plus a margin), stack them
       top to bottom with a grey rule between, write a PNG.
+  ppm_tool.py stamp FILE.png TEXT
+      put TEXT into the PNG as its "taizhang-source" tEXt chunk (after IHDR,
+      replacing an earlier one): what the picture was rendered from.
 """
 import struct
 import sys
@@ -159,10 +162,33 @@ def stack(out, paths):
     open(out, "wb").write(png)
 
 
+def png_chunk(tag, body):
+    return (struct.pack(">I", len(body)) + tag + body
+            + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF))
+
+
+def stamp(path, text):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    out, i = [data[:8]], 8
+    while i < len(data):
+        n = struct.unpack(">I", data[i:i + 4])[0]
+        tag = data[i + 4:i + 8]
+        body = data[i + 8:i + 8 + n]
+        if not (tag == b"tEXt" and body.startswith(b"taizhang-source\0")):
+            out.append(data[i:i + 12 + n])
+        if tag == b"IHDR":
+            out.append(png_chunk(b"tEXt", b"taizhang-source\0" + text.encode("latin-1")))
+        i += 12 + n
+    open(path, "wb").write(b"".join(out))
+
+
 if __name__ == "__main__":
     if sys.argv[1] in ("count", "pngcount"):
         count(sys.argv[2])
     elif sys.argv[1] == "stack":
         stack(sys.argv[2], sys.argv[3:])
+    elif sys.argv[1] == "stamp":
+        stamp(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)

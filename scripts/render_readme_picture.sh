@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Render the README picture docs/annotated.png: one annotated survey copy of
-# the sample round, as LibreOffice prints it — the 核对说明 sheet's first page
-# (verdict, colour legend, findings) above the data-sheet page that shows the
-# most fills.
+# Render one annotated survey copy of the sample round as LibreOffice prints
+# it — the 核对说明 sheet's first page (verdict, colour legend, findings)
+# above the data-sheet page that shows the most fills. The README pictures
+# (docs/annotated.png with docs/report.png) are refreshed together by
+# scripts/render_docs_pictures.sh, which calls this script.
 #
-#   scripts/render_readme_picture.sh [OUT.png]
+#   scripts/render_readme_picture.sh OUT.png
 #
 # Environment:
 #   TAIZHANG_BIN  use this binary instead of `cargo run --release --`
@@ -18,7 +19,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-out="${1:-$root/docs/annotated.png}"
+out="${1:?usage: render_readme_picture.sh OUT.png (docs/: use scripts/render_docs_pictures.sh)}"
 samples="${SAMPLES:-$root/samples}"
 copy="${COPY:-附件1_熨斗初级中学.核对.xlsx}"
 dpi="${DPI:-100}"

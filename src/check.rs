@@ -281,11 +281,7 @@ fn check_id(cx: &mut Ctx) {
             );
         }
         IdKind::BadDate => {
-            let digits = if id.clean.len() == 15 {
-                format!("19{}", id.clean.get(6..12).unwrap_or_default())
-            } else {
-                id.clean.get(6..14).unwrap_or_default().to_string()
-            };
+            let digits = crate::gb11643::birth_digits(&id.clean).unwrap_or_default();
             cx.push(
                 Code::ID_BAD_DATE,
                 Field::Id,
@@ -340,11 +336,11 @@ fn check_birth_and_sex(cx: &mut Ctx) {
     if let (Some(stated), Some(by_id)) = (rec.sex, rec.id.sex())
         && stated != by_id
     {
-        let digit = match &rec.id.kind {
-            IdKind::Legacy15 { upgraded } => upgraded.chars().nth(16),
-            _ => rec.id.clean.chars().nth(16),
-        }
-        .unwrap_or(' ');
+        let digit = rec
+            .id
+            .dated18()
+            .and_then(crate::gb11643::sex_digit)
+            .unwrap_or(' ');
         cx.push(
             Code::SEX_MISMATCH,
             Field::Sex,
@@ -736,8 +732,8 @@ pub fn school_of_survey(table: &Table, cfg: &Config) -> Option<String> {
 mod tests {
     use super::*;
     use crate::config::SchoolConfig;
+    use crate::gb11643::check_digit;
     use crate::model::{Cell, Format, RawRow, RawValue};
-    use crate::normalize::id::check_digit;
     use crate::normalize::normalize_table;
     use std::collections::BTreeMap;
     use std::path::PathBuf;

@@ -82,7 +82,12 @@ fn main() {
     let result = match parsed.command {
         Command::Reconcile(a) => {
             let ui = Ui::new(parsed.quiet, !a.no_mask);
-            cli::reconcile::run(a, &ui)
+            let blank_forms = implicit.then(|| a.clone());
+            let result = cli::reconcile::run(a, &ui);
+            if let Some(a) = blank_forms {
+                cli::template::blank_forms_beside_results(&a);
+            }
+            result
         }
         Command::Check(a) => {
             let ui = Ui::new(parsed.quiet, !a.no_mask);
@@ -95,10 +100,7 @@ fn main() {
         Err(e) => {
             // Error messages can quote cell text: never print a full ID.
             let msg = format!("{e:#}");
-            eprintln!(
-                "taizhang：无法完成：{}",
-                taizhang::normalize::id::mask_text(&msg)
-            );
+            eprintln!("taizhang：无法完成：{}", taizhang::gb11643::mask_text(&msg));
             finish(2);
         }
     }

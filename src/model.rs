@@ -341,7 +341,88 @@ pub struct RawValue {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawRow {
     pub row: u32,
-    pub values: BTreeMap<Field, RawValue>,
+    pub values: RawValues,
+}
+
+/// The values of a row by field: a few dozen at most, kept in one sorted
+/// vector (a row costs one allocation, not a tree of nodes). Reads like a
+/// `BTreeMap<Field, RawValue>`: fields in their order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawValues(Vec<(Field, RawValue)>);
+
+impl RawValues {
+    pub fn new() -> Self {
+        RawValues(Vec::new())
+    }
+    pub fn with_capacity(n: usize) -> Self {
+        RawValues(Vec::with_capacity(n))
+    }
+    fn position(&self, f: &Field) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.cmp(f))
+    }
+    pub fn get(&self, f: &Field) -> Option<&RawValue> {
+        self.position(f).ok().map(|i| &self.0[i].1)
+    }
+    pub fn contains_key(&self, f: &Field) -> bool {
+        self.position(f).is_ok()
+    }
+    /// Sets the value of `f`; returns the one it replaces.
+    pub fn insert(&mut self, f: Field, v: RawValue) -> Option<RawValue> {
+        match self.position(&f) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, v)),
+            Err(i) => {
+                self.0.insert(i, (f, v));
+                None
+            }
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// (field, value) in field order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Field, &RawValue)> {
+        self.0.iter().map(|(f, v)| (f, v))
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &Field> {
+        self.0.iter().map(|(f, _)| f)
+    }
+    pub fn values(&self) -> impl Iterator<Item = &RawValue> {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+impl FromIterator<(Field, RawValue)> for RawValues {
+    fn from_iter<I: IntoIterator<Item = (Field, RawValue)>>(iter: I) -> Self {
+        let mut v = RawValues::new();
+        for (f, x) in iter {
+            v.insert(f, x);
+        }
+        v
+    }
+}
+
+impl<'a> IntoIterator for &'a RawValues {
+    type Item = (&'a Field, &'a RawValue);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (Field, RawValue)>,
+        fn(&'a (Field, RawValue)) -> (&'a Field, &'a RawValue),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(f, v)| (f, v))
+    }
+}
+
+impl std::ops::Index<&Field> for RawValues {
+    type Output = RawValue;
+    fn index(&self, f: &Field) -> &RawValue {
+        match self.get(f) {
+            Some(v) => v,
+            None => panic!("no value for field {f:?}"),
+        }
+    }
 }
 
 impl RawRow {
@@ -825,24 +906,22 @@ pub struct IdInfo {
 }
 
 impl IdInfo {
+    /// The 18-character form whose birth date and sex digit are trusted:
+    /// a valid or bad-checksum ID as cleaned, a legacy ID upgraded.
+    pub fn dated18(&self) -> Option<&str> {
+        match &self.kind {
+            IdKind::Valid | IdKind::BadChecksum { .. } => Some(&self.clean),
+            IdKind::Legacy15 { upgraded } => Some(upgraded),
+            _ => None,
+        }
+    }
     /// Birth date from the ID (valid, bad-checksum or legacy IDs whose date is real).
     pub fn birth_date(&self) -> Option<chrono::NaiveDate> {
-        let digits = match &self.kind {
-            IdKind::Valid | IdKind::BadChecksum { .. } => self.clean.get(6..14)?.to_string(),
-            IdKind::Legacy15 { upgraded } => upgraded.get(6..14)?.to_string(),
-            _ => return None,
-        };
-        chrono::NaiveDate::parse_from_str(&digits, "%Y%m%d").ok()
+        crate::gb11643::birth_date(self.dated18()?)
     }
     /// Sex from the 17th digit (odd = male).
     pub fn sex(&self) -> Option<Sex> {
-        let s = match &self.kind {
-            IdKind::Valid | IdKind::BadChecksum { .. } => self.clean.as_bytes().get(16).copied()?,
-            IdKind::Legacy15 { upgraded } => upgraded.as_bytes().get(16).copied()?,
-            _ => return None,
-        };
-        let d = (s as char).to_digit(10)?;
-        Some(if d % 2 == 1 { Sex::Male } else { Sex::Female })
+        crate::gb11643::sex(self.dated18()?)
     }
     pub fn is_valid(&self) -> bool {
         self.kind == IdKind::Valid

@@ -343,7 +343,7 @@ impl Round {
     pub fn village_lines(&self) -> Vec<VillageLine> {
         let order = derive::village_order(&self.config, &self.records, &self.roster);
         let mut m: BTreeMap<String, VillageLine> = BTreeMap::new();
-        let unnamed = || "（未填村）".to_string();
+        let unnamed = || crate::report::html::NO_VILLAGE.to_string();
         let vname = |r: &Record| {
             r.village.clone().unwrap_or_else(|| {
                 if r.village_raw.is_empty() {

@@ -18,23 +18,11 @@ use std::process::Command;
 use taizhang::annotate::{SummaryInfo, annotate_xlsx, rebuild_xlsx};
 use taizhang::model::{Cell, Code, Finding, Loc};
 use taizhang::read::Grid;
+use testkit::ids::fake_id;
 
 // ---------------------------------------------------------------------------
 // fixture
 // ---------------------------------------------------------------------------
-
-/// A fake ID for county 610922 with a correct GB 11643 check digit.
-fn fake_id(birth: &str, seq: u32) -> String {
-    let body = format!("610922{birth}{seq:03}");
-    let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .chars()
-        .zip(w)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
-}
 
 const PNG_1X1: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,

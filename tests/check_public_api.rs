@@ -5,13 +5,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use taizhang::check::{check_duplicates, check_table, school_of_survey};
 use taizhang::config::Config;
+use taizhang::gb11643::mask_text;
 use taizhang::model::{Cell, Field, Format, RawRow, RawValue, Role, Table};
-use taizhang::normalize::id::{check_digit, mask_text};
 use taizhang::normalize::{VillageIndex, normalize_table};
 
 fn fake(birth: &str, seq: &str) -> String {
-    let first17 = format!("610922{birth}{seq}");
-    format!("{first17}{}", check_digit(&first17).unwrap())
+    testkit::ids::with_check(&format!("610922{birth}{seq}"))
 }
 
 fn survey(index: usize, file: &str, rows: &[[&str; 6]]) -> Table {

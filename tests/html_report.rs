@@ -385,7 +385,7 @@ fn filters_from_the_address_hide_rows_in_chromium() {
     assert_eq!(shown_count(&dom), want);
 
     // Findings without a village have their own choice.
-    let enc: String = "（未注明村）"
+    let enc: String = taizhang::report::html::NO_VILLAGE
         .bytes()
         .map(|b| format!("%{b:02X}"))
         .collect();
@@ -440,8 +440,8 @@ fn check_png(png: &Path) {
     );
 }
 
-/// With `TAIZHANG_WRITE_FIXTURES=1` the screenshot also replaces
-/// docs/report.png, the picture in the README.
+/// (The README's docs/report.png is the samples' page, rendered by
+/// scripts/render_docs_pictures.sh; see `readme_pictures_show_todays_samples`.)
 #[test]
 fn screenshot_is_taken() {
     let (report, villages, status) = fixture();
@@ -451,8 +451,205 @@ fn screenshot_is_taken() {
     let png = dir.path().join("报告.png");
     screenshot(&file_url(&path, ""), &png);
     check_png(&png);
-    if std::env::var_os("TAIZHANG_WRITE_FIXTURES").is_some() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-        std::fs::copy(&png, docs.join("report.png")).unwrap();
+}
+
+/// The samples' 报告.html, written by the binary into a temporary folder;
+/// with its findings.json.
+fn sample_page(dir: &Path) -> (PathBuf, serde_json::Value) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = dir.join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_taizhang"))
+        .arg("reconcile")
+        .arg(root.join("samples"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .expect("run taizhang");
+    assert!(
+        matches!(run.status.code(), Some(0 | 1)),
+        "reconcile samples: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap()).unwrap();
+    (out.join("报告.html"), json)
+}
+
+/// The findings table's rows as (village, severity) of the visible ones.
+fn visible_rows(dom: &str) -> Vec<(String, String)> {
+    let table = dom
+        .split("id=\"findings-table\"")
+        .nth(1)
+        .expect("findings table");
+    let body = table.split("<tbody>").nth(1).expect("findings tbody");
+    let body = body.split("</tbody>").next().unwrap();
+    tags_with(body, "tr", "data-severity=")
+        .into_iter()
+        .filter(|t| !t.contains(" hidden"))
+        .map(|t| {
+            (
+                attr(t, "data-village").unwrap_or("").to_string(),
+                attr(t, "data-severity").unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A click on a village's name in the coverage cards (the page's own link,
+/// followed by its hashchange handler) leaves exactly that village's
+/// findings in the table — also for the card of findings without a village.
+#[test]
+fn village_cards_of_the_samples_filter_to_their_findings_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let (page, json) = sample_page(dir.path());
+    let html = std::fs::read_to_string(&page).unwrap();
+    let none = taizhang::report::html::NO_VILLAGE;
+    let findings = json["findings"].as_array().unwrap();
+    let of = |v: &str| {
+        findings
+            .iter()
+            .filter(|f| f["village"].as_str().unwrap_or(none) == v)
+            .count()
+    };
+    // The card with the most errors and the card of findings without a village.
+    let cards = tags_with(&html, "div", "class=\"village\"");
+    let busiest = cards
+        .iter()
+        .filter(|t| attr(t, "data-village") != Some(none))
+        .max_by_key(|t| num(attr(t, "data-errors")))
+        .and_then(|t| attr(t, "data-village"))
+        .expect("village cards")
+        .to_string();
+    assert!(
+        cards.iter().any(|t| attr(t, "data-village") == Some(none)),
+        "the samples have findings without a village: a {none} card"
+    );
+    for village in [busiest.as_str(), none] {
+        let card = cards
+            .iter()
+            .find(|t| attr(t, "data-village") == Some(village))
+            .unwrap();
+        let errors = num(attr(card, "data-errors"));
+        let warnings = num(attr(card, "data-warnings"));
+        assert!(errors > 0, "{village} card has errors");
+        // Click the card's name once the page has loaded.
+        let clicking = dir.path().join("click.html");
+        let script = format!(
+            "<script>window.addEventListener('load',function(){{\
+             var c=Array.prototype.find.call(document.querySelectorAll('#coverage .village'),\
+             function(d){{return d.dataset.village==={v:?};}});\
+             c.querySelector('a.vname').click();}});</script></body>",
+            v = village
+        );
+        std::fs::write(&clicking, html.replacen("</body>", &script, 1)).unwrap();
+        let dom = dump_dom(&file_url(&clicking, ""));
+        let shown = visible_rows(&dom);
+        assert_eq!(shown.len(), of(village), "{village}: rows after the click");
+        assert_eq!(shown_count(&dom), shown.len(), "{village}: shown count");
+        assert!(
+            shown
+                .iter()
+                .all(|(v, _)| v == village || (v.is_empty() && village == none)),
+            "{village}: only its rows: {shown:?}"
+        );
+        let serious = shown
+            .iter()
+            .filter(|(_, s)| s == "error" || s == "warning")
+            .count();
+        assert_eq!(
+            serious,
+            errors + warnings,
+            "{village}: the card's 错误 + 警告 equal the rows shown"
+        );
+        let sel = tags_with(&dom, "select", "id=\"f-village\"");
+        assert_eq!(attr(sel[0], "data-value"), Some(village), "select follows");
     }
+}
+
+/// The `taizhang-source` text chunk of a PNG: what it was rendered from.
+fn png_source(bytes: &[u8]) -> Option<String> {
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let mut i = 8;
+    while i + 8 <= bytes.len() {
+        let n = u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap()) as usize;
+        let (tag, body) = (&bytes[i + 4..i + 8], &bytes[i + 8..i + 8 + n]);
+        if tag == b"tEXt"
+            && let Some(text) = body.strip_prefix(b"taizhang-source\0".as_slice())
+        {
+            return Some(String::from_utf8_lossy(text).into_owned());
+        }
+        i += 12 + n;
+    }
+    None
+}
+
+/// The counts the README pictures must show: today's samples.
+fn sample_source(json: &serde_json::Value) -> String {
+    let s = &json["summary"];
+    let keys = [
+        "errors",
+        "warnings",
+        "notices",
+        "linked",
+        "unsurveyed",
+        "unconfirmed",
+        "status_unknown",
+    ];
+    let counts: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{k}={}", s[k].as_u64().expect("summary count")))
+        .collect();
+    format!(
+        "samples findings={} {}",
+        json["findings"].as_array().unwrap().len(),
+        counts.join(" ")
+    )
+}
+
+/// docs/annotated.png and docs/report.png show today's samples: the one
+/// script that renders both (scripts/render_docs_pictures.sh) runs here into
+/// a temporary folder and stamps the counts of the round it rendered, which
+/// must be today's; the committed pictures carry the same counts, so a
+/// change to the samples or the rules fails here until they are re-rendered.
+#[test]
+fn readme_pictures_show_todays_samples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_, json) = sample_page(dir.path());
+    let want = sample_source(&json);
+
+    let fresh = dir.path().join("docs");
+    let out = std::process::Command::new("bash")
+        .arg(root.join("scripts/render_docs_pictures.sh"))
+        .arg(&fresh)
+        .env("TAIZHANG_BIN", env!("CARGO_BIN_EXE_taizhang"))
+        .env("CHROMIUM", support::chromium())
+        .output()
+        .expect("bash runs the script");
+    assert!(
+        out.status.success(),
+        "render_docs_pictures.sh failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["annotated.png", "report.png"] {
+        let rendered = std::fs::read(fresh.join(name)).expect("the script wrote the picture");
+        assert!(rendered.len() > 60_000, "{name} looks blank");
+        assert_eq!(
+            png_source(&rendered).as_deref(),
+            Some(want.as_str()),
+            "{name} rendered from the samples"
+        );
+        let committed = std::fs::read(root.join("docs").join(name)).expect("committed picture");
+        assert_eq!(
+            png_source(&committed).as_deref(),
+            Some(want.as_str()),
+            "docs/{name} shows other counts than today's samples: run scripts/render_docs_pictures.sh and commit docs/"
+        );
+    }
+    let report = std::fs::read(fresh.join("report.png")).unwrap();
+    let w = u32::from_be_bytes(report[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(report[20..24].try_into().unwrap());
+    assert_eq!((w, h), (1280, 2000));
 }

@@ -4,8 +4,8 @@
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use std::io::Cursor;
 use taizhang::model::Field;
-use taizhang::synth::{self, RoundSpec};
 use taizhang::templates::{Annex, AnnexData, TCell, build_annex, embedded, write_templates};
+use testkit::synth::{self, RoundSpec};
 
 fn sheet(bytes: Vec<u8>) -> (String, calamine::Range<Data>) {
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("xlsx opens");

@@ -3,7 +3,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use taizhang::model::Cell;
-use taizhang::normalize::id::{mask_text, parse_id};
+use taizhang::gb11643::{mask_text, parse_id};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&kind, rest)) = data.split_first() else {

@@ -5,9 +5,8 @@
 //! protection stay what they were.
 
 use super::AnnotateError;
-use super::xml::{attr, is_main, with_attr};
-use quick_xml::events::Event;
-use quick_xml::reader::NsReader;
+use super::xml::{self, At, Hooks, Open, PassError, attr, with_attr};
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::writer::Writer;
 use std::io::Write;
 
@@ -54,52 +53,132 @@ fn err(path: &std::path::Path, detail: impl Into<String>) -> AnnotateError {
     }
 }
 
+/// Counts fonts, fills and cellXfs, and whether there is a cellXfs.
+#[derive(Default)]
+struct Count {
+    /// Local names of the open elements.
+    parent: Vec<String>,
+    counts: StyleCounts,
+    seen_xfs: bool,
+}
+
+impl Hooks for Count {
+    fn open(
+        &mut self,
+        at: &At,
+        _e: &BytesStart,
+        empty: bool,
+        _w: &mut Writer<Vec<u8>>,
+    ) -> std::io::Result<Open> {
+        let c = &mut self.counts;
+        if at.depth == 2 && at.main {
+            match (self.parent.last().map(|v| v.as_str()), at.local) {
+                (Some("fonts"), "font") => c.fonts += 1,
+                (Some("fills"), "fill") => c.fills += 1,
+                (Some("cellXfs"), "xf") => c.xfs += 1,
+                _ => {}
+            }
+        }
+        if at.depth == 1 && at.local == "cellXfs" {
+            self.seen_xfs = true;
+        }
+        if !empty {
+            self.parent.push(at.local.to_string());
+        }
+        Ok(Open::Keep)
+    }
+    fn close(&mut self, _at: &At, _w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        self.parent.pop();
+        Ok(())
+    }
+}
+
 /// Count fonts, fills and cellXfs of a styles part.
 pub fn scan(xml: &[u8], path: &std::path::Path) -> Result<StyleCounts, AnnotateError> {
-    let mut r = NsReader::from_reader(xml);
-    let mut buf = Vec::new();
-    let mut depth = 0u32;
-    let mut parent: Vec<String> = Vec::new();
-    let mut c = StyleCounts::default();
-    let mut seen_xfs = false;
-    loop {
-        let ev = r
-            .read_event_into(&mut buf)
-            .map_err(|e| err(path, format!("xl/styles.xml：{e}")))?;
-        match ev {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(ev, Event::Empty(_));
-                let (ns, local) = r.resolver().resolve_element(e.name());
-                let local = local.as_ref().to_string();
-                if depth == 2 && is_main(&ns) {
-                    match (parent.last().map(|v| v.as_str()), local.as_str()) {
-                        (Some("fonts"), "font") => c.fonts += 1,
-                        (Some("fills"), "fill") => c.fills += 1,
-                        (Some("cellXfs"), "xf") => c.xfs += 1,
-                        _ => {}
-                    }
-                }
-                if depth == 1 && local == "cellXfs" {
-                    seen_xfs = true;
-                }
-                if !empty {
-                    parent.push(local);
-                    depth += 1;
-                }
-            }
-            Event::End(_) => {
-                parent.pop();
-                depth = depth.saturating_sub(1);
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    if !seen_xfs {
+    let mut c = Count::default();
+    xml::scan(xml, &mut c).map_err(|e| err(path, format!("xl/styles.xml：{e}")))?;
+    if !c.seen_xfs {
         return Err(err(path, "xl/styles.xml 中没有单元格格式表（cellXfs）"));
     }
-    Ok(c)
+    Ok(c.counts)
+}
+
+/// Appends the plan to the fonts, fills and cellXfs, counts updated.
+struct Append<'a> {
+    plan: &'a StylePlan,
+    /// The local name of the main-namespace element at depth 1 being read.
+    section: Option<String>,
+    /// The cell formats read so far, each as its events.
+    xfs: Vec<Vec<Event<'static>>>,
+    /// The cell format being read.
+    capturing: Option<Vec<Event<'static>>>,
+}
+
+impl Append<'_> {
+    fn extra(&self, section: &str) -> Option<usize> {
+        match section {
+            "fonts" => Some(self.plan.fonts.len()),
+            "fills" => Some(self.plan.fills.len()),
+            "cellXfs" => Some(self.plan.new_xfs.len() + self.plan.copies.len()),
+            _ => None,
+        }
+    }
+}
+
+impl Hooks for Append<'_> {
+    fn open(
+        &mut self,
+        at: &At,
+        e: &BytesStart,
+        empty: bool,
+        _w: &mut Writer<Vec<u8>>,
+    ) -> std::io::Result<Open> {
+        if self.capturing.is_some() {
+            return Ok(Open::Keep);
+        }
+        if at.depth == 2
+            && at.main
+            && self.section.as_deref() == Some("cellXfs")
+            && at.local == "xf"
+        {
+            self.capturing = Some(Vec::new());
+            return Ok(Open::Keep);
+        }
+        if at.depth == 1 && at.main {
+            let extra = self.extra(at.local);
+            // An empty one with something to append is expanded and
+            // closed at once.
+            if !empty || extra.is_some() {
+                self.section = Some(at.local.to_string());
+            }
+            if let Some(extra) = extra {
+                let old = attr(e, "count").and_then(|v| v.parse::<usize>().ok());
+                return Ok(Open::Expand(
+                    old.map(|n| with_attr(e, "count", &(n + extra).to_string())),
+                ));
+            }
+        }
+        Ok(Open::Keep)
+    }
+    fn copied(&mut self, ev: &Event) {
+        if let Some(cap) = self.capturing.as_mut() {
+            cap.push(ev.clone().into_owned());
+        }
+    }
+    fn close(&mut self, at: &At, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        if at.depth == 1 && self.section.take().is_some() && at.main {
+            append_section(w, at.local, self.plan, &self.xfs, at.prefix)?;
+        }
+        Ok(())
+    }
+    fn after(&mut self, at: &At, _w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        if at.depth == 2
+            && let Some(done) = self.capturing.take()
+        {
+            self.xfs.push(done);
+        }
+        Ok(())
+    }
 }
 
 /// Rewrite a styles part with the plan appended; counts updated.
@@ -108,124 +187,16 @@ pub fn rewrite(
     plan: &StylePlan,
     path: &std::path::Path,
 ) -> Result<Vec<u8>, AnnotateError> {
-    let mut r = NsReader::from_reader(xml);
-    let mut w = Writer::new(Vec::with_capacity(xml.len() + 4096));
-    let mut buf = Vec::new();
-    let mut depth = 0u32;
-    let mut section: Option<String> = None; // local name of the depth-1 element we are in
-    let mut xfs: Vec<Vec<Event<'static>>> = Vec::new();
-    let mut capturing: Option<Vec<Event<'static>>> = None;
-    let mut counts = StyleCounts::default();
-    let mut prefix = String::new();
-    let io = |e: std::io::Error| err(path, e.to_string());
-    loop {
-        let ev = r
-            .read_event_into(&mut buf)
-            .map_err(|e| err(path, format!("xl/styles.xml：{e}")))?;
-        match ev {
-            Event::Eof => break,
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(ev, Event::Empty(_));
-                let (ns, local) = r.resolver().resolve_element(e.name());
-                let main = is_main(&ns);
-                let local = local.as_ref().to_string();
-                if depth == 0 {
-                    prefix = super::xml::prefix_of(e);
-                }
-                if let Some(cap) = capturing.as_mut() {
-                    cap.push(ev.clone().into_owned());
-                    if !empty {
-                        depth += 1;
-                    }
-                    buf.clear();
-                    continue;
-                }
-                if depth == 2 && main && section.as_deref() == Some("cellXfs") && local == "xf" {
-                    if empty {
-                        xfs.push(vec![ev.clone().into_owned()]);
-                    } else {
-                        capturing = Some(vec![ev.clone().into_owned()]);
-                        depth += 1;
-                    }
-                    w.write_event(ev.clone()).map_err(io)?;
-                    buf.clear();
-                    continue;
-                }
-                if depth == 2 && main {
-                    match (section.as_deref(), local.as_str()) {
-                        (Some("fonts"), "font") => counts.fonts += 1,
-                        (Some("fills"), "fill") => counts.fills += 1,
-                        _ => {}
-                    }
-                }
-                if depth == 1 && main {
-                    let extra = match local.as_str() {
-                        "fonts" => Some(plan.fonts.len()),
-                        "fills" => Some(plan.fills.len()),
-                        "cellXfs" => Some(plan.new_xfs.len() + plan.copies.len()),
-                        _ => None,
-                    };
-                    if let Some(extra) = extra {
-                        let old = attr(e, "count").and_then(|v| v.parse::<usize>().ok());
-                        let e2 = match old {
-                            Some(n) => with_attr(e, "count", &(n + extra).to_string()),
-                            None => e.to_owned(),
-                        };
-                        if empty {
-                            w.write_event(Event::Start(e2.borrow())).map_err(io)?;
-                            append_section(&mut w, &local, plan, &xfs, &counts, &prefix)
-                                .map_err(io)?;
-                            let name = e.name().as_ref().to_string();
-                            w.write_event(Event::End(quick_xml::events::BytesEnd::new(name)))
-                                .map_err(io)?;
-                        } else {
-                            w.write_event(Event::Start(e2.borrow())).map_err(io)?;
-                            section = Some(local.clone());
-                            depth += 1;
-                        }
-                        buf.clear();
-                        continue;
-                    }
-                    if !empty {
-                        section = Some(local.clone());
-                    }
-                }
-                if !empty {
-                    depth += 1;
-                }
-                w.write_event(ev.clone()).map_err(io)?;
-            }
-            Event::End(ref e) => {
-                depth = depth.saturating_sub(1);
-                if let Some(cap) = capturing.as_mut() {
-                    cap.push(ev.clone().into_owned());
-                    if depth == 2
-                        && let Some(done) = capturing.take()
-                    {
-                        // The Start was written already; write the rest.
-                        for x in done.iter().skip(1) {
-                            w.write_event(x.borrow()).map_err(io)?;
-                        }
-                        xfs.push(done);
-                    }
-                    buf.clear();
-                    continue;
-                }
-                if depth == 1
-                    && let Some(sec) = section.take()
-                {
-                    let (ns, _) = r.resolver().resolve_element(e.name());
-                    if is_main(&ns) {
-                        append_section(&mut w, &sec, plan, &xfs, &counts, &prefix).map_err(io)?;
-                    }
-                }
-                w.write_event(ev.clone()).map_err(io)?;
-            }
-            _ => w.write_event(ev.clone()).map_err(io)?,
-        }
-        buf.clear();
-    }
-    Ok(w.into_inner())
+    let mut hooks = Append {
+        plan,
+        section: None,
+        xfs: Vec::new(),
+        capturing: None,
+    };
+    xml::rewrite(xml, &mut hooks).map_err(|e| match e {
+        PassError::Xml(e) => err(path, format!("xl/styles.xml：{e}")),
+        PassError::Io(e) => err(path, e.to_string()),
+    })
 }
 
 fn with_prefix(xml: &str, prefix: &str) -> String {
@@ -253,10 +224,8 @@ fn append_section<W: Write>(
     section: &str,
     plan: &StylePlan,
     xfs: &[Vec<Event<'static>>],
-    counts: &StyleCounts,
     prefix: &str,
 ) -> std::io::Result<()> {
-    let _ = counts;
     match section {
         "fonts" => {
             for f in &plan.fonts {
@@ -349,5 +318,19 @@ mod tests {
         ), "{out}");
         // the original xf 1 is unchanged
         assert!(out.contains(r#"<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"><alignment horizontal="center"/></xf><xf"#));
+    }
+
+    #[test]
+    fn indented_cell_formats_keep_their_layout_and_copies_carry_it() {
+        let styles = "<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\n<fonts count=\"1\"><font/></fonts>\n<fills count=\"2\"><fill/><fill/></fills>\n<cellXfs count=\"1\">\n  <xf numFmtId=\"49\" fillId=\"0\">\n    <alignment horizontal=\"center\"/>\n  </xf>\n</cellXfs>\n</styleSheet>";
+        let p = std::path::Path::new("t.xlsx");
+        let plan = StylePlan {
+            copies: vec![(0, 2)],
+            ..StylePlan::default()
+        };
+        let out = String::from_utf8(rewrite(styles.as_bytes(), &plan, p).unwrap()).unwrap();
+        // The original format is copied as read; the copy follows it with
+        // only the fill changed, its whitespace where it was.
+        assert!(out.contains("<cellXfs count=\"2\">\n  <xf numFmtId=\"49\" fillId=\"0\">\n    <alignment horizontal=\"center\"/>\n  </xf>\n<xf numFmtId=\"49\" fillId=\"2\" applyFill=\"1\">\n    <alignment horizontal=\"center\"/>\n  </xf></cellXfs>"), "{out}");
     }
 }

@@ -1,7 +1,10 @@
-//! Small XML helpers shared by the patchers.
+//! Small XML helpers shared by the patchers, and the one streaming pass
+//! ([`rewrite`], [`scan`]) every small package part goes through.
 
-use quick_xml::events::BytesStart;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
+use quick_xml::reader::NsReader;
+use quick_xml::writer::Writer;
 
 pub const MAIN_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 pub const MAIN_NS_STRICT: &str = "http://purl.oclc.org/ooxml/spreadsheetml/main";
@@ -148,6 +151,216 @@ pub fn relative_target(from_dir: &str, to: &str) -> String {
     let mut out: Vec<&str> = vec![".."; from.len() - common];
     out.extend_from_slice(&to_parts[common..]);
     out.join("/")
+}
+
+/// Where an element is, as [`Hooks`] see it.
+pub struct At<'a> {
+    /// Nesting depth: 0 for the root element.
+    pub depth: u32,
+    /// Whether the element is in the SpreadsheetML main namespace
+    /// (transitional or strict).
+    pub main: bool,
+    /// The element's local name.
+    pub local: &'a str,
+    /// The root element's prefix (`"x:"` or `""`); new elements take it.
+    pub prefix: &'a str,
+}
+
+/// What the pass writes for a start or empty tag.
+pub enum Open {
+    /// The tag as read.
+    Keep,
+    /// This tag instead (same element name).
+    Replace(BytesStart<'static>),
+    /// An empty tag written as a start and end tag (this one when given),
+    /// so that content can go between: [`Hooks::after_open`] and
+    /// [`Hooks::close`] run as for an element with content. A start tag
+    /// is written as with `Replace`/`Keep`.
+    Expand(Option<BytesStart<'static>>),
+}
+
+/// Per-element hooks of the streaming pass. Each may write into the output
+/// at its place; everything it does not change is copied event by event.
+pub trait Hooks {
+    /// Before a start or empty tag; decides what tag is written.
+    fn open(
+        &mut self,
+        _at: &At,
+        _e: &BytesStart,
+        _empty: bool,
+        _w: &mut Writer<Vec<u8>>,
+    ) -> std::io::Result<Open> {
+        Ok(Open::Keep)
+    }
+    /// Right after a start tag (not after an empty one).
+    fn after_open(&mut self, _at: &At, _w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        Ok(())
+    }
+    /// Before an end tag.
+    fn close(&mut self, _at: &At, _w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        Ok(())
+    }
+    /// After an element's last tag (its end tag, or its empty tag).
+    fn after(&mut self, _at: &At, _w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        Ok(())
+    }
+    /// Every event read, as read, once it has been copied (an expanded
+    /// empty tag is not reported).
+    fn copied(&mut self, _ev: &Event) {}
+}
+
+/// A failure of the streaming pass: the part is not well-formed XML, or
+/// the output could not be written.
+#[derive(Debug)]
+pub enum PassError {
+    Xml(quick_xml::Error),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for PassError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PassError::Xml(e) => e.fmt(f),
+            PassError::Io(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<std::io::Error> for PassError {
+    fn from(e: std::io::Error) -> Self {
+        PassError::Io(e)
+    }
+}
+
+/// Rewrite a part: quick-xml events in, the same events out, with `hooks`
+/// called at every element.
+pub fn rewrite(xml: &[u8], hooks: &mut impl Hooks) -> Result<Vec<u8>, PassError> {
+    run(xml, hooks, true)
+}
+
+/// Read a part with `hooks` called at every element; nothing is written.
+pub fn scan(xml: &[u8], hooks: &mut impl Hooks) -> Result<(), PassError> {
+    run(xml, hooks, false).map(|_| ())
+}
+
+fn run(xml: &[u8], hooks: &mut impl Hooks, write: bool) -> Result<Vec<u8>, PassError> {
+    let mut r = NsReader::from_reader(xml);
+    let cap = if write { xml.len() + 1024 } else { 0 };
+    let mut w = Writer::new(Vec::with_capacity(cap));
+    let mut buf = Vec::new();
+    let mut depth = 0u32;
+    let mut prefix = String::new();
+    loop {
+        let ev = r.read_event_into(&mut buf).map_err(PassError::Xml)?;
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                let (ns, local) = r.resolver().resolve_element(e.name());
+                let main = is_main(&ns);
+                if depth == 0 {
+                    prefix = prefix_of(e);
+                }
+                let at = At {
+                    depth,
+                    main,
+                    local: local.as_ref(),
+                    prefix: &prefix,
+                };
+                match hooks.open(&at, e, empty, &mut w)? {
+                    Open::Expand(tag) if empty => {
+                        let tag = tag.unwrap_or_else(|| e.to_owned());
+                        if write {
+                            w.write_event(Event::Start(tag.borrow()))?;
+                        }
+                        hooks.after_open(&at, &mut w)?;
+                        hooks.close(&at, &mut w)?;
+                        if write {
+                            w.write_event(Event::End(tag.to_end()))?;
+                        }
+                        hooks.after(&at, &mut w)?;
+                    }
+                    open => {
+                        if write {
+                            let tag = match open {
+                                Open::Replace(t) | Open::Expand(Some(t)) => t,
+                                Open::Keep | Open::Expand(None) => e.to_owned(),
+                            };
+                            if empty {
+                                w.write_event(Event::Empty(tag))?;
+                            } else {
+                                w.write_event(Event::Start(tag))?;
+                            }
+                        }
+                        hooks.copied(&ev);
+                        if empty {
+                            hooks.after(&at, &mut w)?;
+                        } else {
+                            depth += 1;
+                            hooks.after_open(&at, &mut w)?;
+                        }
+                    }
+                }
+            }
+            Event::End(ref e) => {
+                depth = depth.saturating_sub(1);
+                let (ns, local) = r.resolver().resolve_element(e.name());
+                let at = At {
+                    depth,
+                    main: is_main(&ns),
+                    local: local.as_ref(),
+                    prefix: &prefix,
+                };
+                hooks.close(&at, &mut w)?;
+                if write {
+                    w.write_event(ev.clone())?;
+                }
+                hooks.copied(&ev);
+                hooks.after(&at, &mut w)?;
+            }
+            _ => {
+                if write {
+                    w.write_event(ev.clone())?;
+                }
+                hooks.copied(&ev);
+            }
+        }
+        buf.clear();
+    }
+    Ok(w.into_inner())
+}
+
+/// Hooks that append children just before the root element closes
+/// (expanding an empty root); `make` gets the root's prefix.
+pub struct AppendToRoot<F: Fn(&str) -> String>(pub F);
+
+impl<F: Fn(&str) -> String> Hooks for AppendToRoot<F> {
+    fn open(
+        &mut self,
+        at: &At,
+        _e: &BytesStart,
+        _empty: bool,
+        _w: &mut Writer<Vec<u8>>,
+    ) -> std::io::Result<Open> {
+        Ok(if at.depth == 0 {
+            Open::Expand(None)
+        } else {
+            Open::Keep
+        })
+    }
+    fn close(&mut self, at: &At, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+        if at.depth == 0 {
+            w.get_mut()
+                .extend_from_slice((self.0)(at.prefix).as_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// Append children just before the root element closes (or expand an
+/// empty root).
+pub fn append_to_root(xml: &[u8], make: impl Fn(&str) -> String) -> Result<Vec<u8>, String> {
+    rewrite(xml, &mut AppendToRoot(make)).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

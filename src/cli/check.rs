@@ -50,7 +50,11 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         mask: ui.mask,
         since: None,
     };
-    output::write_all(&round, &out, &options, ui)?;
+    let written = output::write_all(&round, &out, &options, ui);
+    let not_replaced = match written {
+        Ok(_) => None,
+        Err(e) => Some(e.downcast::<output::NotReplaced>()?),
+    };
 
     let style = ui.style();
     let infos = round.input_infos();
@@ -65,6 +69,11 @@ pub fn run(args: CheckArgs, ui: &Ui) -> Result<i32> {
         s.push_str(&report::code_table(findings, style));
     }
     let _ = writeln!(s, "\n{}", report::verdict(&round.summary));
+    if let Some(n) = not_replaced {
+        let _ = writeln!(s, "\n{n}");
+        print!("{s}");
+        return Ok(2);
+    }
     let _ = writeln!(s, "结果已写入：{}", out.display());
     print!("{s}");
     Ok(exit_status(&round.summary))

@@ -99,14 +99,13 @@ fn run_folder(dir: &Path) -> i32 {
     println!("正在核对文件夹：{}\n", dir.display());
     let args = ReconcileArgs::folder(dir);
     let ui = Ui::new(false, true);
-    match reconcile::run(args, &ui) {
+    let result = reconcile::run(args.clone(), &ui);
+    super::template::blank_forms_beside_results(&args);
+    match result {
         Ok(code) => code,
         Err(e) => {
             let msg = format!("{e:#}");
-            eprintln!(
-                "taizhang：无法完成：{}",
-                crate::normalize::id::mask_text(&msg)
-            );
+            eprintln!("taizhang：无法完成：{}", crate::gb11643::mask_text(&msg));
             2
         }
     }

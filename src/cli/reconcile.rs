@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 #[command(
     override_usage = "taizhang reconcile [文件夹] [选项]",
     about = "核对一轮摸底：县局名单 ↔ 各校摸底表，生成附件2/附件3/预警清单和标注副本",
-    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n  taizhang reconcile 摸底材料 --since 县复核前.findings.json   # 与那一次比较（默认与上一次比较）\n\n每次核对的结果留在输出文件夹的“历史”中（最近 20 次），终端、报告.html 和核对说明都会写明比上次改正了多少、新出现了多少。\n\n退出码：0 没有错误，可以上报；1 有错误需要改正，或文件夹中有文件未能读取、已跳过；2 无法完成核对（给出的文件打不开、配置错误等）"
+    after_help = "示例：\n  taizhang reconcile 摸底材料            # 读取文件夹中所有表格，自动识别类型\n  taizhang reconcile --roster 县局名单.xlsx --survey 附件1_中心小学.xlsx --survey 附件1_初中.xls\n  taizhang reconcile 摸底材料 --out 核对结果 --no-mask\n  taizhang reconcile 摸底材料 --since 县复核前.findings.json   # 与那一次比较（默认与上一次比较）\n\n每次核对的结果留在输出文件夹的“历史”中（最近 20 次），终端、报告.html 和核对说明都会写明比上次改正了多少、新出现了多少。\n\n退出码：0 没有错误，可以上报；1 有错误需要改正，或文件夹中有文件未能读取、已跳过；2 无法完成核对（给出的文件打不开、配置错误、上次的结果文件正在 Excel/WPS 中打开等）"
 )]
 pub struct ReconcileArgs {
     /// 存放本轮所有表格的文件夹（自动识别县局名单、摸底表、台账、统计表；有 taizhang.toml 时自动使用）
@@ -96,13 +96,31 @@ pub fn run(args: ReconcileArgs, ui: &Ui) -> Result<i32> {
         mask: ui.mask,
         since: args.since.clone(),
     };
-    let comparison = output::write_all(&round, &out, &options, ui)?;
-    print_summary(&round, comparison.as_ref(), &out, ui);
+    let comparison = match output::write_all(&round, &out, &options, ui) {
+        Ok(c) => c,
+        // A result file open in Excel/WPS: the summary still, then which file
+        // to close; the folder keeps the previous run's files.
+        Err(e) => match e.downcast::<output::NotReplaced>() {
+            Ok(not_replaced) => {
+                print_summary(&round, None, Err(&not_replaced), ui);
+                return Ok(2);
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    print_summary(&round, comparison.as_ref(), Ok(&out), ui);
     timing::mark("terminal");
     Ok(exit_status(&round.summary))
 }
 
-pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui: &Ui) {
+/// The terminal summary; `written`: the output folder, or why this run's
+/// files were not put there.
+pub fn print_summary(
+    round: &Round,
+    history: Option<&Comparison>,
+    written: std::result::Result<&Path, &output::NotReplaced>,
+    ui: &Ui,
+) {
     let style = ui.style();
     let mut s = String::new();
     let _ = writeln!(s, "读取的表格：");
@@ -182,7 +200,14 @@ pub fn print_summary(round: &Round, history: Option<&Comparison>, out: &Path, ui
         let _ = writeln!(s, "{line}");
     }
     let _ = writeln!(s, "{}", report::verdict(sm));
-    let _ = writeln!(s, "结果已写入：{}", out.display());
-    let _ = writeln!(s, "下一步：{}", report::NEXT_STEPS);
+    match written {
+        Ok(out) => {
+            let _ = writeln!(s, "结果已写入：{}", out.display());
+            let _ = writeln!(s, "下一步：{}", report::NEXT_STEPS);
+        }
+        Err(not_replaced) => {
+            let _ = writeln!(s, "\n{not_replaced}");
+        }
+    }
     print!("{s}");
 }

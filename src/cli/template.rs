@@ -108,3 +108,53 @@ pub fn run(args: TemplateArgs, ui: &Ui) -> Result<i32> {
     }
     Ok(0)
 }
+
+/// The folder of blank forms written beside the results of a double-click
+/// or drag-and-drop run.
+pub const BLANK_DIR_NAME: &str = "空白模板";
+
+/// After a double-click or drag-and-drop run: the blank forms (filled from
+/// the round's config when one is found) into 空白模板 beside the results
+/// folder, unless that folder already exists, so a clerk without a command
+/// line gets them too. Never changes the run's outcome: a failure is one
+/// printed line.
+pub fn blank_forms_beside_results(args: &super::reconcile::ReconcileArgs) {
+    let out = args.out.clone().unwrap_or_else(|| {
+        args.folder
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(super::OUT_DIR_NAME)
+    });
+    let beside = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = beside.join(BLANK_DIR_NAME);
+    if dir.exists() || !beside.is_dir() {
+        return;
+    }
+    // The config the run used; one that does not load was reported by the
+    // run: plain forms then, as without a config.
+    let folder = args.folder.as_deref().unwrap_or(beside);
+    let data = Config::find(args.config.as_deref(), Some(folder))
+        .ok()
+        .filter(|c| c.path.is_some())
+        .map(|c| blank_data(&c))
+        .unwrap_or_else(AnnexData::blank);
+    let written = std::fs::create_dir_all(&dir)
+        .with_context(|| format!("无法创建文件夹 {}", dir.display()))
+        .and_then(|()| {
+            Annex::ALL.iter().try_for_each(|&a| {
+                let bytes = crate::templates::build_annex(a, &data)
+                    .with_context(|| format!("无法生成 {}", a.file_name()))?;
+                crate::output::write_output(&dir.join(a.file_name()), &bytes)
+            })
+        });
+    match written {
+        Ok(()) => println!(
+            "\n已生成空白表格（附件1摸底调查表、附件2、附件3、筛查预警清单）：{}\n  可发给各校、各村填写；此文件夹已存在时不再生成。",
+            dir.display()
+        ),
+        Err(e) => println!("\n未能生成空白表格：{e:#}"),
+    }
+}

@@ -2,8 +2,8 @@
 //! Fellegi–Sunter weights of each level (in bits, log2 m/u), and the reasons
 //! in Chinese.
 
-use super::id::{IdLevel, compare_ids, segment_zh};
 use super::name::{NameLevel, compare_names, fold};
+use crate::gb11643::{IdLevel, compare_ids, segment_zh};
 use crate::model::{DateValue, IdKind, Record, Sex};
 
 /// Whether a field agrees.

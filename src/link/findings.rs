@@ -6,8 +6,8 @@
 
 use super::FxMap;
 use super::compare::{birth_of, compare, sex_of};
-use super::id::{IdLevel, compare_ids, segment_zh};
 use super::name::NameLevel;
+use crate::gb11643::{IdLevel, compare_ids, segment_zh};
 use crate::model::{
     Code, DateValue, Decision, Field, Finding, IdKind, Loc, Pair, Record, Role, Sex, Status,
     StatusValue, Table,

@@ -23,18 +23,18 @@
 
 mod compare;
 mod findings;
-mod id;
 mod name;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
 mod tests;
 
+pub use crate::gb11643::IdLevel;
 pub use compare::{Agreement, Comparison, compare};
 pub use findings::link_findings;
-pub use id::IdLevel;
 pub use name::NameLevel;
 
+use crate::gb11643::compare as id;
 use crate::model::{DateValue, Decision, IdKind, Pair, Record, Sex};
 use chrono::Datelike;
 use compare::{NameFreq, birth_of, both_ids_valid, reasons_at, score_of, sex_of, total_weight};

@@ -2,48 +2,18 @@
 //! a hand-made `Record` builder (normalisation is another module's job), and
 //! a tiny seeded PRNG.
 
-use super::id::check_char;
-use crate::model::{DateValue, Field, IdInfo, IdKind, Record, Role, Sex, StatusValue};
+use crate::gb11643::{parse_id, with_check};
+use crate::model::{Cell, DateValue, Field, IdInfo, IdKind, Record, Role, Sex, StatusValue};
 use std::collections::BTreeMap;
 
 /// A valid ID for county 610922: birth `yyyymmdd`, sequence 0..=999.
 pub fn make_id(birth: &str, seq: u32) -> String {
-    let first17 = format!("610922{birth}{:03}", seq % 1000);
-    let c = check_char(first17.as_bytes()).expect("digits");
-    format!("{first17}{}", c as char)
+    with_check(&format!("610922{birth}{:03}", seq % 1000)).expect("digits")
 }
 
-/// Classify an ID string the way the normaliser would (text cells only).
+/// Classify an ID string the way the normaliser does a text cell.
 pub fn id_info(s: &str) -> IdInfo {
-    let clean: String = s.trim().to_uppercase();
-    let kind = if clean.is_empty() {
-        IdKind::Missing
-    } else if clean.len() == 15 && clean.bytes().all(|b| b.is_ascii_digit()) {
-        let first17 = format!("{}19{}", &clean[..6], &clean[6..]);
-        let c = check_char(first17.as_bytes()).expect("digits");
-        IdKind::Legacy15 {
-            upgraded: format!("{first17}{}", c as char),
-        }
-    } else if clean.len() == 18 && clean.as_bytes()[..17].iter().all(u8::is_ascii_digit) {
-        let expected = check_char(&clean.as_bytes()[..17]).expect("digits");
-        let date = chrono::NaiveDate::parse_from_str(&clean[6..14], "%Y%m%d");
-        if date.is_err() {
-            IdKind::BadDate
-        } else if expected == clean.as_bytes()[17] {
-            IdKind::Valid
-        } else {
-            IdKind::BadChecksum {
-                expected: expected as char,
-            }
-        }
-    } else {
-        IdKind::BadFormat
-    };
-    IdInfo {
-        raw: s.to_string(),
-        clean,
-        kind,
-    }
+    parse_id(&Cell::Text(s.to_string()))
 }
 
 /// What Excel keeps of a number-typed ID: the first 15 digits then 000.

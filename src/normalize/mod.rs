@@ -9,7 +9,6 @@
 
 pub mod date;
 pub mod grade;
-pub mod id;
 pub mod name;
 pub mod place;
 pub mod sex;
@@ -138,7 +137,7 @@ fn normalize_row(
         row: row.row,
         name: name::clean(&name_raw),
         name_raw,
-        id: id::parse_id(cell(Field::Id)),
+        id: crate::gb11643::parse_id(cell(Field::Id)),
         sex: sex::parse_sex(cell(Field::Sex)),
         sex_raw: raw(Field::Sex),
         birth: date::parse_date(cell(Field::Birthdate)),

@@ -1,10 +1,10 @@
 //! Properties: every normaliser is idempotent on its own clean output.
 
 use super::date::parse_date;
-use super::id::{check_digit, parse_id};
 use super::name::clean_name;
 use super::status::parse_status;
 use super::text::{clean_text, compact};
+use crate::gb11643::{check_digit, parse_id};
 use crate::model::{Cell, DateValue, IdKind, StatusValue};
 use chrono::NaiveDate;
 use proptest::prelude::*;

@@ -2,7 +2,12 @@
 //! every input, findings.json and findings.csv, and for a whole round the
 //! generated annexes, 报告.html and the run's entry in the history (with
 //! the comparison against the earlier run). Every file is written
-//! atomically: complete or absent.
+//! atomically: complete or absent; and the run as a whole too: the files are
+//! written into a staging folder inside the output folder, then moved into
+//! place one by one, and when one of them cannot be replaced (on Windows: the
+//! file is open in Excel or WPS) the files already moved are put back, so the
+//! output folder holds either all of this run's files or all of the
+//! previous run's ([`NotReplaced`]).
 
 pub mod annex;
 pub mod annotated;
@@ -44,17 +49,26 @@ pub fn write_all(
     progress: &dyn Progress,
 ) -> Result<Option<Comparison>> {
     prepare_out_dir(out, &round.inputs, !round.check_only)?;
+    let staging = Staging::new(out)?;
     if round.check_only {
         progress.begin("标注", round.inputs.len() as u64 + 2);
-        write_files(round, None, out, options.mask, progress)?;
+        write_files(round, None, &staging.dir, options.mask, progress)?;
         progress.end();
+        staging.commit(out)?;
         return Ok(None);
     }
     let hist_dir = out.join(history::HISTORY_DIR);
     let entry = history::entry_path(&hist_dir, &chrono::Local::now().naive_local());
     let comparison = compare_with_earlier(round, options.since.as_deref(), &entry)?;
     progress.begin("写出", round.inputs.len() as u64 + 6);
-    write_files(round, Some(&comparison), out, options.mask, progress)?;
+    write_files(
+        round,
+        Some(&comparison),
+        &staging.dir,
+        options.mask,
+        progress,
+    )?;
+    staging.commit(out)?;
     // The run joins the history once its outputs are written; without the
     // links (a line per child), which no comparison reads.
     let kept = Report {
@@ -124,9 +138,14 @@ fn write_files(
     }));
     if !round.check_only {
         tasks.push(Task::new(HTML_REPORT, move || {
-            let page = html::render_with_township(
+            let info = html::RunInfo {
+                township: round.config.township.as_deref(),
+                config: Some(round.config.describe()),
+                generated: Some(chrono::Local::now().format("%Y-%m-%d %H:%M").to_string()),
+            };
+            let page = html::render_page(
                 report,
-                round.config.township.as_deref(),
+                &info,
                 &round.village_lines(),
                 &round.status_counts(),
                 mask,
@@ -245,16 +264,142 @@ pub fn write_output_with(
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<()> {
     atomic::write_with(path, write).map_err(|e| {
-        let why = match e.raw_os_error() {
-            Some(28) => "磁盘已满",
-            Some(27) => "文件超过允许的大小（磁盘空间或配额不足）",
-            Some(13) | Some(1) | Some(30) => "没有写入权限（文件夹只读）",
-            _ => "写入失败",
-        };
+        let why = io_reason_zh(&e);
         anyhow::anyhow!(
             "无法写入输出文件「{}」（文件夹 {}）：{why}（{e}）",
             file_name(path),
             path.parent().unwrap_or(Path::new(".")).display()
         )
     })
+}
+
+/// Why writing failed, in Chinese, from the OS error.
+fn io_reason_zh(e: &std::io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(28) => "磁盘已满",
+        Some(27) => "文件超过允许的大小（磁盘空间或配额不足）",
+        Some(13) | Some(1) | Some(30) => "没有写入权限（文件夹只读）",
+        _ => "写入失败",
+    }
+}
+
+/// The staging folder's name inside the output folder.
+pub const STAGING_DIR: &str = ".taizhang-正在写出";
+
+/// A result file of the earlier run that could not be replaced; every file
+/// of the earlier run was put back, none of this run's was kept.
+#[derive(Debug)]
+pub struct NotReplaced {
+    /// The file's name in the output folder.
+    pub file: String,
+    pub out: PathBuf,
+    pub error: std::io::Error,
+}
+
+impl NotReplaced {
+    /// Whether the file is open in another program (Windows: access denied,
+    /// sharing or lock violation).
+    pub fn in_use(&self) -> bool {
+        cfg!(windows) && matches!(self.error.raw_os_error(), Some(5 | 32 | 33))
+    }
+}
+
+impl std::fmt::Display for NotReplaced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.in_use() {
+            write!(
+                f,
+                "结果文件「{file}」正被其他程序打开，无法替换。请关闭 Excel/WPS 中打开的 {file}（以及其他打开的结果文件），再运行一次。",
+                file = self.file
+            )?;
+        } else {
+            write!(
+                f,
+                "无法替换结果文件「{}」（{}）。",
+                self.file,
+                io_reason_zh(&self.error)
+            )?;
+        }
+        write!(
+            f,
+            "本次结果没有写入，文件夹 {} 中仍是上一次的全部结果。",
+            self.out.display()
+        )
+    }
+}
+
+impl std::error::Error for NotReplaced {}
+
+/// This run's files, written into a folder inside the output folder (same
+/// disk, so moving them into place is a rename). Removed when dropped.
+struct Staging {
+    dir: PathBuf,
+}
+
+impl Staging {
+    fn new(out: &Path) -> Result<Staging> {
+        let dir = out.join(STAGING_DIR);
+        // Left over by a run that was stopped: nothing in it is kept.
+        if dir.exists() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("无法在输出文件夹 {} 中创建临时文件夹", out.display()))?;
+        Ok(Staging { dir })
+    }
+
+    /// Move the staged files into `out`: first the earlier files with the
+    /// same names are set aside (a file open elsewhere stops the commit
+    /// here), then the new ones are moved in; on any failure everything is
+    /// put back as it was.
+    fn commit(&self, out: &Path) -> Result<()> {
+        let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(&self.dir)
+            .with_context(|| format!("无法读取临时文件夹 {}", self.dir.display()))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name())
+            .collect();
+        names.sort();
+        let aside = self.dir.join("上一次");
+        std::fs::create_dir_all(&aside)
+            .with_context(|| format!("无法创建临时文件夹 {}", aside.display()))?;
+        let failed = |name: &std::ffi::OsStr, error: std::io::Error| NotReplaced {
+            file: name.to_string_lossy().into_owned(),
+            out: out.to_path_buf(),
+            error,
+        };
+        let put_back = |set_aside: &[&std::ffi::OsString]| {
+            for n in set_aside {
+                let _ = std::fs::rename(aside.join(n), out.join(n));
+            }
+        };
+        let mut set_aside = Vec::new();
+        for n in &names {
+            let target = out.join(n);
+            if std::fs::symlink_metadata(&target).is_err() {
+                continue;
+            }
+            if let Err(e) = std::fs::rename(&target, aside.join(n)) {
+                put_back(&set_aside);
+                return Err(failed(n, e).into());
+            }
+            set_aside.push(n);
+        }
+        for (i, n) in names.iter().enumerate() {
+            if let Err(e) = std::fs::rename(self.dir.join(n), out.join(n)) {
+                for placed in &names[..i] {
+                    let _ = std::fs::remove_file(out.join(placed));
+                }
+                put_back(&set_aside);
+                return Err(failed(n, e).into());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -74,61 +74,192 @@ fn row_starts(b: &[u8]) -> Vec<usize> {
     starts
 }
 
-pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<SheetData, ReadError> {
-    let text = decode(bytes);
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "Sheet1".to_string());
-    let delim = delimiter(&text);
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delim)
-        .from_reader(text.as_bytes());
-    let mut rows: BTreeMap<u32, BTreeMap<u32, Cell>> = BTreeMap::new();
-    // Byte offsets where a spreadsheet row starts: after every line end that
-    // is not inside a quoted cell (the csv reader's own line count skips
-    // blank lines and counts line breaks inside cells).
-    let tb = text.as_bytes();
-    let starts = row_starts(tb);
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            ReadError::input(
-                path,
-                format!("「{}」不是有效的 CSV 文件：{e}", file_label(path)),
-            )
-        })?;
-        let mut byte = rec.position().map(|p| p.byte()).unwrap_or(0) as usize;
-        // The reader's position is where it started looking: skipped blank
-        // lines come first.
-        while matches!(tb.get(byte), Some(b'\r' | b'\n')) {
-            byte += 1;
-        }
-        // Row = 1 + row breaks (line ends outside quotes) before the record.
-        let row = starts.partition_point(|&s| s <= byte) as u32;
-        let mut cols = BTreeMap::new();
-        for (i, field) in rec.iter().enumerate() {
+/// A decoded csv file, ready to be walked record by record.
+pub(crate) struct CsvText {
+    text: String,
+    delim: u8,
+    /// Byte offsets where a spreadsheet row starts: after every line end
+    /// that is not inside a quoted cell (the csv reader's own line count
+    /// skips blank lines and counts line breaks inside cells).
+    starts: Vec<usize>,
+    /// The sheet name a spreadsheet would show: the file name's stem.
+    pub name: String,
+}
+
+/// One record's fields, as a spreadsheet shows them: for tab-separated
+/// text `NULL` is empty and a leading `'` is dropped. Borrowed, no copy.
+pub(crate) struct Fields<'r> {
+    rec: &'r csv::ByteRecord,
+    tab: bool,
+}
+
+impl<'r> Fields<'r> {
+    pub fn len(&self) -> usize {
+        self.rec.len()
+    }
+    /// The field at 0-based `i` ("" past the end).
+    pub fn get(&self, i: usize) -> &'r str {
+        let Some(bytes) = self.rec.get(i) else {
+            return "";
+        };
+        // The text is valid UTF-8 and fields split at ASCII bytes.
+        let field = std::str::from_utf8(bytes).unwrap_or("");
+        if self.tab {
             // Tab-separated exports of web systems write NULL for an empty
             // value and a leading ' to keep numbers as text.
-            let field = if delim == b'\t' {
-                if field.trim() == "NULL" {
-                    ""
-                } else {
-                    field.strip_prefix('\'').unwrap_or(field)
-                }
+            if field.trim() == "NULL" {
+                ""
             } else {
-                field
-            };
-            if !field.is_empty() {
-                cols.insert(i as u32 + 1, Cell::Text(field.to_string()));
+                field.strip_prefix('\'').unwrap_or(field)
             }
-        }
-        if !cols.is_empty() {
-            rows.insert(row, cols);
+        } else {
+            field
         }
     }
-    Ok(SheetData::new(name, rows, Vec::new()))
+    /// Whether some field is non-empty (such a record is a row of the sheet).
+    pub fn any(&self) -> bool {
+        (0..self.len()).any(|i| !self.get(i).is_empty())
+    }
+}
+
+impl CsvText {
+    pub fn new(path: &Path, bytes: &[u8]) -> CsvText {
+        let text = decode(bytes);
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "Sheet1".to_string());
+        let delim = delimiter(&text);
+        let starts = row_starts(text.as_bytes());
+        CsvText {
+            text,
+            delim,
+            starts,
+            name,
+        }
+    }
+
+    /// Calls `f(row, fields)` for every record with a non-empty field, in
+    /// file order, until `f` returns false. Row numbers never decrease; two
+    /// records on one row (a stray quote mark) are passed as they come —
+    /// the caller decides (a sheet keeps the later one).
+    ///
+    /// # Errors
+    /// A record the csv reader refuses (message names the file).
+    pub fn for_each_row(
+        &self,
+        path: &Path,
+        mut f: impl FnMut(u32, &Fields<'_>) -> bool,
+    ) -> Result<(), ReadError> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delim)
+            .from_reader(self.text.as_bytes());
+        let tb = self.text.as_bytes();
+        let mut rec = csv::ByteRecord::new();
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => {
+                    return Err(ReadError::input(
+                        path,
+                        format!("「{}」不是有效的 CSV 文件：{e}", file_label(path)),
+                    ));
+                }
+            }
+            let mut byte = rec.position().map(|p| p.byte()).unwrap_or(0) as usize;
+            // The reader's position is where it started looking: skipped
+            // blank lines come first.
+            while matches!(tb.get(byte), Some(b'\r' | b'\n')) {
+                byte += 1;
+            }
+            // Row = 1 + row breaks (line ends outside quotes) before the record.
+            let row = self.starts.partition_point(|&s| s <= byte) as u32;
+            let fields = Fields {
+                rec: &rec,
+                tab: self.delim == b'\t',
+            };
+            if fields.any() && !f(row, &fields) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The first rows as a sheet: rows until `rows_with_text` of them have
+    /// a cell that is not blank (enough to find the header, the title above
+    /// it and the first lines quoted in messages).
+    pub fn head(&self, path: &Path, rows_with_text: usize) -> Result<SheetData, ReadError> {
+        let mut rows: BTreeMap<u32, BTreeMap<u32, Cell>> = BTreeMap::new();
+        let mut seen = 0;
+        let mut last_row = 0;
+        self.for_each_row(path, |row, fields| {
+            // Stop at the first new row once enough are in (a later record
+            // on the same row still replaces the earlier one).
+            if seen >= rows_with_text && row != last_row {
+                return false;
+            }
+            last_row = row;
+            let cols = cells_of(fields);
+            if let Some(old) = rows.insert(row, cols)
+                && old.values().any(|c| !c.is_empty())
+            {
+                seen -= 1;
+            }
+            if rows[&row].values().any(|c| !c.is_empty()) {
+                seen += 1;
+            }
+            true
+        })?;
+        Ok(SheetData::new(self.name.clone(), rows, Vec::new()))
+    }
+
+    /// Every non-empty cell in row-major order (for the rebuilt copy).
+    pub fn cells(&self, path: &Path) -> Result<Vec<(u32, u32, Cell)>, ReadError> {
+        let mut cells: Vec<(u32, u32, Cell)> = Vec::new();
+        let mut last_row = 0;
+        self.for_each_row(path, |row, fields| {
+            if row == last_row {
+                // A later record on the same row replaces the earlier one.
+                while cells.last().is_some_and(|c| c.0 == row) {
+                    cells.pop();
+                }
+            }
+            last_row = row;
+            for i in 0..fields.len() {
+                let v = fields.get(i);
+                if !v.is_empty() {
+                    cells.push((row, i as u32 + 1, Cell::Text(v.to_string())));
+                }
+            }
+            true
+        })?;
+        Ok(cells)
+    }
+}
+
+/// A record's non-empty fields as cells, by 1-based column.
+fn cells_of(fields: &Fields<'_>) -> BTreeMap<u32, Cell> {
+    let mut cols = BTreeMap::new();
+    for i in 0..fields.len() {
+        let v = fields.get(i);
+        if !v.is_empty() {
+            cols.insert(i as u32 + 1, Cell::Text(v.to_string()));
+        }
+    }
+    cols
+}
+
+/// The whole file as one sheet.
+pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<SheetData, ReadError> {
+    let csv = CsvText::new(path, bytes);
+    let mut rows: BTreeMap<u32, BTreeMap<u32, Cell>> = BTreeMap::new();
+    csv.for_each_row(path, |row, fields| {
+        rows.insert(row, cells_of(fields));
+        true
+    })?;
+    Ok(SheetData::new(csv.name, rows, Vec::new()))
 }
 
 #[cfg(test)]

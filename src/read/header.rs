@@ -488,35 +488,105 @@ fn keys_of(f: Field) -> &'static [String] {
     .map_or(&[], Vec::as_slice)
 }
 
+/// A small set of characters with a quick no (a 1024-bit filter).
+#[derive(Default)]
+struct CharSet {
+    bits: [u64; 16],
+    chars: Vec<char>,
+}
+
+impl CharSet {
+    fn insert(&mut self, c: char) {
+        let h = c as usize & 1023;
+        self.bits[h / 64] |= 1 << (h % 64);
+        if !self.chars.contains(&c) {
+            self.chars.push(c);
+        }
+    }
+    fn has(&self, c: char) -> bool {
+        let h = c as usize & 1023;
+        self.bits[h / 64] & (1 << (h % 64)) != 0 && self.chars.contains(&c)
+    }
+}
+
+/// The first characters of `f`'s synonym keys, and of the core words.
+fn first_chars(f: Field) -> (&'static CharSet, &'static CharSet) {
+    static FIRST: OnceLock<(HashMap<Field, CharSet>, CharSet, CharSet)> = OnceLock::new();
+    let (keys, triggers, none) = FIRST.get_or_init(|| {
+        let mut m: HashMap<Field, CharSet> = HashMap::new();
+        for (k, &f) in synonym_map() {
+            if let Some(c) = k.chars().next() {
+                m.entry(f).or_default().insert(c);
+            }
+        }
+        let mut t = CharSet::default();
+        for w in CORE_TRIGGERS {
+            if let Some(c) = w.chars().next() {
+                t.insert(c);
+            }
+        }
+        (m, t, CharSet::default())
+    });
+    (keys.get(&f).unwrap_or(none), triggers)
+}
+
+/// Characters that [`normalize_header`] removes or folds.
+fn needs_folding(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200b}'
+                | '\u{200c}'
+                | '\u{200d}'
+                | '\u{2060}'
+                | '\u{feff}'
+                | '【'
+                | '〔'
+                | '['
+                | '〈'
+                | '《'
+                | '】'
+                | '〕'
+                | ']'
+                | '〉'
+                | '》'
+        )
+}
+
+/// True when `text` surely names no field `f` (most data cells: digits,
+/// names, dates); false when [`names_field`] must look closer: the text
+/// needs normalising, or a synonym key of `f` starts with its first
+/// character, or a core word with one of its characters.
+pub(crate) fn surely_names_no_field(text: &str, f: Field) -> bool {
+    let (key_first, trigger_first) = first_chars(f);
+    let rest = text.trim_start_matches(['*', '※']);
+    if rest.chars().next().is_some_and(|c| key_first.has(c)) {
+        return false;
+    }
+    if text
+        .chars()
+        .any(|c| trigger_first.has(c) || needs_folding(c))
+    {
+        return false;
+    }
+    crate::normalize::text::is_nfkc(text)
+}
+
+/// `text` without leading `*`/`※` when it needs no normalising beyond that
+/// (no spaces, odd brackets or compatibility forms), else None.
+fn plain_rest(text: &str) -> Option<&str> {
+    let plain = !text.chars().any(needs_folding) && crate::normalize::text::is_nfkc(text);
+    plain.then(|| text.trim_start_matches(['*', '※']))
+}
+
 /// `field_for_header(text) == Some(f)`, quick to say no for data cells.
 pub(crate) fn names_field(text: &str, f: Field) -> bool {
-    let plain = !text.chars().any(|c| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                '\u{200b}'
-                    | '\u{200c}'
-                    | '\u{200d}'
-                    | '\u{2060}'
-                    | '\u{feff}'
-                    | '【'
-                    | '〔'
-                    | '['
-                    | '〈'
-                    | '《'
-                    | '】'
-                    | '〕'
-                    | ']'
-                    | '〉'
-                    | '》'
-            )
-    }) && crate::normalize::text::is_nfkc(text);
-    if plain {
+    if let Some(rest) = plain_rest(text) {
         // normalize_header(text) is `text` with leading `*`/`※` and some
         // trailing parts cut off, and a matching key is a prefix of it.
-        let rest = text.trim_start_matches(['*', '※']);
-        if !keys_of(f).iter().any(|k| rest.starts_with(k.as_str()))
-            && !CORE_TRIGGERS.iter().any(|w| rest.contains(w))
+        if surely_names_no_field(text, f)
+            || (!keys_of(f).iter().any(|k| rest.starts_with(k.as_str()))
+                && !CORE_TRIGGERS.iter().any(|w| rest.contains(w)))
         {
             return false;
         }

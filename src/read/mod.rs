@@ -37,10 +37,10 @@ mod xml2003;
 
 pub use header::{field_for_header, normalize_header};
 
-use crate::model::{Cell, Field, Format, InputId, RawRow, RawValue, Role, Table};
+use crate::model::{Cell, Field, Format, InputId, RawRow, RawValue, RawValues, Role, Table};
 use header::{Header, is_stats_columns as is_stats_columns_of};
 use sheet_data::SheetData;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +122,17 @@ pub fn read_input(
     }
     let bytes = sniff::read_bytes(path)?;
     let format = sniff::sniff(path, &bytes)?;
-    let sheets = sheet::load(path, &bytes, format)?;
+    // A csv file is one sheet: only its first rows are held as a sheet (to
+    // find the header); its data rows are read straight from the text.
+    let csv_text = (format == Format::Csv).then(|| csv::CsvText::new(path, &bytes));
+    drop(bytes);
+    let sheets = match &csv_text {
+        Some(c) => vec![c.head(path, header::HEADER_SEARCH_ROWS)?],
+        None => {
+            let bytes = sniff::read_bytes(path)?;
+            sheet::load(path, &bytes, format)?
+        }
+    };
 
     let accept = |h: &Header| match role {
         Some(Role::Stats) => h.is_stats(),
@@ -152,7 +162,10 @@ pub fn read_input(
                 }
             },
         };
-        let (mut rows, skipped) = data_rows(sh, &h, r, township);
+        let (mut rows, skipped) = match &csv_text {
+            Some(c) => csv_data_rows(c, path, sh, &h, r, township)?,
+            None => data_rows(sh, &h, r, township),
+        };
         let mut columns = h.columns.clone();
         register::split_village_group(&mut rows);
         register::derive_status(&mut columns, &mut rows, r, &preamble, &file);
@@ -257,6 +270,16 @@ pub struct Grid {
 pub fn read_grids(path: &Path) -> Result<Vec<Grid>, ReadError> {
     let bytes = sniff::read_bytes(path)?;
     let format = sniff::sniff(path, &bytes)?;
+    if format == Format::Csv {
+        let text = csv::CsvText::new(path, &bytes);
+        drop(bytes);
+        let cells = text.cells(path)?;
+        return Ok(vec![Grid {
+            sheet: text.name,
+            cells,
+            merges: Vec::new(),
+        }]);
+    }
     let sheets = sheet::load(path, &bytes, format)?;
     Ok(sheets.into_iter().map(SheetData::into_grid).collect())
 }
@@ -473,34 +496,130 @@ fn is_total(text: &str) -> bool {
     text.starts_with("合计") || text.starts_with("总计")
 }
 
-/// Rows below the header → RawRows, with merge forward-fill and stray rows
-/// dropped; returns the rows and how many roster rows of another township
-/// were skipped.
-fn data_rows(
-    sh: &SheetData,
-    h: &Header,
+/// One row's cells, as the data-row rules read them.
+trait RowCells {
+    /// The first cell that is not blank.
+    fn first(&self) -> Option<std::borrow::Cow<'_, str>>;
+    /// The cell at 1-based `col`, when present.
+    fn cell(&self, col: u32) -> Option<Cell>;
+    /// The cells that are not blank, in column order.
+    fn non_blank(&self) -> Vec<Cell>;
+}
+
+impl RowCells for BTreeMap<u32, Cell> {
+    fn first(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.values().find(|c| !c.is_empty()).map(display)
+    }
+    fn cell(&self, col: u32) -> Option<Cell> {
+        self.get(&col).cloned()
+    }
+    fn non_blank(&self) -> Vec<Cell> {
+        self.values().filter(|c| !c.is_empty()).cloned().collect()
+    }
+}
+
+impl RowCells for csv::Fields<'_> {
+    fn first(&self) -> Option<std::borrow::Cow<'_, str>> {
+        (0..self.len())
+            .map(|i| self.get(i))
+            .find(|v| !v.trim().is_empty())
+            .map(std::borrow::Cow::Borrowed)
+    }
+    fn cell(&self, col: u32) -> Option<Cell> {
+        let v = self.get(col.checked_sub(1)? as usize);
+        (!v.is_empty()).then(|| Cell::Text(v.to_string()))
+    }
+    fn non_blank(&self) -> Vec<Cell> {
+        (0..self.len())
+            .map(|i| self.get(i))
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Cell::Text(v.to_string()))
+            .collect()
+    }
+}
+
+/// What the data-row rules make of one row.
+enum RowOutcome {
+    Keep(RawRow),
+    /// A roster row of another township.
+    OtherTown,
+    /// Not a child: blank, footer, numbering or repeated header row.
+    Drop,
+}
+
+/// The state the data-row rules keep across the rows of one table.
+struct RowRules<'a> {
+    sh: &'a SheetData,
+    h: &'a Header,
     role: Role,
-    township: Option<&str>,
-) -> (Vec<RawRow>, usize) {
-    let mut out = Vec::new();
-    let mut skipped = 0;
-    let want_town = township.map(town_key).filter(|t| !t.is_empty());
-    for (&r, cols) in sh.rows.range(h.row + 1..) {
+    want_town: Option<String>,
+    /// Answers of [`header::names_field`] for the data cells that need the
+    /// full check (villages, groups, schools: few distinct values).
+    names_memo: HashMap<Field, HashMap<String, bool>>,
+}
+
+/// Distinct texts remembered per field by [`RowRules::names_field`].
+const NAMES_MEMO_MAX: usize = 4096;
+
+impl<'a> RowRules<'a> {
+    fn new(sh: &'a SheetData, h: &'a Header, role: Role, township: Option<&str>) -> Self {
+        RowRules {
+            sh,
+            h,
+            role,
+            want_town: township.map(town_key).filter(|t| !t.is_empty()),
+            names_memo: HashMap::new(),
+        }
+    }
+
+    fn names_field(&mut self, text: &str, f: Field) -> bool {
+        if header::surely_names_no_field(text, f) {
+            return false;
+        }
+        let memo = self.names_memo.entry(f).or_default();
+        if let Some(&b) = memo.get(text) {
+            return b;
+        }
+        let b = header::names_field(text, f);
+        if memo.len() < NAMES_MEMO_MAX {
+            memo.insert(text.to_string(), b);
+        }
+        b
+    }
+
+    /// A header repeated inside the data (after a page break, or two tables
+    /// pasted together): at least two cells name their own field.
+    fn is_repeated_header(&mut self, values: &RawValues) -> bool {
+        let mut n = 0;
+        for (f, v) in values {
+            if let Cell::Text(t) = &v.cell
+                && self.names_field(t, *f)
+            {
+                n += 1;
+            }
+        }
+        n >= 2
+    }
+
+    /// The rules of [`data_rows`] for one row.
+    fn row(&mut self, r: u32, cols: &impl RowCells) -> RowOutcome {
+        let (sh, h, role) = (self.sh, self.h, self.role);
         // First non-empty cell's text, normalised.
-        let Some(first) = cols.values().find(|c| !c.is_empty()) else {
-            continue;
+        let Some(first) = cols.first() else {
+            return RowOutcome::Drop;
         };
-        let first = squash(&display(first));
-        let mut values = BTreeMap::new();
+        let first = squash(&first);
+        let mut values = RawValues::with_capacity(h.columns.len() + 2);
         let mut any = false;
         for (&f, &c) in &h.columns {
-            let raw = cols.get(&c);
-            if f != Field::Seq && raw.is_some_and(|x| !x.is_empty()) {
+            let raw = cols.cell(c);
+            let filled = raw.as_ref().is_some_and(|x| !x.is_empty());
+            if f != Field::Seq && filled {
                 any = true;
             }
             let cell = match raw {
-                Some(x) if !x.is_empty() => x.clone(),
-                _ => match sh.merge_at(r, c) {
+                Some(x) if filled => x,
+                raw => match sh.merge_at(r, c) {
                     // A merge starting in the data area fills every row it
                     // covers, in its own column (a label merged across
                     // columns says nothing about the neighbours); one
@@ -508,7 +627,7 @@ fn data_rows(
                     Some((r0, c0, _, _)) if r0 > h.row && c0 == c => {
                         sh.raw(r0, c0).cloned().unwrap_or(Cell::Empty)
                     }
-                    _ => raw.cloned().unwrap_or(Cell::Empty),
+                    _ => raw.unwrap_or(Cell::Empty),
                 },
             };
             values.insert(f, RawValue { col: c, cell });
@@ -528,41 +647,112 @@ fn data_rows(
                     );
                 }
             }
-            out.push(RawRow { row: r, values });
-            continue;
+            return RowOutcome::Keep(RawRow { row: r, values });
         }
         if !any
             || FOOTER_PREFIXES.iter().any(|p| first.starts_with(p))
             || ["盖章", "签字", "签名"].iter().any(|p| first.contains(p))
         {
-            continue;
+            return RowOutcome::Drop;
         }
-        if r <= h.row + 2 && is_numbering_row(cols) {
-            continue;
+        if r <= h.row + 2 && is_numbering_row(&cols.non_blank()) {
+            return RowOutcome::Drop;
         }
-        if is_repeated_header(&values) {
-            continue;
+        if self.is_repeated_header(&values) {
+            return RowOutcome::Drop;
         }
         if role == Role::Roster
-            && let Some(want) = &want_town
+            && let Some(want) = &self.want_town
             && let Some(v) = values.get(&Field::Township)
         {
             let got = town_key(&display(&v.cell));
             if !got.is_empty() && &got != want {
-                skipped += 1;
-                continue;
+                return RowOutcome::OtherTown;
             }
         }
-        out.push(RawRow { row: r, values });
+        RowOutcome::Keep(RawRow { row: r, values })
+    }
+}
+
+/// Rows below the header → RawRows, with merge forward-fill and stray rows
+/// dropped; returns the rows and how many roster rows of another township
+/// were skipped.
+fn data_rows(
+    sh: &SheetData,
+    h: &Header,
+    role: Role,
+    township: Option<&str>,
+) -> (Vec<RawRow>, usize) {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    let mut rules = RowRules::new(sh, h, role, township);
+    for (&r, cols) in sh.rows.range(h.row + 1..) {
+        match rules.row(r, cols) {
+            RowOutcome::Keep(row) => out.push(row),
+            RowOutcome::OtherTown => skipped += 1,
+            RowOutcome::Drop => {}
+        }
     }
     (out, skipped)
 }
 
-/// The column-number row some forms put under the header (1, 2, 3, …).
-fn is_numbering_row(cols: &BTreeMap<u32, Cell>) -> bool {
-    let nums: Vec<Option<i64>> = cols
-        .values()
-        .filter(|c| !c.is_empty())
+/// [`data_rows`] for a csv file, its rows read straight from the text
+/// (`head`: the file's first rows, where the header was found). Only the
+/// cells of recognised columns are copied.
+fn csv_data_rows(
+    text: &csv::CsvText,
+    path: &Path,
+    head: &SheetData,
+    h: &Header,
+    role: Role,
+    township: Option<&str>,
+) -> Result<(Vec<RawRow>, usize), ReadError> {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    let mut rules = RowRules::new(head, h, role, township);
+    let mut last_row = 0;
+    let mut one_row_each = true;
+    text.for_each_row(path, |r, fields| {
+        if r == last_row {
+            // Two records on one row (a stray quote mark): the sheet keeps
+            // the later one; read the whole file as a sheet instead.
+            one_row_each = false;
+            return false;
+        }
+        last_row = r;
+        if r > h.row {
+            match rules.row(r, fields) {
+                RowOutcome::Keep(row) => out.push(row),
+                RowOutcome::OtherTown => skipped += 1,
+                RowOutcome::Drop => {}
+            }
+        }
+        true
+    })?;
+    if one_row_each {
+        return Ok((out, skipped));
+    }
+    let mut rows = BTreeMap::new();
+    text.for_each_row(path, |r, fields| {
+        let mut cols = BTreeMap::new();
+        for i in 0..fields.len() {
+            let v = fields.get(i);
+            if !v.is_empty() {
+                cols.insert(i as u32 + 1, Cell::Text(v.to_string()));
+            }
+        }
+        rows.insert(r, cols);
+        true
+    })?;
+    let sh = SheetData::new(head.name.clone(), rows, Vec::new());
+    Ok(data_rows(&sh, h, role, township))
+}
+
+/// The column-number row some forms put under the header (1, 2, 3, …);
+/// `cells`: the row's non-blank cells.
+fn is_numbering_row(cells: &[Cell]) -> bool {
+    let nums: Vec<Option<i64>> = cells
+        .iter()
         .map(|c| match c {
             Cell::Number(n) if n.fract() == 0.0 => Some(*n as i64),
             Cell::Text(t) => t.trim().parse().ok(),
@@ -576,19 +766,6 @@ fn is_numbering_row(cols: &BTreeMap<u32, Cell>) -> bool {
             .all(|w| matches!(w, [Some(a), Some(b)] if b - a == 1))
 }
 
-/// A header repeated inside the data (after a page break, or two tables
-/// pasted together): at least two cells name their own field.
-fn is_repeated_header(values: &BTreeMap<Field, RawValue>) -> bool {
-    values
-        .iter()
-        .filter(|(f, v)| match &v.cell {
-            Cell::Text(t) => header::names_field(t, **f),
-            _ => false,
-        })
-        .count()
-        >= 2
-}
-
 /// Township name for comparison: normalised, without the 镇/乡/街道 suffix.
 fn town_key(s: &str) -> String {
     let n = squash(s);
@@ -600,12 +777,6 @@ fn town_key(s: &str) -> String {
         }
     }
     n
-}
-
-/// Mask ID-looking runs in free text with the one masking rule of
-/// [`crate::normalize::id::mask_text`]: 610922***********X.
-pub fn mask_ids(text: &str) -> String {
-    crate::normalize::id::mask_text(text)
 }
 
 fn truncate_chars(s: &str, n: usize) -> String {
@@ -643,7 +814,7 @@ fn no_header_message(file: &str, sheets: &[SheetData], role: Option<Role>) -> St
             quoted.push(format!(
                 "工作表「{}」第{r}行：{}",
                 sh.name,
-                truncate_chars(&mask_ids(&t), 60)
+                truncate_chars(&crate::gb11643::mask_text(&t), 60)
             ));
             if quoted.len() >= 5 {
                 break;
@@ -666,14 +837,29 @@ fn no_header_message(file: &str, sheets: &[SheetData], role: Option<Role>) -> St
 mod tests {
     use super::*;
 
+    /// The csv rows read straight from the text are the rows the whole
+    /// file read as a sheet gives (blank lines, quoted line breaks, a
+    /// footer, a repeated header, another township, a stray quote mark).
     #[test]
-    fn ids_are_masked_in_quoted_text() {
-        assert_eq!(
-            mask_ids("张三 61092220100503123X 男"),
-            "张三 610922***********X 男"
-        );
-        assert_eq!(mask_ids("610922201005031234"), "610922***********4");
-        assert_eq!(mask_ids("第3行 2010"), "第3行 2010");
+    fn csv_rows_from_text_match_the_sheet() {
+        let cases = [
+            "名单\n\n序号,乡镇,姓名,身份证号码,村\n1,熨斗镇,张测,610922201005031239,金星村\n\n\
+             2,熨斗镇,\"李\n测\",610922201005031247,金星村\n序号,乡镇,姓名,身份证号码,村\n\
+             3,双河镇,王测,610922201005031255,河湾村\n合计,,,,\n",
+            "姓名,身份证号码,村\n张\"测,610922201005031239,金星村\n李测,6109,金星村\n王测,x,y\n",
+            "姓名\t身份证号码\t村\nNULL\tNULL\tNULL\n张测\t'610922201005031239\t金星村\n",
+        ];
+        for data in cases {
+            let path = Path::new("t.csv");
+            let text = csv::CsvText::new(path, data.as_bytes());
+            let head = text.head(path, header::HEADER_SEARCH_ROWS).unwrap();
+            let h = header::find_header(&head, &|_| true).unwrap();
+            let streamed =
+                csv_data_rows(&text, path, &head, &h, Role::Roster, Some("熨斗镇")).unwrap();
+            let sheet = csv::load(path, data.as_bytes()).unwrap();
+            let whole = data_rows(&sheet, &h, Role::Roster, Some("熨斗镇"));
+            assert_eq!(format!("{streamed:?}"), format!("{whole:?}"), "{data}");
+        }
     }
 
     #[test]

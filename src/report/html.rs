@@ -13,8 +13,8 @@
 //! can be given in the address (`报告.html#code=ID_CHECKSUM&severity=error`).
 
 use super::{Report, code_counts};
+use crate::gb11643::mask_text;
 use crate::model::{Finding, Severity};
-use crate::normalize::id::mask_text;
 use std::fmt::Write as _;
 
 /// One village's line in the coverage chart.
@@ -32,8 +32,19 @@ pub struct VillageLine {
     pub dropouts: usize,
 }
 
-/// The village filter's value for findings that name no village.
-const NO_VILLAGE: &str = "（未注明村）";
+/// The village of findings and children that name no village: the village
+/// line's name, its card's filter and the filter choice for such findings.
+pub const NO_VILLAGE: &str = "（未填村）";
+
+/// How the round was run, shown under the title: the township (also in the
+/// title), the config line ([`Config::describe_zh`](crate::config::Config::describe_zh))
+/// and when the page was generated (`YYYY-MM-DD HH:MM`).
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo<'a> {
+    pub township: Option<&'a str>,
+    pub config: Option<String>,
+    pub generated: Option<String>,
+}
 
 /// Render `报告.html`. `status_counts` are (就读状态, children) in display
 /// order. With `mask`, every 18-digit ID in the page is shown as
@@ -56,6 +67,22 @@ pub fn render_with_township(
     status_counts: &[(String, usize)],
     mask: bool,
 ) -> String {
+    let info = RunInfo {
+        township,
+        ..RunInfo::default()
+    };
+    render_page(report, &info, villages, status_counts, mask)
+}
+
+/// [`render`], with how the round was run under the title.
+pub fn render_page(
+    report: &Report,
+    info: &RunInfo,
+    villages: &[VillageLine],
+    status_counts: &[(String, usize)],
+    mask: bool,
+) -> String {
+    let township = info.township;
     let p = Page { mask };
     let mut o = String::with_capacity(64 * 1024 + report.findings.len() * 600);
     let year = report.school_year;
@@ -88,6 +115,7 @@ pub fn render_with_township(
             "身份证号完整显示，请勿外传。"
         },
     );
+    run_info(&mut o, info);
     changes(&mut o, &p, report);
     verdict(&mut o, report);
     coverage(&mut o, villages);
@@ -96,6 +124,29 @@ pub fn render_with_township(
     inputs(&mut o, report);
     let _ = write!(o, "</main>\n<script>{JS}</script>\n</body>\n</html>\n");
     o
+}
+
+/// The config line and the generation time, when known.
+fn run_info(o: &mut String, info: &RunInfo) {
+    if info.config.is_none() && info.generated.is_none() {
+        return;
+    }
+    o.push_str("<p class=\"sub\" id=\"run-info\">");
+    if let Some(c) = &info.config {
+        let _ = write!(
+            o,
+            "<span id=\"config-used\">本次核对使用：{}。</span>",
+            esc(c)
+        );
+    }
+    if let Some(t) = &info.generated {
+        let _ = write!(
+            o,
+            "<span id=\"generated\" data-generated=\"{0}\">生成时间：{0}。</span>",
+            esc(t)
+        );
+    }
+    o.push_str("</p>\n");
 }
 
 struct Page {
@@ -566,13 +617,13 @@ fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[Village
         o,
         "<section id=\"findings\"><h2>问题清单</h2>\
          <div class=\"filters\" id=\"filters\">\
-         <label>村（社区）<select id=\"f-village\" data-key=\"village\"><option value=\"\">全部</option>"
+         <label>村（社区）<select id=\"f-village\" data-key=\"village\" data-none=\"{NO_VILLAGE}\"><option value=\"\">全部</option>"
     );
+    if no_village && !vill.iter().any(|v| v == NO_VILLAGE) {
+        vill.push(NO_VILLAGE.to_string());
+    }
     for v in &vill {
         let _ = write!(o, "<option value=\"{0}\">{0}</option>", esc(v));
-    }
-    if no_village {
-        let _ = write!(o, "<option value=\"{0}\">{0}</option>", NO_VILLAGE);
     }
     o.push_str(
         "</select></label><label>级别<select id=\"f-severity\" data-key=\"severity\">\
@@ -781,7 +832,8 @@ figure.trend{margin-top:14px}
 const JS: &str = r#"
 (function(){
   'use strict';
-  var NONE = '（未注明村）';
+  var vsel = document.getElementById('f-village');
+  var NONE = (vsel && vsel.dataset.none) || '';
   var sels = Array.prototype.slice.call(document.querySelectorAll('#filters select'));
   var rows = Array.prototype.slice.call(document.querySelectorAll('#findings-table tbody tr'));
   var shown = document.getElementById('shown-count');
@@ -924,7 +976,7 @@ mod tests {
         assert!(h.contains("data-count=\"2\" data-code=\"ID_CHECKSUM\""));
         assert!(h.contains("data-count=\"1\" data-code=\"DROPOUT\""));
         assert_eq!(h.matches("<tr class=").count(), 3);
-        assert!(h.contains("<option value=\"（未注明村）\">"));
+        assert!(h.contains("<option value=\"（未填村）\">"));
     }
 
     #[test]

@@ -8,8 +8,8 @@
 pub mod history;
 pub mod html;
 
+use crate::gb11643::mask_text;
 use crate::model::{Code, Finding, Link, Role, Severity};
-use crate::normalize::id::mask_text;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

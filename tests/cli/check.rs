@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use taizhang::model::Sex;
-use taizhang::synth::{Rng, fake_name, id_check_digit, make_id};
+use testkit::synth::{Rng, fake_name, make_id};
 
 // ---------------------------------------------------------------------------
 // Fixture building
@@ -330,7 +330,7 @@ pub fn clean_kid(rng: &mut Rng) -> Kid {
 
 /// An ID for county 610922 with a correct check digit.
 pub fn id_of(first17: &str) -> String {
-    format!("{first17}{}", id_check_digit(first17))
+    testkit::ids::with_check(first17)
 }
 
 /// What a finding must be.

@@ -254,7 +254,7 @@ fn rich_survey(extras: bool) -> (Vec<u8>, u32, Vec<Merge>) {
     use rust_xlsxwriter::{
         Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Note, Workbook,
     };
-    let mut rng = taizhang::synth::Rng::new(1717);
+    let mut rng = testkit::synth::Rng::new(1717);
     let mut g = Grid::new("摸底调查表");
     survey_preamble(&mut g, "熨斗初级中学");
     let mut households = Vec::new();

@@ -6,13 +6,13 @@
 //! its cell, clean rows have none, and every dropout is on the warning list.
 
 use super::support::*;
-use calamine::{Data, Reader, Xlsx, open_workbook};
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{Format, Workbook};
 use std::collections::BTreeSet;
 use std::path::Path;
 use taizhang::model::Sex;
-use taizhang::synth::{Rng, fake_name, make_id};
+use testkit::readback::workbook_rows;
+use testkit::synth::{Rng, fake_name, make_id};
 
 const SCHOOL: &str = "熨斗镇中心小学";
 const SCHOOL_YEAR: i32 = 2022;
@@ -216,30 +216,9 @@ fn at(file: &str, sheet: &str, row: u32, col: u16, code: &str) -> At {
     )
 }
 
-/// Every cell text of every sheet of an xlsx, row by row.
-fn xlsx_rows(path: &Path) -> Vec<Vec<String>> {
-    let mut wb: Xlsx<_> = open_workbook(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut out = Vec::new();
-    for name in wb.sheet_names() {
-        let range = wb.worksheet_range(&name).unwrap();
-        for row in range.rows() {
-            out.push(
-                row.iter()
-                    .map(|c| match c {
-                        Data::String(s) => s.clone(),
-                        Data::Empty => String::new(),
-                        other => other.to_string(),
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
-}
-
 /// The warning list rows holding an 18-digit ID: (ID, the row's texts).
 fn warning_list(out: &Path) -> Vec<(String, Vec<String>)> {
-    xlsx_rows(&out.join("筛查预警清单.xlsx"))
+    workbook_rows(&out.join("筛查预警清单.xlsx"))
         .into_iter()
         .filter_map(|r| {
             let id = r.iter().find(|c| full_ids_in(c).len() == 1)?.clone();
@@ -440,7 +419,7 @@ fn folder_roles_registry_list_and_county_register() {
 
     // The ledger (附件2) shows the registry pupils in school at the file's
     // school, pupil 1 as 随班就读.
-    let ledger = xlsx_rows(&wd.join("out").join("附件2_学龄人口台账.xlsx"));
+    let ledger = workbook_rows(&wd.join("out").join("附件2_学龄人口台账.xlsx"));
     for (i, k) in all[..3].iter().enumerate() {
         let row = ledger
             .iter()
@@ -616,7 +595,7 @@ fn tab_separated_text_named_xls() {
     assert_eq!(all_findings(&json), want, "{json}");
     assert_warning_list(&wd.join("out"), &[&all[2]]);
     // The annotated copy is an xlsx holding the values, IDs as text.
-    let copy = xlsx_rows(&wd.join("out").join("摸底表导出.核对.xlsx"));
+    let copy = workbook_rows(&wd.join("out").join("摸底表导出.核对.xlsx"));
     for k in &all {
         assert!(
             copy.iter().any(|r| r.contains(&k.id)),
@@ -706,7 +685,7 @@ fn spreadsheetml_2003_named_xls() {
     let want: BTreeSet<At> = [at(file, "摸底", 6, 6, "DROPOUT")].into_iter().collect();
     assert_eq!(all_findings(&json), want, "{json}");
     assert_warning_list(&wd.join("out"), &[&all[3]]);
-    let copy = xlsx_rows(&wd.join("out").join("摸底调查表.核对.xlsx"));
+    let copy = workbook_rows(&wd.join("out").join("摸底调查表.核对.xlsx"));
     assert!(copy.iter().any(|r| r.contains(&all[0].id)), "{copy:?}");
 }
 
@@ -863,7 +842,7 @@ fn poverty_aid_ledger_as_survey() {
     .collect();
     assert_eq!(all_findings(&json), want, "{json}");
     assert_warning_list(&wd.join("out"), &[&all[2]]);
-    let ledger = xlsx_rows(&wd.join("out").join("附件2_学龄人口台账.xlsx"));
+    let ledger = workbook_rows(&wd.join("out").join("附件2_学龄人口台账.xlsx"));
     let status_of = |k: &Kid| {
         ledger
             .iter()

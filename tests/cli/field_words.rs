@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use rust_xlsxwriter::Workbook;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use taizhang::model::Sex;
-use taizhang::synth::{Rng, fake_name, make_id};
 use taizhang::templates::Annex;
+use testkit::synth::{Rng, fake_name, make_id};
 
 const REGION: &str = "610922";
 const TOWNSHIP: &str = "熨斗镇";

@@ -6,15 +6,16 @@
 //! birthday) each beside its twin and namesake traps.
 
 use super::support::*;
-use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use taizhang::derive;
 use taizhang::model::{Field, Status};
 use taizhang::normalize::grade::grade_label;
-use taizhang::synth::{self, DateStyle, ROSTER_FIRST_DATA_ROW, Rng, Round, RoundSpec};
 use taizhang::templates::{Annex, AnnexData, TCell, build_annex};
+use testkit::ids::{region_retyped, sequence_retyped};
+use testkit::readback::sheet_rows;
+use testkit::synth::{self, DateStyle, ROSTER_FIRST_DATA_ROW, Rng, Round, RoundSpec};
 
 const ROSTER: &str = "县局名单.xlsx";
 const WARNING_TYPES: [&str; 7] = [
@@ -50,32 +51,6 @@ fn reconcile(wd: &Workdir) -> (Output, Value) {
     (out, json)
 }
 
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-        Data::Int(i) => i.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// Every row of a sheet as text (0-based rows and columns).
-fn sheet(path: &Path, name: &str) -> Vec<Vec<String>> {
-    let mut wb: Xlsx<_> = open_workbook(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let range = wb
-        .worksheet_range(name)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (h, w) = range.end().map(|(r, c)| (r + 1, c + 1)).unwrap_or((0, 0));
-    (0..h)
-        .map(|r| {
-            (0..w)
-                .map(|c| range.get_value((r, c)).map(cell_text).unwrap_or_default())
-                .collect()
-        })
-        .collect()
-}
-
 /// A generated annex: the draft line (if any) and the data rows, up to the
 /// first row whose column `key` is empty.
 struct AnnexView {
@@ -84,7 +59,7 @@ struct AnnexView {
 }
 
 fn annex(dir: &Path, annex: Annex, key: Field) -> AnnexView {
-    let all = sheet(&dir.join(annex.file_name()), annex.sheet_name());
+    let all = sheet_rows(&dir.join(annex.file_name()), annex.sheet_name());
     // The line right under the title (row 2 of 附件2/附件3, row 1 of the list).
     let title = if annex == Annex::Warning { 0 } else { 1 };
     let under = all.get(title + 1).and_then(|r| r.first()).cloned();
@@ -130,7 +105,7 @@ fn survey_file_of(round: &Round, i: usize) -> String {
 fn pick_row(
     round: &Round,
     taken: &BTreeSet<usize>,
-    pick: impl Fn(&taizhang::synth::Child) -> bool,
+    pick: impl Fn(&testkit::synth::Child) -> bool,
 ) -> usize {
     let local: BTreeSet<usize> = round
         .roster
@@ -184,7 +159,7 @@ struct Landed {
 fn landed_round(seed: u64) -> Landed {
     let mut round = clean_round(260, seed);
     let mut taken = BTreeSet::new();
-    let in_school = |c: &taizhang::synth::Child| c.status == Status::InSchoolLocal;
+    let in_school = |c: &testkit::synth::Child| c.status == Status::InSchoolLocal;
     let take = |round: &Round, taken: &mut BTreeSet<usize>| {
         let i = pick_row(round, taken, in_school);
         taken.insert(round.surveyed[i].0);
@@ -449,7 +424,7 @@ fn counts_agree_everywhere_and_draft_line_until_ready() {
     );
     assert_eq!(h, want, "报告.html");
     // 核对说明 of the annotated roster
-    let notes = sheet(&od.join("县局名单.核对.xlsx"), "核对说明");
+    let notes = sheet_rows(&od.join("县局名单.核对.xlsx"), "核对说明");
     let line = notes
         .iter()
         .flatten()
@@ -506,7 +481,7 @@ fn counts_agree_everywhere_and_draft_line_until_ready() {
         let v = annex(&od, a, key);
         assert_eq!(v.draft, None, "{a:?}");
         assert!(!v.rows.is_empty(), "{a:?}");
-        let all = sheet(&od.join(a.file_name()), a.sheet_name());
+        let all = sheet_rows(&od.join(a.file_name()), a.sheet_name());
         assert!(all.iter().flatten().all(|t| !t.contains("草稿")), "{a:?}");
     }
 }
@@ -822,35 +797,13 @@ fn child_listed_twice_in_the_roster_links_the_first_copy() {
     assert!(assert_precision(&round, &json) > 100);
 }
 
-/// ID `id` with two digits of the sequence changed, check digit recomputed.
-fn two_digits_retyped(id: &str) -> String {
-    let b = id.as_bytes();
-    let bump = |c: u8| if c == b'9' { b'0' } else { c + 1 };
-    let mut first17: Vec<u8> = b[..17].to_vec();
-    first17[14] = bump(first17[14]);
-    first17[15] = bump(first17[15]);
-    let s = String::from_utf8(first17).unwrap();
-    format!("{s}{}", synth::id_check_digit(&s))
-}
-
-/// ID `id` with another county's region code, check digit recomputed.
-fn region_retyped(id: &str) -> String {
-    let region = if &id[..6] == "610921" {
-        "610922"
-    } else {
-        "610921"
-    };
-    let first17 = format!("{region}{}", &id[6..17]);
-    format!("{first17}{}", synth::id_check_digit(&first17))
-}
-
 #[test]
 fn valid_but_retyped_id_links_with_id_differs() {
     let mut round = clean_round(200, 67);
     let (a, b) = twin_pair(&round);
     let c = round.surveyed[pick_row(&round, &[a, b].into(), |_| true)].0;
     for (who, id) in [
-        (a, two_digits_retyped(&round.children[a].id)),
+        (a, sequence_retyped(&round.children[a].id)),
         (c, region_retyped(&round.children[c].id)),
     ] {
         let i = survey_index_of(&round, who);

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
-use taizhang::synth::{self, Round, RoundSpec};
+use testkit::synth::{self, Round, RoundSpec};
 
 const SURVEY: &str = "附件1_熨斗初级中学.xlsx";
 

@@ -1,17 +1,18 @@
-//! `taizhang reconcile` on generated rounds (`taizhang::synth`): findings at
+//! `taizhang reconcile` on generated rounds (`testkit::synth`): findings at
 //! the expected cells, links against the truth, byte-stable outputs, the
 //! derived annexes and the terminal summary.
 
 use super::support::*;
-use calamine::{Data, Reader, Xlsx, open_workbook};
+use calamine::{Reader, Xlsx, open_workbook};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use taizhang::derive;
 use taizhang::model::{Field, Sex, Status};
 use taizhang::normalize::grade::grade_label;
-use taizhang::synth::{self, ROSTER_FIRST_DATA_ROW, Round, RoundSpec};
 use taizhang::templates::{Annex, AnnexData, TCell, build_annex};
+use testkit::readback::cell_text;
+use testkit::synth::{self, ROSTER_FIRST_DATA_ROW, Round, RoundSpec};
 
 const ROSTER_XLSX: &str = "县局名单.xlsx";
 const ROSTER_CSV: &str = "县局名单.csv";
@@ -451,16 +452,6 @@ fn summary_masks_ids_unless_no_mask() {
 
 // ---------------------------------------------------------------------------
 // The derived annexes
-
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-        Data::Int(i) => i.to_string(),
-        other => other.to_string(),
-    }
-}
 
 /// The data rows (from the annex's first data row on) of an output workbook,
 /// as text, up to the first row whose column `key` is empty.

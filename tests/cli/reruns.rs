@@ -7,8 +7,8 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
 use taizhang::derive;
 use taizhang::model::Field;
-use taizhang::synth::{self, Defect, Rng, Round, RoundSpec};
 use taizhang::templates::{Annex, AnnexData, TCell, build_annex};
+use testkit::synth::{self, Defect, Rng, Round, RoundSpec};
 
 const OUT: &str = "核对结果";
 const ROSTER: &str = "县局名单.xlsx";

@@ -2,7 +2,7 @@
 //! rebuilt from what is printed beside them.
 
 use super::support::*;
-use taizhang::synth::{self, Round, RoundSpec};
+use testkit::synth::{self, Round, RoundSpec};
 
 const OUT: &str = "核对结果";
 
@@ -35,9 +35,7 @@ fn other_sequence(id: &str) -> String {
     for i in [14, 15] {
         b[i] = b'0' + (b[i] - b'0' + 3) % 10;
     }
-    let first17 = String::from_utf8(b).unwrap();
-    let check = synth::id_check_digit(&first17);
-    format!("{first17}{check}")
+    testkit::ids::with_check(&String::from_utf8(b).unwrap())
 }
 
 #[test]

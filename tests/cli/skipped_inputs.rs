@@ -7,7 +7,7 @@
 use super::support::*;
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use rust_xlsxwriter::Workbook;
-use taizhang::synth::{self, Round, RoundSpec};
+use testkit::synth::{self, Round, RoundSpec};
 
 const OUT: &str = "核对结果";
 const ROSTER: &str = "县局名单.xlsx";

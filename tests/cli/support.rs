@@ -160,9 +160,5 @@ pub fn checksums_of_dir(dir: impl AsRef<Path>) -> Vec<(String, u64)> {
     out
 }
 
-/// Whether `text` holds an 18-character resident ID (17 digits and a digit
-/// or X), not part of a longer digit run.
-pub fn full_ids_in(text: &str) -> Vec<String> {
-    let re = regex::Regex::new(r"(?:^|[^0-9])([0-9]{17}[0-9Xx])(?:[^0-9]|$)").unwrap();
-    re.captures_iter(text).map(|c| c[1].to_string()).collect()
-}
+/// The full resident IDs left in text a person reads.
+pub use testkit::readback::full_ids_in;

@@ -8,8 +8,8 @@ use super::support::*;
 use calamine::{Data, Range, Reader, Xlsx, open_workbook};
 use std::path::Path;
 use taizhang::model::{DateValue, Field, IdKind, Role};
-use taizhang::synth::Rng;
 use taizhang::templates::{Annex, AnnexData, TCell, build_annex};
+use testkit::synth::Rng;
 
 /// The official canonical layouts: (group of a two-row header, column) in order.
 fn spec_layout(annex: Annex) -> Vec<(Option<&'static str>, &'static str)> {

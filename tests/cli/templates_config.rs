@@ -66,7 +66,7 @@ fn validations(path: &Path) -> Vec<String> {
         .collect()
 }
 
-fn assert_filled(dir: &Path) {
+pub(super) fn assert_filled(dir: &Path) {
     for a in Annex::ALL {
         let p = dir.join(a.file_name());
         let r = sheet(&p);

@@ -1,45 +1,11 @@
-//! Chinese resident ID numbers (GB 11643-1999): cleaning, the ISO 7064
-//! MOD 11-2 check digit, 15→18 digit upgrade, numbers Excel has truncated,
-//! and masking for terminal output.
+//! What an ID cell holds: text cleaned (NFKC, quotes, spaces, invisible
+//! characters, lower-case x), numbers Excel has cut to 15 significant
+//! digits, 15-digit legacy IDs, disability card numbers → [`IdInfo`].
 
-use super::text::{is_invisible, is_space};
+use super::{birth_date, check_digit, upgrade_15, well_formed18};
 use crate::model::{Cell, IdInfo, IdKind};
-use chrono::NaiveDate;
+use crate::normalize::text::{fixed_point, is_invisible, is_nfkc, is_space};
 use unicode_normalization::UnicodeNormalization;
-
-const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHECK_CHARS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-
-/// The check character for the first 17 digits; None unless `first17` is
-/// exactly 17 ASCII digits.
-pub fn check_digit(first17: &str) -> Option<char> {
-    if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
-    Some(CHECK_CHARS[(sum % 11) as usize])
-}
-
-/// 15-digit legacy ID → 18 digits: "19" inserted after the 6-digit area
-/// code, check digit appended. None unless exactly 15 ASCII digits.
-pub fn upgrade_15(id15: &str) -> Option<String> {
-    if id15.len() != 15 || !id15.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let first17 = format!("{}19{}", &id15[..6], &id15[6..]);
-    let c = check_digit(&first17)?;
-    Some(format!("{first17}{c}"))
-}
-
-/// Birth date of an 18-character ID, when real (year 1900 or later).
-fn date_of(id18: &str) -> Option<NaiveDate> {
-    let d = NaiveDate::parse_from_str(id18.get(6..14)?, "%Y%m%d").ok()?;
-    (chrono::Datelike::year(&d) >= 1900).then_some(d)
-}
 
 /// Text ID cleaned: NFKC, apostrophes/quotes, spaces and invisible
 /// characters removed, lower-case x made upper-case.
@@ -48,11 +14,11 @@ fn clean_id_text(s: &str) -> String {
         !is_invisible(c)
             && !is_space(c)
             && !matches!(c, '\'' | '‘' | '’' | '`' | '"' | '“' | '”' | 'x')
-    }) && super::text::is_nfkc(s);
+    }) && is_nfkc(s);
     if settled {
         return s.to_string();
     }
-    super::text::fixed_point(s, |t| {
+    fixed_point(s, |t| {
         t.nfkc()
             .filter(|c| {
                 !is_invisible(*c)
@@ -112,7 +78,7 @@ fn scientific_text(s: &str) -> Option<String> {
 ///
 /// ```
 /// use taizhang::model::{Cell, IdKind};
-/// use taizhang::normalize::id::parse_id;
+/// use taizhang::gb11643::parse_id;
 /// let i = parse_id(&Cell::Text("'11010519491231002x ".into()));
 /// assert_eq!(i.kind, IdKind::Valid);
 /// assert_eq!(i.clean, "11010519491231002X");
@@ -175,18 +141,15 @@ fn classify(clean: &str) -> IdKind {
     let b = clean.as_bytes();
     if b.len() == 15 && b.iter().all(u8::is_ascii_digit) {
         return match upgrade_15(clean) {
-            Some(up) if date_of(&up).is_some() => IdKind::Legacy15 { upgraded: up },
+            Some(up) if birth_date(&up).is_some() => IdKind::Legacy15 { upgraded: up },
             Some(_) => IdKind::BadDate,
             None => IdKind::BadFormat,
         };
     }
-    if b.len() != 18
-        || !b[..17].iter().all(u8::is_ascii_digit)
-        || !(b[17].is_ascii_digit() || b[17] == b'X')
-    {
+    if !well_formed18(clean) {
         return IdKind::BadFormat;
     }
-    if date_of(clean).is_none() {
+    if birth_date(clean).is_none() {
         return IdKind::BadDate;
     }
     match check_digit(&clean[..17]) {
@@ -196,68 +159,11 @@ fn classify(clean: &str) -> IdKind {
     }
 }
 
-/// The one masking rule for every ID shown to a person (terminal, 报告.html,
-/// quoted cells): `610922201005031234` → `610922***********4`. Only the
-/// 6-digit region code stays, plus the check digit of an 18-character ID;
-/// the birth date and the sequence digits are hidden, so the full ID can
-/// never be rebuilt from a masked ID and a birth date printed beside it.
-/// Runs of other lengths keep the first 6 characters when longer than 10,
-/// else everything is starred.
-pub fn mask(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    let n = chars.len();
-    if n <= 10 {
-        return "*".repeat(n);
-    }
-    let tail = usize::from(n == 18);
-    let mut out: String = chars[..6].iter().collect();
-    out.push_str(&"*".repeat(n - 6 - tail));
-    out.extend(&chars[n - tail..]);
-    out
-}
-
-/// Mask every ID-looking run in free text: any run of 14 or more digits
-/// (an 18-character ID may end in X), so an ID with a digit lost or added
-/// is masked too.
-pub fn mask_text(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < chars.len() && chars[i].is_ascii_digit() {
-            i += 1;
-        }
-        let mut end = i;
-        if end - start == 17 && i < chars.len() && matches!(chars[i], 'X' | 'x') {
-            end += 1;
-            i += 1;
-        }
-        let run: String = chars[start..end].iter().collect();
-        // 15 and 18 digits are IDs; 14–17 and 19+ are IDs with a digit lost or added.
-        if end - start >= 14 {
-            out.push_str(&mask(&run));
-        } else {
-            out.push_str(&run);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A fake child ID for county 610922 with a correct check digit.
-    pub(crate) fn fake(birth: &str, seq: &str) -> String {
-        let first17 = format!("610922{birth}{seq}");
-        format!("{first17}{}", check_digit(&first17).unwrap())
-    }
+    use crate::gb11643::tests::fake;
+    use chrono::NaiveDate;
 
     #[test]
     fn published_example_is_valid() {
@@ -291,11 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn fifteen_to_eighteen() {
-        assert_eq!(
-            upgrade_15("110105491231002").as_deref(),
-            Some("11010519491231002X")
-        );
+    fn legacy_fifteen_is_upgraded() {
         let i = parse_id(&Cell::Text("110105491231002".into()));
         assert_eq!(
             i.kind,
@@ -303,7 +205,7 @@ mod tests {
                 upgraded: "11010519491231002X".into()
             }
         );
-        assert_eq!(upgrade_15("12345"), None);
+        assert_eq!(i.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31));
     }
 
     #[test]
@@ -372,19 +274,5 @@ mod tests {
         assert_eq!(i.kind, IdKind::Truncated);
         assert_eq!(i.clean, "610922000000000000");
         assert_eq!(parse_id(&Cell::Number(12345.0)).kind, IdKind::BadFormat);
-    }
-
-    #[test]
-    fn masking() {
-        assert_eq!(mask("61092220100503123X"), "610922***********X");
-        assert_eq!(mask("110105491231002"), "110105*********");
-        assert_eq!(mask("12345"), "*****");
-        assert_eq!(
-            mask_text("身份证号61092220100503123x与110105491231002不符，电话13800001111"),
-            "身份证号610922***********x与110105*********不符，电话13800001111"
-        );
-        // An ID with a digit lost or added is still masked; a phone number is not.
-        assert_eq!(mask_text("61092220120206405"), "610922***********");
-        assert_eq!(mask_text("1234567890123456789"), "123456*************");
     }
 }

@@ -1,8 +1,10 @@
-//! ID comparison by segment (region 1–6, birth date 7–14, sequence 15–17,
-//! check digit 18) and the one-digit repairs that pass the GB 11643-1999
-//! check digit. Never an edit distance on the whole ID: children born on the
+//! Two IDs compared by segment (region 1–6, birth date 7–14, sequence
+//! 15–17, check character 18), and the repairs the linker tries: one wrong
+//! digit or two adjacent digits swapped, kept when the check character
+//! fits. Never an edit distance on the whole ID: children born on the
 //! same day in the same county share the first 14 digits.
 
+use super::{check_byte, passes, well_formed18};
 use crate::model::{IdInfo, IdKind};
 
 /// How two IDs compare.
@@ -22,38 +24,6 @@ pub enum IdLevel {
     /// One side has no ID.
     Missing,
     Different,
-}
-
-const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHECK: [u8; 11] = *b"10X98765432";
-
-/// The check character for 17 ASCII digits, None if they are not digits.
-pub fn check_char(first17: &[u8]) -> Option<u8> {
-    if first17.len() != 17 {
-        return None;
-    }
-    let mut sum = 0u32;
-    for (b, w) in first17.iter().zip(WEIGHTS) {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        sum += (*b - b'0') as u32 * w;
-    }
-    Some(CHECK[(sum % 11) as usize])
-}
-
-/// 18 characters, 17 digits and a check character that fits.
-pub fn passes(id: &str) -> bool {
-    let b = id.as_bytes();
-    b.len() == 18 && check_char(&b[..17]) == Some(b[17])
-}
-
-/// 18 characters of digits with a final digit or X.
-fn well_formed18(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 18
-        && b[..17].iter().all(u8::is_ascii_digit)
-        && (b[17].is_ascii_digit() || b[17] == b'X')
 }
 
 /// The 18-digit form of an ID, when there is one to compare digit by digit.
@@ -210,7 +180,7 @@ pub fn repairs(id: &str) -> Vec<String> {
                 continue;
             }
             b[i] = d;
-            if check_char(&b[..17]) == Some(b[17]) {
+            if check_byte(&b[..17]) == Some(b[17]) {
                 out.push(String::from_utf8_lossy(&b).into_owned());
             }
         }
@@ -221,7 +191,7 @@ pub fn repairs(id: &str) -> Vec<String> {
             continue;
         }
         b.swap(i, i + 1);
-        if check_char(&b[..17]) == Some(b[17]) {
+        if check_byte(&b[..17]) == Some(b[17]) {
             out.push(String::from_utf8_lossy(&b).into_owned());
         }
         b.swap(i, i + 1);
@@ -234,7 +204,25 @@ pub fn repairs(id: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::link::testkit::{id_info, make_id, truncated_info};
+    use crate::gb11643::{parse_id, tests::fake};
+    use crate::model::Cell;
+
+    fn make_id(birth: &str, seq: u32) -> String {
+        fake(birth, &format!("{seq:03}"))
+    }
+
+    fn id_info(s: &str) -> IdInfo {
+        parse_id(&Cell::Text(s.into()))
+    }
+
+    /// What Excel keeps of a number-typed ID: the first 15 digits then 000.
+    fn truncated_info(full: &str) -> IdInfo {
+        IdInfo {
+            raw: format!("{}E+17", &full[..1]),
+            clean: format!("{}000", &full[..15]),
+            kind: IdKind::Truncated,
+        }
+    }
 
     #[test]
     fn check_digit_follows_gb11643() {

@@ -13,12 +13,12 @@
 //! names and IDs are invented (IDs for county 610922 with valid GB 11643
 //! check digits unless a defect says otherwise).
 
-use crate::model::{Sex, Status};
 use chrono::{Datelike, Duration, NaiveDate};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
+use taizhang::model::{Sex, Status};
 
 // ---------------------------------------------------------------------------
 // PRNG
@@ -66,24 +66,6 @@ impl Rng {
 // IDs and names
 // ---------------------------------------------------------------------------
 
-const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const ID_CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-
-/// GB 11643-1999 check digit (ISO 7064 MOD 11-2) of the first 17 digits.
-/// Returns '?' when `first17` is not 17 ASCII digits.
-pub fn id_check_digit(first17: &str) -> char {
-    let b = first17.as_bytes();
-    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
-        return '?';
-    }
-    let sum: u32 = b
-        .iter()
-        .zip(ID_WEIGHTS)
-        .map(|(d, w)| (d - b'0') as u32 * w)
-        .sum();
-    ID_CHECK[(sum % 11) as usize]
-}
-
 /// A valid 18-digit ID: region, birth date, two random digits, a sex digit
 /// (odd = male) and the check digit.
 pub fn make_id(rng: &mut Rng, region: &str, birth: NaiveDate, sex: Sex) -> String {
@@ -94,8 +76,7 @@ pub fn make_id(rng: &mut Rng, region: &str, birth: NaiveDate, sex: Sex) -> Strin
     };
     let sex_digit = rng.below(5) * 2 + parity;
     let first17 = format!("{region}{}{seq:02}{sex_digit}", birth.format("%Y%m%d"));
-    let c = id_check_digit(&first17);
-    format!("{first17}{c}")
+    crate::ids::with_check(&first17)
 }
 
 const SURNAMES: &[&str] = &[
@@ -1147,10 +1128,6 @@ fn base_row(rng: &mut Rng, c: &Child, school: &str, merge: bool) -> SurveyRow {
     }
 }
 
-fn with_check(first17: &str) -> String {
-    format!("{first17}{}", id_check_digit(first17))
-}
-
 fn apply(
     rng: &mut Rng,
     row: &mut SurveyRow,
@@ -1230,7 +1207,7 @@ fn apply(
         Defect::IdCheckDigit => {
             let good = digits[17] as char;
             let bad = loop {
-                let x = *rng.pick(&ID_CHECK);
+                let x = *rng.pick(&taizhang::gb11643::CHECK_CHARS);
                 if x != good {
                     break x;
                 }
@@ -1259,7 +1236,7 @@ fn apply(
             } else {
                 format!("{}32{}", &c.id[..12], &c.id[14..17])
             };
-            row.id = with_check(&bad);
+            row.id = crate::ids::with_check(&bad);
             codes.extend(["ID_BAD_DATE", "ID_DIFFERS"]);
         }
         Defect::BirthDiffers => {
@@ -1561,12 +1538,6 @@ fn survey_title(round: &Round) -> String {
     )
 }
 
-/// What Excel keeps of an ID typed as a number: 15 significant digits.
-fn truncated_number(id: &str) -> f64 {
-    let digits: String = id.chars().filter(char::is_ascii_digit).take(15).collect();
-    digits.parse::<f64>().unwrap_or(0.0) * 1000.0
-}
-
 /// One school's 附件1 file as a teacher fills it: 附件1 label, title,
 /// 填报单位 line naming the school, two-row merged header, household cells
 /// merged down, some IDs as numbers, dates as real dates or text.
@@ -1640,7 +1611,7 @@ pub fn write_survey_xlsx(round: &Round, school: &str, path: &Path) -> Result<(),
             if col == 0 {
                 ws.write_number_with_format(row, 0, (k + 1) as f64, &border)?;
             } else if col == SURVEY_ID_COL && r.id_as_number {
-                ws.write_number_with_format(row, col16, truncated_number(&r.id), &border)?;
+                ws.write_number_with_format(row, col16, crate::ids::excel_number(&r.id), &border)?;
             } else if col == SURVEY_BIRTH_COL && r.birth_style == DateStyle::Real {
                 let f = &date_fmts[k % date_fmts.len()];
                 let d = &r.birth_date;
@@ -1730,7 +1701,7 @@ pub fn write_survey_csv(round: &Round, school: &str, path: &Path) -> Result<(), 
     for (k, (_, r)) in rows.enumerate() {
         let mut cells = survey_cells(k, r);
         if r.id_as_number {
-            cells[SURVEY_ID_COL] = excel_general(truncated_number(&r.id));
+            cells[SURVEY_ID_COL] = excel_general(crate::ids::excel_number(&r.id));
         }
         f.write_all(csv_line(&cells).as_bytes())?;
     }
@@ -1753,16 +1724,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn is_valid_id(id: &str) -> bool {
-        id.len() == 18
-            && id_check_digit(&id[..17]) == id.chars().nth(17).unwrap_or(' ')
-            && NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").is_ok()
-    }
-
-    #[test]
-    fn check_digit_matches_published_examples() {
-        assert_eq!(id_check_digit("11010519491231002"), 'X');
-        assert_eq!(id_check_digit("44052418800101001"), '4');
-        assert_eq!(id_check_digit("1101051949123100"), '?');
+        taizhang::gb11643::passes(id) && taizhang::gb11643::birth_date(id).is_some()
     }
 
     #[test]
@@ -1905,13 +1867,13 @@ mod tests {
                     Defect::IdOneDigit | Defect::IdSwap | Defect::IdCheckDigit => {
                         assert_eq!(s.id.len(), 18);
                         assert_ne!(s.id, child.id);
-                        assert_ne!(id_check_digit(&s.id[..17]), s.id.chars().nth(17).unwrap());
+                        assert!(!taizhang::gb11643::passes(&s.id));
                         // the birth date part is untouched
                         assert_eq!(s.id[6..14], child.id[6..14]);
                     }
                     Defect::IdBadDate => {
                         assert!(NaiveDate::parse_from_str(&s.id[6..14], "%Y%m%d").is_err());
-                        assert_eq!(id_check_digit(&s.id[..17]), s.id.chars().nth(17).unwrap());
+                        assert!(taizhang::gb11643::passes(&s.id));
                     }
                     Defect::Id15 => assert_eq!(s.id.len(), 15),
                     Defect::Homophone | Defect::NameTypo => {
@@ -1952,10 +1914,13 @@ mod tests {
     #[test]
     fn excel_general_shows_six_digits() {
         assert_eq!(
-            excel_general(truncated_number("610922201005031234")),
+            excel_general(crate::ids::excel_number("610922201005031234")),
             "6.10922E+17"
         );
-        assert_eq!(truncated_number("610922201005031234"), 610922201005031000.0);
+        assert_eq!(
+            crate::ids::excel_number("610922201005031234"),
+            610922201005031000.0
+        );
     }
 
     #[test]
