@@ -196,6 +196,7 @@ fn findings(file: &str, rows: u32) -> Vec<Finding> {
                 code,
                 severity: code.severity(),
                 file: file.to_string(),
+                input: Default::default(),
                 sheet: SHEET.to_string(),
                 row: FIRST_DATA_ROW + i,
                 column: col.to_string(),

@@ -680,7 +680,7 @@ fn duplicates(
                     first.insert(key, (table, rec.row));
                 }
                 Some((ft, frow)) => {
-                    let place = if ft.file == table.file && ft.sheet == table.sheet {
+                    let place = if ft.input == table.input && ft.sheet == table.sheet {
                         format!("本表第{frow}行")
                     } else {
                         format!("{}（{}）第{frow}行", ft.file, ft.sheet)
@@ -694,11 +694,7 @@ fn duplicates(
                         rec.id.raw.trim(),
                         format!("身份证号与{place}重复，同一人登记了两次"),
                     )
-                    .with_related(crate::model::Loc {
-                        file: ft.file.clone(),
-                        sheet: ft.sheet.clone(),
-                        row: *frow,
-                    });
+                    .with_related(ft.loc(*frow));
                     f.village = rec.village.clone();
                     out.push(f);
                 }
@@ -819,6 +815,7 @@ mod tests {
             .collect();
         Table {
             index,
+            input: crate::model::InputId(index),
             path: PathBuf::from(file),
             file: file.into(),
             format: Format::Xlsx,
@@ -1218,7 +1215,8 @@ mod tests {
                 vec![crate::model::Loc {
                     file: "附件1_甲.xlsx".into(),
                     sheet: "Sheet1".into(),
-                    row: 4
+                    row: 4,
+                    input: crate::model::InputId(3),
                 }]
             );
         }

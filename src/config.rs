@@ -7,17 +7,62 @@ use crate::model::Status;
 use crate::normalize::status::status_by_label;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
+
+/// The settings a taizhang.toml may hold.
+pub const KEYS: [&str; 7] = [
+    "county",
+    "township",
+    "school_year",
+    "age_from",
+    "age_to",
+    "schools",
+    "status_words",
+];
 use std::path::{Path, PathBuf};
 
+/// A mistake in the configuration, in Chinese, naming the file, the key
+/// and, for a file that is not valid TOML, the line and column.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("无法读取配置文件 {path}：{source}")]
-    Io {
+    /// The file cannot be read (`reason` in Chinese).
+    #[error("无法读取配置文件 {}：{reason}", .path.display())]
+    Io { path: PathBuf, reason: String },
+    /// Not valid TOML at line:column (1-based); `key`: the key written on
+    /// that line, if any.
+    #[error(
+        "配置文件 {} 第 {line} 行第 {column} 列写法有误{}：{message}",
+        .path.display(),
+        key_note(.key)
+    )]
+    Syntax {
         path: PathBuf,
-        source: std::io::Error,
+        line: usize,
+        column: usize,
+        key: Option<String>,
+        message: String,
     },
-    #[error("配置文件 {path} 格式错误：{message}")]
-    Parse { path: PathBuf, message: String },
+    /// A key with a value that cannot be used.
+    #[error("配置文件 {} 中 {key} 有误：{message}", .path.display())]
+    Value {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+fn key_note(key: &Option<String>) -> String {
+    key.as_ref().map(|k| format!("（{k}）")).unwrap_or_default()
+}
+
+impl ConfigError {
+    /// The key the mistake is about, if known.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Io { .. } => None,
+            ConfigError::Syntax { key, .. } => key.as_deref(),
+            ConfigError::Value { key, .. } => Some(key),
+        }
+    }
 }
 
 /// Names a config file may have in a folder: as saved by a text editor
@@ -66,19 +111,6 @@ pub struct SchoolConfig {
     pub name: String,
     #[serde(default)]
     pub villages: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct RawConfig {
-    county: Option<String>,
-    township: Option<String>,
-    school_year: Option<i32>,
-    age_from: Option<NaiveDate>,
-    age_to: Option<NaiveDate>,
-    #[serde(default)]
-    schools: Vec<SchoolConfig>,
-    #[serde(default)]
-    status_words: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,58 +162,108 @@ impl Config {
         }
     }
 
+    /// Parse and check a configuration; every mistake is a
+    /// [`ConfigError`] naming `path` and the key.
     pub fn from_toml(text: &str, path: &Path, today: NaiveDate) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(text, path, &e))?;
+        let bad = |key: &str, message: String| ConfigError::Value {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        let mut c = match raw.school_year {
-            Some(y) if !SCHOOL_YEARS.contains(&y) => {
-                return Err(ConfigError::Parse {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "school_year = {y} 不是有效的学年，应为 {} 到 {} 之间的年份，如 school_year = 2022（2022—2023学年）",
-                        SCHOOL_YEARS.start(),
-                        SCHOOL_YEARS.end()
-                    ),
-                });
-            }
-            Some(y) => Config::for_school_year(y),
-            None => Config::default_for(today),
+            key: key.to_string(),
+            message,
         };
-        if let Some(d) = raw.age_from {
-            c.born_from = d;
+        for key in table.keys() {
+            if !KEYS.contains(&key.as_str()) {
+                return Err(bad(
+                    key,
+                    format!("不认识这个设置项；可用的设置项：{}", KEYS.join("、")),
+                ));
+            }
         }
-        if let Some(d) = raw.age_to {
-            c.born_to = d;
+        let school_year_hint = format!(
+            "应为 {} 到 {} 之间的年份，如 school_year = 2022（2022—2023学年）",
+            SCHOOL_YEARS.start(),
+            SCHOOL_YEARS.end()
+        );
+        let mut c = match table.get("school_year") {
+            None => Config::default_for(today),
+            Some(toml::Value::Integer(y)) => match i32::try_from(*y) {
+                Ok(y) if SCHOOL_YEARS.contains(&y) => Config::for_school_year(y),
+                _ => {
+                    return Err(bad(
+                        "school_year",
+                        format!("{y} 不是有效的学年，{school_year_hint}"),
+                    ));
+                }
+            },
+            Some(v) => {
+                return Err(bad(
+                    "school_year",
+                    format!(
+                        "“{}”不是有效的学年，{school_year_hint}（不加引号）",
+                        shown(v)
+                    ),
+                ));
+            }
+        };
+        for (key, slot) in [("age_from", &mut c.born_from), ("age_to", &mut c.born_to)] {
+            if let Some(v) = table.get(key) {
+                *slot = date_value(v).ok_or_else(|| {
+                    bad(
+                        key,
+                        format!(
+                            "“{}”不是有效的日期，应写成 {key} = \"2006-09-01\" 这样的年-月-日",
+                            shown(v)
+                        ),
+                    )
+                })?;
+            }
         }
         if c.born_from > c.born_to {
-            return Err(ConfigError::Parse {
-                path: path.to_path_buf(),
-                message: format!("age_from {} 晚于 age_to {}", c.born_from, c.born_to),
-            });
+            return Err(bad(
+                "age_from",
+                format!("age_from {} 晚于 age_to {}", c.born_from, c.born_to),
+            ));
         }
-        c.township = raw.township.filter(|t| !t.trim().is_empty());
-        c.county = raw.county.filter(|t| !t.trim().is_empty());
-        for (word, target) in raw.status_words {
-            let Some(status) = status_by_label(&target) else {
-                return Err(ConfigError::Parse {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "[status_words] 中“{word}”对应的状态“{target}”无法识别，应为以下之一：{}",
-                        Status::ALL.map(Status::label_zh).join("、")
-                    ),
-                });
+        c.township = text_value(&table, "township", &bad)?;
+        c.county = text_value(&table, "county", &bad)?;
+        if let Some(v) = table.get("status_words") {
+            let toml::Value::Table(words) = v else {
+                return Err(bad(
+                    "status_words",
+                    "应为一节 [status_words]，每行写 \"本县的词语\" = \"状态\"".to_string(),
+                ));
             };
-            if word.trim().is_empty() {
-                return Err(ConfigError::Parse {
-                    path: path.to_path_buf(),
-                    message: "[status_words] 中有一个空的词语".to_string(),
-                });
+            // In the order of the words, whatever the file's order.
+            let words: std::collections::BTreeMap<&String, &toml::Value> = words.iter().collect();
+            for (word, target) in words {
+                let key = format!("[status_words] 中的“{word}”");
+                let toml::Value::String(target) = target else {
+                    return Err(bad(
+                        &key,
+                        format!(
+                            "对应的状态应为放在英文双引号中的文字，如 \"{word}\" = \"辍学\"，现在是“{}”",
+                            shown(target)
+                        ),
+                    ));
+                };
+                let Some(status) = status_by_label(target) else {
+                    return Err(bad(
+                        &key,
+                        format!(
+                            "对应的状态“{target}”无法识别，应为以下之一：{}",
+                            Status::ALL.map(Status::label_zh).join("、")
+                        ),
+                    ));
+                };
+                if word.trim().is_empty() {
+                    return Err(bad("[status_words]", "有一个空的词语".to_string()));
+                }
+                c.status_words.push((word.clone(), status));
             }
-            c.status_words.push((word, status));
         }
-        c.schools = raw.schools;
+        if let Some(v) = table.get("schools") {
+            c.schools = schools_value(v, &bad)?;
+        }
         c.path = Some(path.to_path_buf());
         Ok(c)
     }
@@ -190,9 +272,9 @@ impl Config {
     /// without BOM), UTF-16 (Notepad's "Unicode") or GBK (Notepad's "ANSI"
     /// on a Chinese Windows).
     pub fn load(path: &Path, today: NaiveDate) -> Result<Config, ConfigError> {
-        let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
+        let bytes = std::fs::read(path).map_err(|e| ConfigError::Io {
             path: path.to_path_buf(),
-            source,
+            reason: io_reason(&e),
         })?;
         Config::from_toml(&decode_text(&bytes), path, today)
     }
@@ -264,6 +346,184 @@ impl Config {
     pub fn in_window(&self, birth: NaiveDate) -> bool {
         birth >= self.born_from && birth <= self.born_to
     }
+}
+
+/// A file that is not valid TOML: where, and what is wrong, in Chinese.
+fn syntax_error(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
+    let at = e.span().map(|s| s.start).unwrap_or(0).min(text.len());
+    let at = (0..=at)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = text[line_start..at].chars().count() + 1;
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let key = line_text
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').trim().to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('#') && !k.starts_with('['))
+        .or_else(|| {
+            let t = line_text.trim();
+            t.starts_with('[').then(|| t.to_string())
+        });
+    let m = e.message();
+    let message = if line_text.trim_start().starts_with('[') {
+        "节的名称应写成 [status_words] 或 [[schools]]，方括号要配对".to_string()
+    } else if key.as_deref().is_some_and(|k| !k.is_ascii()) {
+        "设置项的名称只能是英文，如 school_year = 2022".to_string()
+    } else if m.contains("duplicate key") {
+        "这个设置项写了两次，请只留一个".to_string()
+    } else if m.contains("must be quoted") {
+        "文字要放在英文双引号中，如 township = \"熨斗镇\"".to_string()
+    } else if m.contains("unclosed array") || m.contains("expected `]`") {
+        "方括号没有配对：列表应写成 [\"甲村\", \"乙村\"]".to_string()
+    } else if m.contains("unclosed table") || m.contains("invalid table header") {
+        "节的名称应写成 [status_words] 或 [[schools]]".to_string()
+    } else if m.contains("unterminated")
+        || m.contains("unclosed string")
+        || m.contains("invalid basic string")
+    {
+        "引号没有配对：文字应放在一对英文双引号中".to_string()
+    } else if m.contains("expected `=`") || m.contains("key with no value") {
+        "每一行应写成 设置项 = 值".to_string()
+    } else {
+        "不符合 TOML 格式：每一行应写成 设置项 = 值，文字放在英文双引号中（如 township = \"熨斗镇\"），年份不加引号（如 school_year = 2022）".to_string()
+    };
+    ConfigError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        column,
+        key,
+        message,
+    }
+}
+
+/// Why a file cannot be read, in Chinese.
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "找不到这个文件".to_string(),
+        ErrorKind::PermissionDenied => "没有读取权限".to_string(),
+        ErrorKind::IsADirectory => "这是一个文件夹，不是配置文件".to_string(),
+        _ => match e.raw_os_error() {
+            Some(n) => format!("读取失败（系统错误代码 {n}）"),
+            None => "读取失败".to_string(),
+        },
+    }
+}
+
+/// A value as the clerk wrote it, for messages.
+fn shown(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A date written as "2006-09-01" or as a TOML date 2006-09-01.
+fn date_value(v: &toml::Value) -> Option<NaiveDate> {
+    match v {
+        toml::Value::String(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok(),
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => {
+            let d = d.date?;
+            NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+        }
+        _ => None,
+    }
+}
+
+/// An optional text setting; blank counts as absent.
+fn text_value(
+    table: &toml::Table,
+    key: &str,
+    bad: &impl Fn(&str, String) -> ConfigError,
+) -> Result<Option<String>, ConfigError> {
+    match table.get(key) {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s.clone()).filter(|t| !t.trim().is_empty())),
+        Some(v) => Err(bad(
+            key,
+            format!(
+                "应为放在英文双引号中的文字，如 {key} = \"…\"，现在是“{}”",
+                shown(v)
+            ),
+        )),
+    }
+}
+
+/// `[[schools]]`: each a name and its villages.
+fn schools_value(
+    v: &toml::Value,
+    bad: &impl Fn(&str, String) -> ConfigError,
+) -> Result<Vec<SchoolConfig>, ConfigError> {
+    let form = "每所学校写一节：[[schools]]，下面两行 name = \"学校名称\" 和 villages = [\"甲村\", \"乙村\"]";
+    let toml::Value::Array(items) = v else {
+        return Err(bad("schools", form.to_string()));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let nth = format!("第 {} 个 [[schools]]", i + 1);
+        let toml::Value::Table(t) = item else {
+            return Err(bad("schools", form.to_string()));
+        };
+        for k in t.keys() {
+            if k != "name" && k != "villages" {
+                return Err(bad(
+                    &format!("{nth} 中的 {k}"),
+                    format!("不认识这个设置项；{form}"),
+                ));
+            }
+        }
+        let name = match t.get("name") {
+            Some(toml::Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            Some(other) => {
+                return Err(bad(
+                    &format!("{nth} 的 name"),
+                    format!(
+                        "学校名称应为放在英文双引号中的文字，现在是“{}”",
+                        shown(other)
+                    ),
+                ));
+            }
+            None => {
+                return Err(bad(&nth, format!("缺少学校名称 name；{form}")));
+            }
+        };
+        let villages = match t.get("villages") {
+            None => Vec::new(),
+            Some(toml::Value::Array(vs)) => {
+                let mut out = Vec::new();
+                for v in vs {
+                    match v {
+                        toml::Value::String(s) => out.push(s.clone()),
+                        other => {
+                            return Err(bad(
+                                &format!("{nth}（{name}）的 villages"),
+                                format!(
+                                    "每个村名应放在英文双引号中，如 villages = [\"甲村\", \"乙村\"]，“{}”不是",
+                                    shown(other)
+                                ),
+                            ));
+                        }
+                    }
+                }
+                out
+            }
+            Some(other) => {
+                return Err(bad(
+                    &format!("{nth}（{name}）的 villages"),
+                    format!(
+                        "应为村名的列表，如 villages = [\"甲村\", \"乙村\"]，现在是“{}”",
+                        shown(other)
+                    ),
+                ));
+            }
+        };
+        out.push(SchoolConfig { name, villages });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! [`settle_roles`] gives another reading of a file that role.
 
 use crate::config::Config;
-use crate::model::{Field, Role, Table};
+use crate::model::{Field, InputId, Role, Table};
 use crate::read;
 use crate::report::SkippedInput;
 use crate::round::{Progress, RoundError};
@@ -139,11 +139,18 @@ impl Inputs {
         // Results are taken in the order given, so table numbers and the
         // first error do not depend on thread timing.
         let results = read::read_inputs(&files, cfg.township.as_deref());
-        for ((path, _), result) in files.iter().zip(results) {
+        let ids = self.ids();
+        let paths: Vec<PathBuf> = dedup_paths(files.iter().map(|(p, _)| p.clone()));
+        let labels: BTreeMap<&PathBuf, String> = paths.iter().zip(labels(&paths)).collect();
+        for (((path, _), result), id) in files.iter().zip(results).zip(ids) {
             match result {
                 Ok(mut t) => {
                     for x in &mut t {
                         x.index += tables.len();
+                        x.input = id;
+                        if let Some(label) = labels.get(path) {
+                            x.file.clone_from(label);
+                        }
                     }
                     tables.extend(t);
                 }
@@ -164,6 +171,17 @@ impl Inputs {
         }
         progress.end();
         Ok((tables, skipped))
+    }
+
+    /// Each file's id: its place in the list, or the place where the same
+    /// path is given first.
+    pub fn ids(&self) -> Vec<InputId> {
+        let mut first: BTreeMap<&Path, InputId> = BTreeMap::new();
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| *first.entry(f.path.as_path()).or_insert(InputId(i)))
+            .collect()
     }
 
     /// The files whose role is recognised from content.
@@ -290,6 +308,54 @@ pub fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| p.display().to_string())
+}
+
+/// The name each input is shown by, in the order given (`paths` each once):
+/// its file name, or when another input has the same file name, the file
+/// name preceded by as many parent folders as it takes to tell them apart
+/// (`甲/附件1.xlsx`, `乙/附件1.xlsx`).
+pub fn labels(paths: &[PathBuf]) -> Vec<String> {
+    let parts = |p: &PathBuf| -> Vec<String> {
+        let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+        let mut v: Vec<String> = abs
+            .components()
+            .filter_map(|c| match c {
+                std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        v.reverse();
+        v
+    };
+    let all: Vec<Vec<String>> = paths.iter().map(parts).collect();
+    let label = |i: usize, depth: usize| -> String {
+        let mut v: Vec<&str> = all[i].iter().take(depth).map(String::as_str).collect();
+        v.reverse();
+        v.join("/")
+    };
+    (0..paths.len())
+        .map(|i| {
+            let name = file_name(&paths[i]);
+            let same: Vec<usize> = (0..paths.len())
+                .filter(|&j| file_name(&paths[j]) == name)
+                .collect();
+            if same.len() < 2 {
+                return name;
+            }
+            let deepest = same.iter().map(|&j| all[j].len()).max().unwrap_or(1);
+            for depth in 2..=deepest {
+                let mine = label(i, depth);
+                if same
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .all(|&j| label(j, depth) != mine)
+                {
+                    return mine;
+                }
+            }
+            label(i, deepest)
+        })
+        .collect()
 }
 
 /// The paths in order, each once.

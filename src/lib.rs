@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod derive;
 pub mod gb11643;
+pub mod guard;
 pub mod inputs;
 pub mod link;
 pub mod model;

@@ -53,10 +53,25 @@ pub enum Format {
     Xml,
 }
 
-/// A column's meaning, found from its header text by the synonym table (`read::header`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Field {
+/// Declares [`Field`] and [`Field::ALL`] from one list, so a new field
+/// cannot be left out of `ALL`.
+macro_rules! fields {
+    ($($(#[$meta:meta])* $name:ident,)*) => {
+        /// A column's meaning, found from its header text by the synonym table (`read::header`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Field {
+            $($(#[$meta])* $name,)*
+        }
+
+        impl Field {
+            /// Every field, in declaration order.
+            pub const ALL: &'static [Field] = &[$(Field::$name,)*];
+        }
+    };
+}
+
+fields! {
     Seq,
     /// roster: 县 (the county, to tell a school outside it)
     County,
@@ -422,14 +437,23 @@ impl RawRow {
     }
 }
 
+/// Which input file of the round: its place in the round's list of files.
+/// Two inputs never share an id, even when they share a file name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InputId(pub usize);
+
 /// One data sheet of one input file, with its header found.
 #[derive(Clone, Debug)]
 pub struct Table {
     /// Index of this table in the run's list of tables.
     pub index: usize,
+    /// The input file this sheet is in.
+    pub input: InputId,
     /// Full path as given.
     pub path: PathBuf,
-    /// The file name shown to users and written to findings.json.
+    /// The name shown to users and written to findings.json: the file name,
+    /// preceded by as many parent folders as it takes to tell it from
+    /// another input of the same name (`甲/附件1.xlsx`).
     pub file: String,
     pub format: Format,
     pub sheet: String,
@@ -446,8 +470,19 @@ pub struct Table {
 }
 
 impl Table {
+    /// A row of this table, as a finding or link refers to it.
+    pub fn loc(&self, row: u32) -> Loc {
+        Loc {
+            file: self.file.clone(),
+            sheet: self.sheet.clone(),
+            row,
+            input: self.input,
+        }
+    }
+
     pub fn cell_ref(&self, row: u32, col: u32) -> CellRef {
         CellRef {
+            input: self.input,
             file: self.file.clone(),
             sheet: self.sheet.clone(),
             row,
@@ -459,6 +494,8 @@ impl Table {
 /// An absolute cell address, printed as `附件1_熨斗初级中学.xlsx:Sheet1!F17`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CellRef {
+    pub input: InputId,
+    /// The input's name as shown (see [`Table::file`]).
     pub file: String,
     pub sheet: String,
     pub row: u32,
@@ -598,6 +635,9 @@ pub struct Loc {
     pub file: String,
     pub sheet: String,
     pub row: u32,
+    /// The input file (findings.json names it by `file`).
+    #[serde(skip)]
+    pub input: InputId,
 }
 
 /// One problem, at one cell (an entry of findings.json `findings`).
@@ -605,7 +645,11 @@ pub struct Loc {
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,
+    /// The input's name as shown (see [`Table::file`]).
     pub file: String,
+    /// The input file the cell is in (findings.json names it by `file`).
+    #[serde(skip)]
+    pub input: InputId,
     pub sheet: String,
     pub row: u32,
     /// Excel column letter.
@@ -640,6 +684,7 @@ impl Finding {
             code,
             severity: code.severity(),
             file: table.file.clone(),
+            input: table.input,
             sheet: table.sheet.clone(),
             row,
             column: col_letter(col),
@@ -680,6 +725,7 @@ impl Finding {
             file: self.file.clone(),
             sheet: self.sheet.clone(),
             row: self.row,
+            input: self.input,
         }
     }
 }
@@ -706,6 +752,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn field_all_lists_every_field_once_in_order() {
+        assert!(
+            Field::ALL.windows(2).all(|w| w[0] < w[1]),
+            "declaration order, no repeats"
+        );
+        assert_eq!(Field::ALL.first(), Some(&Field::Seq));
+        assert_eq!(Field::ALL.last(), Some(&Field::StatDropout));
+        assert!(Field::ALL.contains(&Field::Address));
+        let keys: std::collections::BTreeSet<&str> = Field::ALL.iter().map(|f| f.key()).collect();
+        assert_eq!(keys.len(), Field::ALL.len(), "every key names one field");
+        for f in Field::STAT_COUNTS {
+            assert!(Field::ALL.contains(&f));
+        }
+    }
+
+    #[test]
     fn column_letters_round_trip() {
         for (n, s) in [
             (1, "A"),
@@ -724,6 +786,7 @@ mod tests {
     #[test]
     fn cell_ref_prints_like_a_compiler() {
         let c = CellRef {
+            input: InputId(0),
             file: "附件1.xlsx".into(),
             sheet: "Sheet1".into(),
             row: 17,

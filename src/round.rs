@@ -8,7 +8,7 @@
 use crate::check;
 use crate::config::{Config, ConfigError};
 use crate::derive::{self, Derived};
-use crate::inputs::{Inputs, file_name};
+use crate::inputs::{Inputs, labels};
 use crate::link::{self, LinkParams};
 use crate::model::{
     Decision, Field, Finding, Link, Loc, Pair, Record, Role, Severity, Status, StatusValue, Table,
@@ -227,10 +227,7 @@ impl Round {
         }
 
         let paths = inputs.read_paths(&tables);
-        report::sort_findings(
-            &mut findings,
-            &paths.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
-        );
+        report::sort_findings(&mut findings, &labels(&paths));
         let links: Vec<Link> = pairs
             .iter()
             .map(|p| Link {
@@ -300,10 +297,7 @@ impl Round {
         findings.extend(check::check_duplicates_in_round(&tables, &records, config));
         // Every file given is read (or the check stops): each gets a copy.
         let paths: Vec<PathBuf> = inputs.files.iter().map(|i| i.path.clone()).collect();
-        report::sort_findings(
-            &mut findings,
-            &paths.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
-        );
+        report::sort_findings(&mut findings, &labels(&paths));
         let mut summary = Summary::count(&findings);
         summary.ready = summary.ready && skipped_inputs.is_empty();
         summary.skipped_inputs = skipped_inputs;
@@ -455,12 +449,7 @@ fn check_one(
 }
 
 fn loc(tables: &[Table], r: &Record) -> Loc {
-    let t = &tables[r.table];
-    Loc {
-        file: t.file.clone(),
-        sheet: t.sheet.clone(),
-        row: r.row,
-    }
+    tables[r.table].loc(r.row)
 }
 
 /// Village index: the configured villages, or (without a configuration)

@@ -392,33 +392,15 @@ pub fn build_annex(annex: Annex, data: &AnnexData) -> Result<Vec<u8>, XlsxError>
     })
 }
 
-thread_local! {
-    /// Set while [`catch_write_panic`] runs on this thread.
-    static QUIET_PANIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Run `f`, turning a panic inside it into an error, without the panic
-/// message on stderr. rust_xlsxwriter 0.102's constant-memory worksheets
-/// panic (`expect`) instead of returning an error when their temporary file
-/// cannot be written, e.g. on a full disk; the clerk must get a plain
-/// message, not a crash. The panic hook stays the default one for every
-/// other panic, and on other threads.
+/// Run `f`, turning a panic inside it into an error (see [`crate::guard`]).
+/// rust_xlsxwriter 0.102's constant-memory worksheets panic (`expect`)
+/// instead of returning an error when their temporary file cannot be
+/// written, e.g. on a full disk; the clerk must get a plain message, not a
+/// crash.
 pub(crate) fn catch_write_panic<T>(
     f: impl FnOnce() -> Result<T, XlsxError>,
 ) -> Result<T, XlsxError> {
-    static HOOK: std::sync::Once = std::sync::Once::new();
-    HOOK.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !QUIET_PANIC.with(|q| q.get()) {
-                default(info);
-            }
-        }));
-    });
-    QUIET_PANIC.with(|q| q.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    QUIET_PANIC.with(|q| q.set(false));
-    result.unwrap_or_else(|_| {
+    crate::guard::catch(f).unwrap_or_else(|| {
         Err(XlsxError::IoError(std::io::Error::other(
             "临时文件写入失败（磁盘空间不足或文件大小受限）",
         )))

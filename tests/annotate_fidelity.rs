@@ -187,6 +187,7 @@ fn finding(code: Code, row: u32, col: &str, value: &str, sug: Option<&str>, msg:
         code,
         severity: code.severity(),
         file: "附件1_熨斗初级中学.xlsx".into(),
+        input: Default::default(),
         sheet: "摸底表".into(),
         row,
         column: col.into(),
@@ -215,6 +216,7 @@ fn findings() -> Vec<Finding> {
         file: "县局名单.xlsx".into(),
         sheet: "Sheet1".into(),
         row: 88,
+        input: Default::default(),
     });
     vec![
         finding(

@@ -19,6 +19,7 @@ fn finding(sheet: &str, row: u32, col: &str, code: Code) -> Finding {
         code,
         severity: code.severity(),
         file: "in.xlsx".into(),
+        input: Default::default(),
         sheet: sheet.into(),
         row,
         column: col.into(),

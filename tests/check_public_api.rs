@@ -29,6 +29,7 @@ fn survey(index: usize, file: &str, rows: &[[&str; 6]]) -> Table {
         .collect();
     Table {
         index,
+        input: taizhang::model::InputId(index),
         path: PathBuf::from(file),
         file: file.into(),
         format: Format::Xlsx,

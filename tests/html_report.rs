@@ -54,6 +54,7 @@ fn fixture() -> (Report<'static>, Vec<VillageLine>, Vec<(String, usize)>) {
                 code,
                 severity: code.severity(),
                 file: file.into(),
+                input: Default::default(),
                 sheet: "Sheet1".into(),
                 row: 3 + n,
                 column: "F".into(),
@@ -72,6 +73,7 @@ fn fixture() -> (Report<'static>, Vec<VillageLine>, Vec<(String, usize)>) {
                     file: role_file.into(),
                     sheet: "Sheet1".into(),
                     row: 10 + n,
+                    input: Default::default(),
                 });
             }
             findings.push(f);
@@ -82,6 +84,7 @@ fn fixture() -> (Report<'static>, Vec<VillageLine>, Vec<(String, usize)>) {
         code: Code::STATUS_UNKNOWN,
         severity: Code::STATUS_UNKNOWN.severity(),
         file: "附件1_<熨斗>小学.xlsx".into(),
+        input: Default::default(),
         sheet: "Sheet1".into(),
         row: 40,
         column: "K".into(),

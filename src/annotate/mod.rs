@@ -118,36 +118,16 @@ pub fn note_text(f: &Finding) -> String {
     s
 }
 
-/// Write `output` through a temporary file in the same folder, renamed onto
-/// `output` only when `write` succeeded; on failure the temporary file is
-/// removed and `output` is left as it was.
-pub fn write_atomically(
+/// Write `output` atomically (see [`crate::output::atomic`]): `write`
+/// creates the file at the temporary path it is given.
+pub(crate) fn write_atomically(
     output: &Path,
     write: impl FnOnce(&Path) -> Result<(), AnnotateError>,
 ) -> Result<(), AnnotateError> {
-    let dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output.xlsx".to_string());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = write(&tmp);
-    match result {
-        Ok(()) => std::fs::rename(&tmp, output).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            AnnotateError::Write {
-                path: output.to_path_buf(),
-                detail: e.to_string(),
-            }
-        }),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    crate::output::atomic::replace_with(output, write, |e| AnnotateError::Write {
+        path: output.to_path_buf(),
+        detail: e.to_string(),
+    })
 }
 
 /// Patch a copy of an xlsx/xlsm: fills and notes on every finding's cell,
@@ -282,6 +262,7 @@ mod tests {
             code,
             severity: code.severity(),
             file: "a.xlsx".into(),
+            input: crate::model::InputId::default(),
             sheet: "Sheet1".into(),
             row: 5,
             column: "F".into(),
@@ -304,26 +285,5 @@ mod tests {
         let t = note_text(&finding(Code::DROPOUT, None));
         assert!(t.starts_with("【提示】DROPOUT 失学辍学\n"));
         assert!(!t.contains("建议值"));
-    }
-
-    #[test]
-    fn write_atomically_leaves_nothing_on_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("x.xlsx");
-        let r = write_atomically(&out, |tmp| {
-            std::fs::write(tmp, b"half").unwrap();
-            Err(AnnotateError::Write {
-                path: tmp.to_path_buf(),
-                detail: "boom".into(),
-            })
-        });
-        assert!(r.is_err());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        write_atomically(&out, |tmp| {
-            std::fs::write(tmp, b"ok").unwrap();
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(std::fs::read(&out).unwrap(), b"ok");
     }
 }

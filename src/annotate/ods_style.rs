@@ -36,7 +36,7 @@ pub fn read_layout(path: &Path) -> Option<Layout> {
     };
     let content = part("content.xml")?;
     let styles = part("styles.xml").unwrap_or_default();
-    std::panic::catch_unwind(|| parse(&content, &styles)).ok()?
+    crate::guard::catch(|| parse(&content, &styles))?
 }
 
 #[derive(Default)]

@@ -80,11 +80,7 @@ pub fn check_ledger(
             continue;
         };
         let r = &records[ri];
-        let rloc = Loc {
-            file: tables[r.table].file.clone(),
-            sheet: tables[r.table].sheet.clone(),
-            row: r.row,
-        };
+        let rloc = tables[r.table].loc(r.row);
         let mut diffs: Vec<(Field, String, String, Loc, &str)> = Vec::new();
         // Identity fields against the roster.
         if !l.name.is_empty() && l.name != r.name {
@@ -197,11 +193,7 @@ pub fn check_ledger(
         }
         if let Some(&si) = roster_to_survey.get(&ri) {
             let s = &records[si];
-            let sloc = Loc {
-                file: tables[s.table].file.clone(),
-                sheet: tables[s.table].sheet.clone(),
-                row: s.row,
-            };
+            let sloc = tables[s.table].loc(s.row);
             if let (Some(a), Some(b)) = (status_of(l), status_of(s)) {
                 if a != b {
                     diffs.push((

@@ -19,11 +19,7 @@ fn table_of<'a>(tables: &'a [Table], r: &Record) -> Option<&'a Table> {
 }
 
 fn loc_of(tables: &[Table], r: &Record) -> Option<Loc> {
-    table_of(tables, r).map(|t| Loc {
-        file: t.file.clone(),
-        sheet: t.sheet.clone(),
-        row: r.row,
-    })
+    table_of(tables, r).map(|t| t.loc(r.row))
 }
 
 /// The column of a field in the record's table, else its name column, else A.

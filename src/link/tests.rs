@@ -17,6 +17,7 @@ fn survey(row: u32) -> Rb {
 fn table(index: usize, role: Role, file: &str) -> Table {
     Table {
         index,
+        input: crate::model::InputId(index),
         path: PathBuf::from(file),
         file: file.to_string(),
         format: Format::Xlsx,

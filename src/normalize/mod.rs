@@ -203,6 +203,7 @@ mod tests {
             .collect();
         Table {
             index: 0,
+            input: crate::model::InputId(0),
             path: PathBuf::from("附件1.xlsx"),
             file: "附件1.xlsx".into(),
             format: Format::Xlsx,

@@ -47,32 +47,28 @@ fn annex_data(round: &Round, rows: Vec<Vec<TCell>>) -> AnnexData {
 pub fn write_annex(round: &Round, annex: Annex, out: &Path) -> Result<()> {
     let path = out.join(annex.file_name());
     let data = annex_data(round, Vec::new());
-    let tmp = out.join(format!(".{}.tmp{}", annex.file_name(), std::process::id()));
-    let saved = match annex {
-        Annex::Ledger => templates::save_annex(annex, &data, ledger_rows(round), &tmp),
-        Annex::Warning => templates::save_annex(annex, &data, warning_rows(round), &tmp),
-        Annex::Stats | Annex::Survey => {
-            let rows = if annex == Annex::Stats {
-                stats_rows(round)
-            } else {
-                Vec::new()
-            };
-            let bytes = templates::build_annex(annex, &annex_data(round, rows))
-                .map_err(|e| anyhow::anyhow!("生成{}失败：{e}", annex.file_name()))?;
-            return super::write_output(&path, &bytes);
-        }
-    };
-    let renamed = saved.map_err(|e| anyhow::anyhow!("{e}")).and_then(|()| {
-        // Write access: Windows refuses to flush a file opened read-only.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&tmp)?
-            .sync_all()?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(())
-    });
-    renamed.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
+    if matches!(annex, Annex::Stats | Annex::Survey) {
+        let rows = if annex == Annex::Stats {
+            stats_rows(round)
+        } else {
+            Vec::new()
+        };
+        let bytes = templates::build_annex(annex, &annex_data(round, rows))
+            .map_err(|e| anyhow::anyhow!("生成{}失败：{e}", annex.file_name()))?;
+        return super::write_output(&path, &bytes);
+    }
+    let saved = super::atomic::replace_with(
+        &path,
+        |tmp| {
+            match annex {
+                Annex::Ledger => templates::save_annex(annex, &data, ledger_rows(round), tmp),
+                _ => templates::save_annex(annex, &data, warning_rows(round), tmp),
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))
+        },
+        anyhow::Error::from,
+    );
+    saved.map_err(|e| {
         anyhow::anyhow!(
             "无法写入输出文件「{}」（文件夹 {}）：{e}",
             annex.file_name(),

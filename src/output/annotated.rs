@@ -4,38 +4,53 @@
 
 use super::tasks::{Task, run_tasks};
 use crate::annotate::{self, SummaryInfo};
-use crate::inputs::file_name;
+use crate::inputs::{file_name, labels};
 use crate::model::{Finding, Format, Table};
 use crate::read;
 use crate::report::{self, history::Comparison};
 use crate::round::{Progress, Round};
 use anyhow::Result;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// `<stem>.核对.xlsx`, or `<name>.核对.xlsx` when two inputs share a stem;
 /// `.核对.xlsm` instead for a macro-enabled workbook (see
-/// [`annotate::copy_extension`]).
+/// [`annotate::copy_extension`]). Inputs of the same file name in different
+/// folders are told apart by their folders (`甲_附件1.核对.xlsx`, see
+/// [`labels`]). No two inputs get the same name.
 pub fn annotated_names(inputs: &[PathBuf]) -> Vec<String> {
-    let stem = |p: &PathBuf| {
-        p.file_stem()
+    let bases: Vec<String> = labels(inputs)
+        .into_iter()
+        .map(|l| l.replace('/', "_"))
+        .collect();
+    let stem = |b: &String| {
+        Path::new(b)
+            .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default()
     };
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
-    for p in inputs {
-        *count.entry(stem(p)).or_insert(0) += 1;
+    for b in &bases {
+        *count.entry(stem(b)).or_insert(0) += 1;
     }
+    let mut taken: BTreeSet<String> = BTreeSet::new();
     inputs
         .iter()
-        .map(|p| {
-            let s = stem(p);
+        .zip(&bases)
+        .map(|(p, b)| {
+            let s = stem(b);
             let ext = annotate::copy_extension(p);
-            if count.get(&s).copied().unwrap_or(0) > 1 {
-                format!("{}.核对.{ext}", file_name(p))
+            let mut name = if count.get(&s).copied().unwrap_or(0) > 1 {
+                format!("{b}.核对.{ext}")
             } else {
                 format!("{s}.核对.{ext}")
+            };
+            let mut n = 1;
+            while !taken.insert(name.clone()) {
+                n += 1;
+                name = format!("{b}_{n}.核对.{ext}");
             }
+            name
         })
         .collect()
 }
@@ -89,11 +104,14 @@ fn annotate_one(
 ) -> Result<()> {
     let tables: &[Table] = &round.tables;
     let summary = &round.summary;
-    let fname = file_name(path);
+    let first = tables.iter().find(|t| t.path == *path);
+    let input = first.map(|t| t.input);
+    // The name the findings and the history know this input by.
+    let fname = first.map_or_else(|| file_name(path), |t| t.file.clone());
     let mut own: Vec<Finding> = Vec::new();
     let mut new = Vec::new();
     for (i, f) in round.findings.iter().enumerate() {
-        if f.file == fname {
+        if Some(f.input) == input {
             own.push(f.clone());
             new.push(history.is_some_and(|h| h.is_new(i)));
         }

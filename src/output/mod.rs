@@ -11,6 +11,7 @@
 
 pub mod annex;
 pub mod annotated;
+pub mod atomic;
 pub mod tasks;
 
 pub use annex::write_annex;
@@ -262,7 +263,7 @@ pub fn write_output_with(
     path: &Path,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    report::write_atomic_with(path, write).map_err(|e| {
+    atomic::write_with(path, write).map_err(|e| {
         let why = io_reason_zh(&e);
         anyhow::anyhow!(
             "无法写入输出文件「{}」（文件夹 {}）：{why}（{e}）",

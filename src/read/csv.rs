@@ -6,7 +6,7 @@
 //! Row numbers are the ones a spreadsheet shows: one row per record, a quoted
 //! cell with a line break stays one row, and blank lines count as rows.
 
-use super::sheet::SheetData;
+use super::sheet_data::SheetData;
 use super::{ReadError, file_label};
 use crate::model::Cell;
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 //! Header detection: the synonym table, header-text normalising,
 //! and finding the header row (one- or two-row, merged) in a sheet.
 
-use super::sheet::SheetData;
+use super::sheet_data::SheetData;
 use crate::model::{Cell, Field};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -166,61 +166,11 @@ const SYNONYMS: &[(&str, Field)] = &[
     ("失学辍学人数", Field::StatDropout),
 ];
 
-/// Every field, for building the table from the canonical labels.
-const ALL_FIELDS: &[Field] = &[
-    Field::Seq,
-    Field::County,
-    Field::Township,
-    Field::Village,
-    Field::Group,
-    Field::HouseholdHead,
-    Field::HouseholdType,
-    Field::Name,
-    Field::Sex,
-    Field::Id,
-    Field::Birthdate,
-    Field::Status,
-    Field::School,
-    Field::Grade,
-    Field::Reason,
-    Field::Evidence,
-    Field::Guardian,
-    Field::Phone,
-    Field::Surveyor,
-    Field::Remark,
-    Field::PlatformStatus,
-    Field::PlatformDropout,
-    Field::PlatformReason,
-    Field::HouseholdNo,
-    Field::PersonNo,
-    Field::MonitorType,
-    Field::WarningType,
-    Field::Measures,
-    Field::Responsible,
-    Field::CheckResult,
-    Field::IdType,
-    Field::Relation,
-    Field::HeadId,
-    Field::RegistryNo,
-    Field::RegistryStatus,
-    Field::Class,
-    Field::StudyMode,
-    Field::Stage,
-    Field::InCounty,
-    Field::StatTotal,
-    Field::StatInSchoolLocal,
-    Field::StatInSchoolOut,
-    Field::StatInclusive,
-    Field::StatHomeTeaching,
-    Field::StatDeferred,
-    Field::StatSuspended,
-    Field::StatLongLeave,
-    Field::StatGraduated,
-    Field::StatDead,
-    Field::StatMissing,
-    Field::StatAbroad,
-    Field::StatDropout,
-];
+/// Every field recognised by its canonical label (the address is found
+/// apart from the synonym table), for building the table.
+fn table_fields() -> impl Iterator<Item = Field> {
+    Field::ALL.iter().copied().filter(|&f| f != Field::Address)
+}
 
 /// Suffixes that only say whether a column must be filled.
 const FILL_HINTS: &[&str] = &[
@@ -238,7 +188,7 @@ fn synonym_map() -> &'static HashMap<String, Field> {
     static MAP: OnceLock<HashMap<String, Field>> = OnceLock::new();
     MAP.get_or_init(|| {
         let mut m = HashMap::new();
-        for &f in ALL_FIELDS {
+        for f in table_fields() {
             m.entry(normalize_header(f.label_zh())).or_insert(f);
         }
         for &(text, f) in SYNONYMS {
@@ -913,7 +863,7 @@ mod tests {
             "ＩＤ",
             "",
         ] {
-            for &f in ALL_FIELDS {
+            for f in table_fields() {
                 assert_eq!(
                     names_field(t, f),
                     field_for_header(t) == Some(f),
@@ -925,7 +875,7 @@ mod tests {
 
     #[test]
     fn every_canonical_label_maps_to_its_field() {
-        for &f in ALL_FIELDS {
+        for f in table_fields() {
             assert_eq!(field_for_header(f.label_zh()), Some(f), "{}", f.label_zh());
         }
     }

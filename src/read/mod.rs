@@ -31,14 +31,15 @@ mod header;
 mod ods;
 mod register;
 mod sheet;
+mod sheet_data;
 mod sniff;
 mod xml2003;
 
 pub use header::{field_for_header, normalize_header};
 
-use crate::model::{Cell, Field, Format, RawRow, RawValue, RawValues, Role, Table};
+use crate::model::{Cell, Field, Format, InputId, RawRow, RawValue, RawValues, Role, Table};
 use header::{Header, is_stats_columns as is_stats_columns_of};
-use sheet::SheetData;
+use sheet_data::SheetData;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -170,6 +171,7 @@ pub fn read_input(
         register::derive_status(&mut columns, &mut rows, r, &preamble, &file);
         tables.push(Table {
             index: first_index + tables.len(),
+            input: InputId::default(),
             path: path.to_path_buf(),
             file: file.clone(),
             format,

@@ -9,7 +9,7 @@
 //! `Data` is joined), and merged cells from `ss:MergeAcross`/`ss:MergeDown`.
 //! Styles, formulas and comments are ignored (the values are kept).
 
-use super::sheet::SheetData;
+use super::sheet_data::SheetData;
 use super::{ReadError, file_label};
 use crate::model::Cell;
 use quick_xml::events::{BytesStart, Event};

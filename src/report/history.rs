@@ -25,7 +25,7 @@
 //! atomically; an earlier findings.json of another layout is refused with a
 //! message naming the file, never half-compared.
 
-use crate::model::{Code, Finding, Record, Table};
+use crate::model::{Code, Finding, InputId, Record, Table};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -160,9 +160,9 @@ pub fn finding_keys(
     records: &[Record],
     findings: &[Finding],
 ) -> Vec<Vec<String>> {
-    let table_of: HashMap<(&str, &str), usize> = tables
+    let table_of: HashMap<(InputId, &str), usize> = tables
         .iter()
-        .map(|t| ((t.file.as_str(), t.sheet.as_str()), t.index))
+        .map(|t| ((t.input, t.sheet.as_str()), t.index))
         .collect();
     let mut rec_at: HashMap<(usize, u32), usize> = HashMap::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
@@ -176,7 +176,7 @@ pub fn finding_keys(
                 return vec![format!("cell:{village}|{}", f.field)];
             }
             let rec = table_of
-                .get(&(f.file.as_str(), f.sheet.as_str()))
+                .get(&(f.input, f.sheet.as_str()))
                 .and_then(|t| rec_at.get(&(*t, f.row)));
             match rec {
                 Some(&i) => child_keys(&records[i]),
@@ -509,7 +509,7 @@ pub fn save(
 ) -> std::io::Result<()> {
     let dir = entry.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    super::write_atomic_with(entry, write)?;
+    crate::output::atomic::write_with(entry, write)?;
     let all = runs(dir);
     if all.len() > KEEP {
         for p in &all[..all.len() - KEEP] {
@@ -528,6 +528,7 @@ mod tests {
             code,
             severity: code.severity(),
             file: "a.xlsx".into(),
+            input: crate::model::InputId::default(),
             sheet: "Sheet1".into(),
             row,
             column: "H".into(),

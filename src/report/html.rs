@@ -899,6 +899,7 @@ mod tests {
             code,
             severity: code.severity(),
             file: "附件1_甲小学.xlsx".into(),
+            input: crate::model::InputId::default(),
             sheet: "Sheet1".into(),
             row: 7,
             column: "F".into(),

@@ -13,7 +13,6 @@ use crate::model::{Code, Finding, Link, Role, Severity};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// One input table as listed in findings.json `inputs`.
 #[derive(Clone, Debug, Serialize)]
@@ -193,38 +192,6 @@ pub fn sort_findings(findings: &mut [Finding], file_order: &[String]) {
                 b.code,
             ))
     });
-}
-
-/// Write `bytes` to `path` through a temporary file in the same folder, so the
-/// file is either complete or absent.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomic_with(path, |w| w.write_all(bytes))
-}
-
-/// Like [`write_atomic`], for content written piece by piece (a large
-/// findings.json is streamed, never held in memory whole).
-pub fn write_atomic_with(
-    path: &Path,
-    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let f = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        write(&mut w)?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 pub fn findings_json(report: &Report) -> Vec<u8> {
@@ -538,6 +505,7 @@ mod tests {
             code,
             severity: code.severity(),
             file: file.into(),
+            input: crate::model::InputId::default(),
             sheet: "Sheet1".into(),
             row,
             column: col.into(),

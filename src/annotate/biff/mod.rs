@@ -158,8 +158,8 @@ fn bad(s: impl Into<String>) -> BiffError {
 /// Not an OLE file, no Workbook stream, encrypted, not BIFF8, or a panic
 /// inside the container reader.
 pub fn read_layout(bytes: &[u8]) -> Result<Layout, BiffError> {
-    std::panic::catch_unwind(|| read_layout_inner(bytes))
-        .unwrap_or_else(|_| Err(bad("OLE container reader panicked")))
+    crate::guard::catch(|| read_layout_inner(bytes))
+        .unwrap_or_else(|| Err(bad("OLE container reader panicked")))
 }
 
 fn read_layout_inner(bytes: &[u8]) -> Result<Layout, BiffError> {
