@@ -4,7 +4,7 @@
 # Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz).
 # Crashes land in fuzz/artifacts/<target>/; copy them into
 # tests/fixtures/hostile/fuzz/ (file inputs) or add a case to
-# tests/hostile.rs, and fix the cause.
+# tests/it/hostile.rs, and fix the cause.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")

@@ -4,7 +4,7 @@
 #                       (scripts/render_readme_picture.sh)
 #   docs/report.png     the top of the samples' 报告.html in headless Chromium, 1280×2000
 # Each picture carries the counts of the round it shows as a PNG text chunk
-# "taizhang-source" (scripts/ppm_tool.py stamp). tests/html_report.rs runs
+# "taizhang-source" (scripts/ppm_tool.py stamp). tests/it/html_report.rs runs
 # the samples and compares: when the samples or the rules change the counts,
 # that test fails until this script is run again and the pictures committed.
 #

@@ -326,7 +326,7 @@ fn render(sh: &Sheet, header: u32, last: u32, max_row: u32) -> String {
     ));
     let top = header + 1;
     x.push_str(&format!(
-        r#"<sheetViews><sheetView workbookViewId="0"><pane ySplit="{header}" topLeftCell="A{top}" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A{top}" sqref="A{top}"/></sheetView></sheetViews>"#
+        r#"<sheetViews><sheetView tabSelected="1" workbookViewId="0"><pane ySplit="{header}" topLeftCell="A{top}" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A{top}" sqref="A{top}"/></sheetView></sheetViews>"#
     ));
     x.push_str(r#"<sheetFormatPr defaultRowHeight="15"/><cols>"#);
     for (i, w) in WIDTHS.iter().enumerate() {

@@ -242,6 +242,11 @@ pub fn findings_csv_with(findings: &[Finding], history: Option<&history::Compari
             .map(|l| format!("{}:{}!{}", l.file, l.sheet, l.row))
             .collect::<Vec<_>>()
             .join("; ");
+        // findings.json keeps the field's key; the csv, read by clerks, names it in Chinese.
+        let field = crate::model::Field::ALL
+            .iter()
+            .find(|k| k.key() == f.field)
+            .map_or(f.field.as_str(), |k| k.label_zh());
         let (row_no, value, suggestion) = (
             f.row.to_string(),
             // A leading apostrophe would show; prefix IDs with a tab so Excel keeps them as text.
@@ -256,7 +261,7 @@ pub fn findings_csv_with(findings: &[Finding], history: Option<&history::Compari
             &f.sheet,
             &row_no,
             &f.column,
-            &f.field,
+            field,
             &value,
             &suggestion,
             &f.message,

@@ -13,6 +13,7 @@ mod content_types;
 mod package;
 mod plan;
 mod rels;
+mod tabs;
 mod vml;
 mod workbook;
 
@@ -51,6 +52,20 @@ fn file_options() -> SimpleFileOptions {
         .last_modified_time(DateTime::default())
 }
 
+/// True when entry `i`, a sheet part, starts with its tab selected.
+fn sheet_selected<R: Read + Seek>(
+    pkg: &mut Pkg<R>,
+    i: usize,
+    input: &Path,
+) -> Result<bool, AnnotateError> {
+    let zf = pkg.zip.by_index(i).map_err(|e| corrupt(input, e))?;
+    let mut head = Vec::new();
+    zf.take(64 * 1024)
+        .read_to_end(&mut head)
+        .map_err(|e| corrupt(input, e))?;
+    Ok(tabs::selected(&head))
+}
+
 /// The write step: every entry of the input in its order (rewritten,
 /// re-streamed or copied raw), then the new parts.
 fn write<R: Read + Seek>(
@@ -75,7 +90,7 @@ fn write<R: Read + Seek>(
             zw.start_file(name.as_str(), file_options().large_file(big))
                 .map_err(|e| write_err(output, e))?;
             {
-                let mut out = BufWriter::with_capacity(1 << 16, &mut zw);
+                let mut out = BufWriter::with_capacity(1 << 16, tabs::Unselect::new(&mut zw));
                 let edit = &sp.edit;
                 match (&sp.kept, sp.fast) {
                     (Some(v), true) => fast::rewrite(&v[..], &mut out, edit),
@@ -88,6 +103,15 @@ fn write<R: Read + Seek>(
                 .map_err(|e| sheet_err(input, output, name, e))?;
                 out.flush().map_err(|e| write_err(output, e))?;
             }
+        } else if tabs::is_sheet_part(name) && sheet_selected(pkg, i, input)? {
+            // An unmarked sheet that was the active one: re-streamed without its flag.
+            let mut zf = pkg.zip.by_index(i).map_err(|e| corrupt(input, e))?;
+            let big = zf.size() > 2_000_000_000;
+            zw.start_file(name.as_str(), file_options().large_file(big))
+                .map_err(|e| write_err(output, e))?;
+            let mut out = tabs::Unselect::new(&mut zw);
+            std::io::copy(&mut zf, &mut out).map_err(|e| corrupt(input, format!("{name}：{e}")))?;
+            out.flush().map_err(|e| write_err(output, e))?;
         } else {
             let zf = pkg.zip.by_index_raw(i).map_err(|e| corrupt(input, e))?;
             zw.raw_copy_file(zf).map_err(|e| write_err(output, e))?;

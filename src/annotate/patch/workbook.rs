@@ -123,14 +123,10 @@ impl Hooks for FirstSheet<'_> {
         }
         let mut out: Option<BytesStart<'static>> = None;
         if at.depth == 2 && at.main && self.section == "bookViews" && at.local == "workbookView" {
-            let active = attr(e, "activeTab")
-                .and_then(|v| v.parse::<u32>().ok())
-                .unwrap_or(0);
-            let mut tag = with_attr(e, "activeTab", &(active + 1).to_string());
-            if let Some(first) = attr(e, "firstSheet").and_then(|v| v.parse::<u32>().ok())
-                && first > 0
-            {
-                tag = with_attr(&tag, "firstSheet", &(first + 1).to_string());
+            // The copy opens on 核对说明 (the first sheet), shown in the tab bar.
+            let mut tag = with_attr(e, "activeTab", "0");
+            if attr(e, "firstSheet").is_some() {
+                tag = with_attr(&tag, "firstSheet", "0");
             }
             out = Some(tag);
         }
@@ -215,7 +211,7 @@ mod tests {
         .unwrap();
         let out = String::from_utf8(out).unwrap();
         assert!(
-            out.contains(r#"<workbookView xWindow="0" activeTab="2"/>"#),
+            out.contains(r#"<workbookView xWindow="0" activeTab="0"/>"#),
             "{out}"
         );
         assert!(out.contains(

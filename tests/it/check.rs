@@ -15,7 +15,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use taizhang::model::Sex;
+use taizhang::model::{Field, Sex};
 use testkit::synth::{Rng, fake_name, make_id};
 
 // ---------------------------------------------------------------------------
@@ -1017,7 +1017,16 @@ fn findings_json_csv_and_annotated_copies() {
         let row = f["row"].to_string();
         assert!(r.iter().any(|c| c == row));
         assert!(r.iter().any(|c| c == f["column"].as_str().unwrap()));
+        // 字段 (8th column) names the field in Chinese, never the json key.
+        let key = f["field"].as_str().unwrap();
+        if let Some(field) = Field::ALL.iter().find(|k| k.key() == key) {
+            assert_eq!(&r[7], field.label_zh(), "{r:?}");
+        }
     }
+    assert!(
+        rows.iter().any(|r| &r[7] == "身份证号码"),
+        "an ID finding names its field 身份证号码"
+    );
 
     // The annotated copy, openable, with the data sheet intact.
     let copy = w.join("out/附件1_熨斗初级中学.核对.xlsx");

@@ -766,6 +766,8 @@ fn xls_copy_keeps_the_schools_formatting_under_the_marks() {
                 r#"<sheet name="核对说明" state="hidden""#,
                 1,
             );
+            // A hidden sheet cannot be the one the workbook opens on.
+            let t = t.replacen(r#"activeTab="0""#, r#"activeTab="1""#, 1);
             *d = t.into_bytes();
         }
     }
@@ -932,4 +934,51 @@ fn ods_copy_keeps_widths_fonts_borders_and_page_setup() {
             }
         }
     }
+}
+
+/// Every annotated copy of the samples (xlsx patched, .xls rebuilt) opens on
+/// 核对说明: the workbook's active tab is the first sheet, 核对说明, and it is
+/// the only selected tab (a second selected tab would group the sheets in
+/// Excel and WPS, and an edit would go into both).
+#[test]
+fn annotated_copies_open_on_the_summary_sheet_alone() {
+    let w = Workdir::new("open_on_summary");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let input = w.mkdir("in");
+    for e in std::fs::read_dir(&samples).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x != "sh") {
+            std::fs::copy(&p, input.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let out = w.run(&["reconcile", "in", "--out", "out"]);
+    assert_eq!(out.status, 1, "{}", out.all());
+    let mut copies = 0;
+    for e in std::fs::read_dir(w.join("out")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".核对.xlsx") {
+            continue;
+        }
+        copies += 1;
+        let entries = unzip(&std::fs::read(&p).unwrap());
+        let book = part(&entries, "xl/workbook.xml");
+        let view = element_attrs(&book, "workbookView");
+        assert!(
+            matches!(attr(&view, "activeTab").as_deref(), None | Some("0")),
+            "{name}: {view:?}"
+        );
+        let first = element_attrs(&book, "sheet");
+        assert_eq!(attr(&first, "name").as_deref(), Some("核对说明"), "{name}");
+        let selected: Vec<&str> = entries
+            .iter()
+            .filter(|(n, _)| n.starts_with("xl/worksheets/sheet"))
+            .filter(|(_, x)| String::from_utf8_lossy(x).contains(r#"tabSelected="1""#))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(selected.len(), 1, "{name}: {selected:?}");
+        let summary = sheet_part(&entries, "核对说明");
+        assert!(summary.contains(r#"tabSelected="1""#), "{name}");
+    }
+    assert_eq!(copies, 5, "five annotated copies of the samples");
 }
