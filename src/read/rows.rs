@@ -1,0 +1,332 @@
+//! The data-row rules shared by every reader: which rows of a sheet are
+//! children (footers, totals, numbering rows, repeated headers and roster
+//! rows of another township are not), and the rows as [`RawRow`]s.
+
+use super::*;
+
+/// Footer and stray-line openings: a row whose first non-empty cell starts
+/// with one of these is not a child.
+const FOOTER_PREFIXES: &[&str] = &[
+    "合计",
+    "总计",
+    "小计",
+    "填表说明",
+    "说明:",
+    "注:",
+    "备注:",
+    "填表人",
+    "填报人",
+    "制表人",
+    "审核人",
+    "审核:",
+    "负责人",
+    "单位负责人",
+    "签字",
+    "校长签字",
+    "校长(签字)",
+    "校长:",
+    "分管领导",
+    "填表日期",
+    "填报日期",
+    "联系人:",
+    "联系电话:",
+    "(盖章)",
+    "盖章",
+];
+
+fn is_total(text: &str) -> bool {
+    text.starts_with("合计") || text.starts_with("总计")
+}
+
+/// One row's cells, as the data-row rules read them.
+trait RowCells {
+    /// The first cell that is not blank.
+    fn first(&self) -> Option<std::borrow::Cow<'_, str>>;
+    /// The cell at 1-based `col`, when present.
+    fn cell(&self, col: u32) -> Option<Cell>;
+    /// The cells that are not blank, in column order.
+    fn non_blank(&self) -> Vec<Cell>;
+}
+
+impl RowCells for BTreeMap<u32, Cell> {
+    fn first(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.values().find(|c| !c.is_empty()).map(display)
+    }
+    fn cell(&self, col: u32) -> Option<Cell> {
+        self.get(&col).cloned()
+    }
+    fn non_blank(&self) -> Vec<Cell> {
+        self.values().filter(|c| !c.is_empty()).cloned().collect()
+    }
+}
+
+impl RowCells for csv::Fields<'_> {
+    fn first(&self) -> Option<std::borrow::Cow<'_, str>> {
+        (0..self.len())
+            .map(|i| self.get(i))
+            .find(|v| !v.trim().is_empty())
+            .map(std::borrow::Cow::Borrowed)
+    }
+    fn cell(&self, col: u32) -> Option<Cell> {
+        let v = self.get(col.checked_sub(1)? as usize);
+        (!v.is_empty()).then(|| Cell::Text(v.to_string()))
+    }
+    fn non_blank(&self) -> Vec<Cell> {
+        (0..self.len())
+            .map(|i| self.get(i))
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Cell::Text(v.to_string()))
+            .collect()
+    }
+}
+
+/// What the data-row rules make of one row.
+enum RowOutcome {
+    Keep(RawRow),
+    /// A roster row of another township.
+    OtherTown,
+    /// Not a child: blank, footer, numbering or repeated header row.
+    Drop,
+}
+
+/// The state the data-row rules keep across the rows of one table.
+struct RowRules<'a> {
+    sh: &'a SheetData,
+    h: &'a Header,
+    role: Role,
+    want_town: Option<String>,
+    /// Answers of [`header::names_field`] for the data cells that need the
+    /// full check (villages, groups, schools: few distinct values).
+    names_memo: HashMap<Field, HashMap<String, bool>>,
+}
+
+/// Distinct texts remembered per field by [`RowRules::names_field`].
+const NAMES_MEMO_MAX: usize = 4096;
+
+impl<'a> RowRules<'a> {
+    fn new(sh: &'a SheetData, h: &'a Header, role: Role, township: Option<&str>) -> Self {
+        RowRules {
+            sh,
+            h,
+            role,
+            want_town: township.map(town_key).filter(|t| !t.is_empty()),
+            names_memo: HashMap::new(),
+        }
+    }
+
+    fn names_field(&mut self, text: &str, f: Field) -> bool {
+        if header::surely_names_no_field(text, f) {
+            return false;
+        }
+        let memo = self.names_memo.entry(f).or_default();
+        if let Some(&b) = memo.get(text) {
+            return b;
+        }
+        let b = header::names_field(text, f);
+        if memo.len() < NAMES_MEMO_MAX {
+            memo.insert(text.to_string(), b);
+        }
+        b
+    }
+
+    /// A header repeated inside the data (after a page break, or two tables
+    /// pasted together): at least two cells name their own field.
+    fn is_repeated_header(&mut self, values: &RawValues) -> bool {
+        let mut n = 0;
+        for (f, v) in values {
+            if let Cell::Text(t) = &v.cell
+                && self.names_field(t, *f)
+            {
+                n += 1;
+            }
+        }
+        n >= 2
+    }
+
+    /// The rules of [`data_rows`] for one row.
+    fn row(&mut self, r: u32, cols: &impl RowCells) -> RowOutcome {
+        let (sh, h, role) = (self.sh, self.h, self.role);
+        // First non-empty cell's text, normalised.
+        let Some(first) = cols.first() else {
+            return RowOutcome::Drop;
+        };
+        let first = squash(&first);
+        let mut values = RawValues::with_capacity(h.columns.len() + 2);
+        let mut any = false;
+        for (&f, &c) in &h.columns {
+            let raw = cols.cell(c);
+            let filled = raw.as_ref().is_some_and(|x| !x.is_empty());
+            if f != Field::Seq && filled {
+                any = true;
+            }
+            let cell = match raw {
+                Some(x) if filled => x,
+                raw => match sh.merge_at(r, c) {
+                    // A merge starting in the data area fills every row it
+                    // covers, in its own column (a label merged across
+                    // columns says nothing about the neighbours); one
+                    // starting in the header does not.
+                    Some((r0, c0, _, _)) if r0 > h.row && c0 == c => {
+                        sh.raw(r0, c0).cloned().unwrap_or(Cell::Empty)
+                    }
+                    _ => raw.unwrap_or(Cell::Empty),
+                },
+            };
+            values.insert(f, RawValue { col: c, cell });
+        }
+        if role == Role::Stats && is_total(&first) {
+            if let Some(&vc) = h.columns.get(&Field::Village) {
+                let v = values
+                    .get(&Field::Village)
+                    .map(|v| squash(&display(&v.cell)));
+                if !v.is_some_and(|t| is_total(&t)) {
+                    values.insert(
+                        Field::Village,
+                        RawValue {
+                            col: vc,
+                            cell: Cell::Text("合计".to_string()),
+                        },
+                    );
+                }
+            }
+            return RowOutcome::Keep(RawRow { row: r, values });
+        }
+        if !any
+            || FOOTER_PREFIXES.iter().any(|p| first.starts_with(p))
+            || ["盖章", "签字", "签名"].iter().any(|p| first.contains(p))
+        {
+            return RowOutcome::Drop;
+        }
+        if r <= h.row + 2 && is_numbering_row(&cols.non_blank()) {
+            return RowOutcome::Drop;
+        }
+        if self.is_repeated_header(&values) {
+            return RowOutcome::Drop;
+        }
+        if role == Role::Roster
+            && let Some(want) = &self.want_town
+            && let Some(v) = values.get(&Field::Township)
+        {
+            let got = town_key(&display(&v.cell));
+            if !got.is_empty() && &got != want {
+                return RowOutcome::OtherTown;
+            }
+        }
+        RowOutcome::Keep(RawRow { row: r, values })
+    }
+}
+
+/// Rows below the header → RawRows, with merge forward-fill and stray rows
+/// dropped; returns the rows and how many roster rows of another township
+/// were skipped.
+pub(super) fn data_rows(
+    sh: &SheetData,
+    h: &Header,
+    role: Role,
+    township: Option<&str>,
+) -> (Vec<RawRow>, usize) {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    let mut rules = RowRules::new(sh, h, role, township);
+    for (&r, cols) in sh.rows.range(h.row + 1..) {
+        match rules.row(r, cols) {
+            RowOutcome::Keep(row) => out.push(row),
+            RowOutcome::OtherTown => skipped += 1,
+            RowOutcome::Drop => {}
+        }
+    }
+    (out, skipped)
+}
+
+/// [`data_rows`] for a csv file, its rows read straight from the text
+/// (`head`: the file's first rows, where the header was found). Only the
+/// cells of recognised columns are copied.
+pub(super) fn csv_data_rows(
+    text: &csv::CsvText,
+    path: &Path,
+    head: &SheetData,
+    h: &Header,
+    role: Role,
+    township: Option<&str>,
+) -> Result<(Vec<RawRow>, usize), ReadError> {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    let mut rules = RowRules::new(head, h, role, township);
+    let mut last_row = 0;
+    let mut one_row_each = true;
+    text.for_each_row(path, |r, fields| {
+        if r == last_row {
+            // Two records on one row (a stray quote mark): the sheet keeps
+            // the later one; read the whole file as a sheet instead.
+            one_row_each = false;
+            return false;
+        }
+        last_row = r;
+        if r > h.row {
+            match rules.row(r, fields) {
+                RowOutcome::Keep(row) => out.push(row),
+                RowOutcome::OtherTown => skipped += 1,
+                RowOutcome::Drop => {}
+            }
+        }
+        true
+    })?;
+    if one_row_each {
+        return Ok((out, skipped));
+    }
+    let mut rows = BTreeMap::new();
+    text.for_each_row(path, |r, fields| {
+        let mut cols = BTreeMap::new();
+        for i in 0..fields.len() {
+            let v = fields.get(i);
+            if !v.is_empty() {
+                cols.insert(i as u32 + 1, Cell::Text(v.to_string()));
+            }
+        }
+        rows.insert(r, cols);
+        true
+    })?;
+    let sh = SheetData::new(head.name.clone(), rows, Vec::new());
+    Ok(data_rows(&sh, h, role, township))
+}
+
+/// The column-number row some forms put under the header (1, 2, 3, …);
+/// `cells`: the row's non-blank cells.
+fn is_numbering_row(cells: &[Cell]) -> bool {
+    let nums: Vec<Option<i64>> = cells
+        .iter()
+        .map(|c| match c {
+            Cell::Number(n) if n.fract() == 0.0 => Some(*n as i64),
+            Cell::Text(t) => t.trim().parse().ok(),
+            _ => None,
+        })
+        .collect();
+    nums.len() >= 3
+        && nums.iter().all(|n| n.is_some())
+        && nums
+            .windows(2)
+            .all(|w| matches!(w, [Some(a), Some(b)] if b - a == 1))
+}
+
+/// Township name for comparison: normalised, without the 镇/乡/街道 suffix.
+pub(super) fn town_key(s: &str) -> String {
+    let n = squash(s);
+    for suf in ["街道办事处", "街道办", "街道", "镇", "乡"] {
+        if let Some(rest) = n.strip_suffix(suf)
+            && !rest.is_empty()
+        {
+            return rest.to_string();
+        }
+    }
+    n
+}
+
+pub(super) fn truncate_chars(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
