@@ -544,8 +544,10 @@ fn sheet_xml_outside_marked_cells_is_unchanged() {
         xb.contains(r#"<row r="20"><c r="D20" s="#),
         "row 20 not created in order"
     );
-    // Everything around sheetData is the same, apart from the dimension and
-    // (where none existed) our legacyDrawing: the fixture has a note already.
+    // Everything around sheetData is the same, apart from the dimension,
+    // (where none existed) our legacyDrawing — the fixture has a note
+    // already — and the tab selection: the copy opens on 核对说明 alone.
+    let xa = xa.replacen(r#"<sheetView tabSelected="1" "#, "<sheetView ", 1);
     let cut = |x: &str| {
         let s = x.find("<sheetData").unwrap();
         let e = x.find("</sheetData>").unwrap();

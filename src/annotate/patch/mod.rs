@@ -110,7 +110,17 @@ fn write<R: Read + Seek>(
             zw.start_file(name.as_str(), file_options().large_file(big))
                 .map_err(|e| write_err(output, e))?;
             let mut out = tabs::Unselect::new(&mut zw);
-            std::io::copy(&mut zf, &mut out).map_err(|e| corrupt(input, format!("{name}：{e}")))?;
+            // Not io::copy: a read error is the input's, a write error the output's.
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let n = zf
+                    .read(&mut buf)
+                    .map_err(|e| corrupt(input, format!("{name}：{e}")))?;
+                if n == 0 {
+                    break;
+                }
+                out.write_all(&buf[..n]).map_err(|e| write_err(output, e))?;
+            }
             out.flush().map_err(|e| write_err(output, e))?;
         } else {
             let zf = pkg.zip.by_index_raw(i).map_err(|e| corrupt(input, e))?;
