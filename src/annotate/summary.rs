@@ -319,7 +319,8 @@ fn render(sh: &Sheet, header: u32, last: u32, max_row: u32) -> String {
     x.push_str(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#);
     x.push('\n');
     x.push_str(r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#);
-    x.push_str(r#"<sheetPr><tabColor rgb="FFC00000"/></sheetPr>"#);
+    // Printed one page wide (as many pages long as the findings need).
+    x.push_str(r#"<sheetPr><tabColor rgb="FFC00000"/><pageSetUpPr fitToPage="1"/></sheetPr>"#);
     x.push_str(&format!(
         r#"<dimension ref="A1:{}"/>"#,
         cell_name(max_row.max(1), 9)
@@ -380,7 +381,9 @@ fn render(sh: &Sheet, header: u32, last: u32, max_row: u32) -> String {
         x.push_str("</hyperlinks>");
     }
     x.push_str(r#"<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>"#);
-    x.push_str(r#"<pageSetup paperSize="9" orientation="landscape"/>"#);
+    x.push_str(
+        r#"<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>"#,
+    );
     x.push_str("</worksheet>");
     x
 }

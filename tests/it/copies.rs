@@ -939,9 +939,10 @@ fn ods_copy_keeps_widths_fonts_borders_and_page_setup() {
 /// Every annotated copy of the samples (xlsx patched, .xls rebuilt) opens on
 /// 核对说明: the workbook's active tab is the first sheet, 核对说明, and it is
 /// the only selected tab (a second selected tab would group the sheets in
-/// Excel and WPS, and an edit would go into both).
+/// Excel and WPS, and an edit would go into both). 核对说明 prints one page
+/// wide.
 #[test]
-fn annotated_copies_open_on_the_summary_sheet_alone() {
+fn annotated_copies_open_on_the_summary_sheet_alone_and_it_prints_one_page_wide() {
     let w = Workdir::new("open_on_summary");
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let input = w.mkdir("in");
@@ -979,6 +980,14 @@ fn annotated_copies_open_on_the_summary_sheet_alone() {
         assert_eq!(selected.len(), 1, "{name}: {selected:?}");
         let summary = sheet_part(&entries, "核对说明");
         assert!(summary.contains(r#"tabSelected="1""#), "{name}");
+        // 核对说明 prints one page wide.
+        assert!(
+            summary.contains(r#"<pageSetUpPr fitToPage="1"/>"#),
+            "{name}"
+        );
+        let setup = element_attrs(&summary, "pageSetup");
+        assert_eq!(attr(&setup, "fitToWidth").as_deref(), Some("1"), "{name}");
+        assert_eq!(attr(&setup, "fitToHeight").as_deref(), Some("0"), "{name}");
     }
     assert_eq!(copies, 5, "five annotated copies of the samples");
 }
