@@ -109,14 +109,7 @@ fn stats_rows(round: &Round) -> Vec<Vec<TCell>> {
         .filter(|s| s.village != derive::TOTAL_ROW)
         .enumerate()
         .map(|(i, s)| {
-            let mut row = vec![
-                if s.village == derive::TOTAL_ROW {
-                    TCell::Empty
-                } else {
-                    TCell::Int(i as i64 + 1)
-                },
-                text(&s.village),
-            ];
+            let mut row = vec![TCell::Int(i as i64 + 1), text(&s.village)];
             row.extend(Field::STAT_COUNTS.iter().map(|f| TCell::Int(s.get(*f))));
             row.push(text(&s.remark()));
             row

@@ -3,6 +3,7 @@
 //! the original's tab selected beside 核对说明 — the two tabs grouped, so an
 //! edit typed into one would go into both.
 
+use memchr::memmem;
 use std::io::{self, Write};
 
 /// Bytes of a sheet part searched for its views: `sheetViews` comes before
@@ -74,7 +75,7 @@ impl<W: Write> Write for Unselect<W> {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memmem::find(hay, needle)
 }
 
 /// `head` without any spelling of the flag.
