@@ -790,7 +790,7 @@ mod tests {
             .enumerate()
             .map(|(i, f)| (*f, i as u32 + 1))
             .collect();
-        let rows = rows
+        let rows: Vec<RawRow> = rows
             .into_iter()
             .enumerate()
             .map(|(i, cells)| RawRow {
@@ -811,6 +811,7 @@ mod tests {
             role,
             header_row: 3,
             columns,
+            row_count: rows.len(),
             rows,
             preamble: String::new(),
             skipped: 0,

@@ -463,7 +463,12 @@ pub struct Table {
     pub header_row: u32,
     /// Column (1-based) of every recognised field.
     pub columns: BTreeMap<Field, u32>,
+    /// The data rows, while they are held: a whole round normalises the
+    /// rows of most tables as they are read and keeps only those of the
+    /// statistics tables (see [`Table::row_count`]).
     pub rows: Vec<RawRow>,
+    /// How many data rows the table has.
+    pub row_count: usize,
     /// Text of the rows above the header (title, 填报单位 line), joined by '\n'.
     pub preamble: String,
     /// Rows skipped because their 乡镇 is another township.
@@ -471,6 +476,26 @@ pub struct Table {
 }
 
 impl Table {
+    /// The table without its rows: what it is, where, and how many rows
+    /// it has.
+    pub fn description(&self) -> Table {
+        Table {
+            index: self.index,
+            input: self.input,
+            path: self.path.clone(),
+            file: self.file.clone(),
+            format: self.format,
+            sheet: self.sheet.clone(),
+            role: self.role,
+            header_row: self.header_row,
+            columns: self.columns.clone(),
+            rows: Vec::new(),
+            row_count: self.row_count,
+            preamble: self.preamble.clone(),
+            skipped: self.skipped,
+        }
+    }
+
     /// A row of this table, as a finding or link refers to it.
     pub fn loc(&self, row: u32) -> Loc {
         Loc {

@@ -26,6 +26,7 @@ fn table(index: usize, role: Role, file: &str) -> Table {
         header_row: 1,
         columns: BTreeMap::new(),
         rows: Vec::new(),
+        row_count: 0,
         preamble: String::new(),
         skipped: 0,
     }

@@ -40,43 +40,71 @@ pub fn normalize_table_with(
     villages: &VillageIndex,
     words: &StatusWords,
 ) -> Vec<Record> {
-    let rows = &table.rows;
-    let sheet_village = sheet_village(table, villages);
-    let sheet_village = sheet_village.as_deref();
-    let cols = Arc::new(table.columns.clone());
-    let cols = &cols;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(2);
-    if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
-        return rows
-            .iter()
-            .map(|row| normalize_row(table, cols, row, villages, sheet_village, words))
-            .collect();
-    }
-    // Rows are independent: normalise contiguous halves on two threads and
-    // concatenate, so the order is the rows' order.
-    let chunk = rows.len().div_ceil(workers);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = rows
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|row| normalize_row(table, cols, row, villages, sheet_village, words))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(rows.len());
-        for h in handles {
-            match h.join() {
-                Ok(part) => out.extend(part),
-                Err(e) => std::panic::resume_unwind(e),
-            }
+    Normalizer::new(table, villages, words).rows(&table.rows)
+}
+
+/// Normalises the rows of one table, any number at a time: the rows of a
+/// table being read need not all be held. Every record of the table shares
+/// one map of its columns.
+pub struct Normalizer<'a> {
+    /// The table's description (its rows are not used).
+    table: Table,
+    cols: Arc<BTreeMap<Field, u32>>,
+    sheet_village: Option<String>,
+    villages: &'a VillageIndex,
+    words: &'a StatusWords,
+}
+
+impl<'a> Normalizer<'a> {
+    pub fn new(table: &Table, villages: &'a VillageIndex, words: &'a StatusWords) -> Self {
+        Normalizer {
+            table: table.description(),
+            cols: Arc::new(table.columns.clone()),
+            sheet_village: sheet_village(table, villages),
+            villages,
+            words,
         }
-        out
-    })
+    }
+
+    /// One [`Record`] per row, in row order.
+    pub fn rows(&self, rows: &[RawRow]) -> Vec<Record> {
+        let (table, cols, villages, words) = (&self.table, &self.cols, self.villages, self.words);
+        let sheet_village = self.sheet_village.as_deref();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(2);
+        if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
+            return rows
+                .iter()
+                .map(|row| normalize_row(table, cols, row, villages, sheet_village, words))
+                .collect();
+        }
+        // Rows are independent: normalise contiguous halves on two threads and
+        // concatenate, so the order is the rows' order.
+        let chunk = rows.len().div_ceil(workers);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = rows
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|row| {
+                                normalize_row(table, cols, row, villages, sheet_village, words)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(rows.len());
+            for h in handles {
+                match h.join() {
+                    Ok(part) => out.extend(part),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            out
+        })
+    }
 }
 
 /// The village of a table without a village column, for a workbook with
@@ -186,7 +214,7 @@ mod tests {
             .enumerate()
             .map(|(i, f)| (*f, i as u32 + 1))
             .collect();
-        let rows = rows
+        let rows: Vec<RawRow> = rows
             .into_iter()
             .enumerate()
             .map(|(r, cells)| RawRow {
@@ -217,6 +245,7 @@ mod tests {
             role,
             header_row: 3,
             columns,
+            row_count: rows.len(),
             rows,
             preamble: String::new(),
             skipped: 0,

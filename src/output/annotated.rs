@@ -135,11 +135,7 @@ fn annotate_one(
                 t.sheet,
                 t.role.label_zh(),
                 t.header_row,
-                round
-                    .row_counts
-                    .get(t.index)
-                    .copied()
-                    .unwrap_or(t.rows.len())
+                t.row_count
             )
         })
         .collect();

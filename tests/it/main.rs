@@ -14,6 +14,7 @@ mod check_public_api;
 mod copies;
 mod field_read;
 mod field_words;
+mod flow;
 mod hostile;
 mod html_report;
 mod landing;
