@@ -127,13 +127,14 @@ impl Hasher for Fx {
 
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
-/// Fx with a final avalanche, for maps keyed by text. Fx alone leaves the
-/// low bits of the hash, which pick the bucket, depending on a few bytes of
-/// a short text, so similar texts crowd into the same buckets.
+/// Fx with a final avalanche, for maps keyed by text or by block key. Fx
+/// alone leaves the low bits of the hash, which pick the bucket, depending
+/// on a few bytes of a short text or the last word of a key, so similar
+/// keys crowd into the same buckets.
 #[derive(Default, Clone, Copy)]
-pub(crate) struct FxText(Fx);
+pub(crate) struct FxMix(Fx);
 
-impl Hasher for FxText {
+impl Hasher for FxMix {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
         self.0.write(bytes);
@@ -147,6 +148,10 @@ impl Hasher for FxText {
         self.0.write_usize(i);
     }
     #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0.write_u64(i);
+    }
+    #[inline]
     fn finish(&self) -> u64 {
         // The finaliser of MurmurHash3.
         let mut h = self.0.0;
@@ -158,13 +163,13 @@ impl Hasher for FxText {
     }
 }
 
-/// A map keyed by text (see [`FxText`]).
-pub(crate) type TextMap<K, V> = HashMap<K, V, BuildHasherDefault<FxText>>;
+/// A map hashed with [`FxMix`].
+pub(crate) type MixMap<K, V> = HashMap<K, V, BuildHasherDefault<FxMix>>;
 
 /// Strings (odd ID texts, pinyin keys) numbered in order of first sight, so
 /// that blocks and comparisons work on integers.
 #[derive(Default)]
-struct Interner(TextMap<String, u32>);
+struct Interner(MixMap<String, u32>);
 
 impl Interner {
     fn id(&mut self, s: &str) -> u32 {
@@ -212,7 +217,7 @@ impl<'a> TextKey<'a> {
 /// Texts numbered by one preparing thread, borrowed from the records where
 /// they are long. Only equality of the numbers matters, never their order.
 #[derive(Default)]
-struct Texts<'a>(TextMap<TextKey<'a>, u32>);
+struct Texts<'a>(MixMap<TextKey<'a>, u32>);
 
 impl<'a> Texts<'a> {
     fn id(&mut self, s: Cow<'a, str>) -> u32 {
@@ -255,8 +260,16 @@ struct Local<'a> {
 /// base 11 with the length alongside, anything else interned under its own
 /// tag. So two keys are equal exactly when the texts the former string keys
 /// ("I:…", "B:yyyymmdd|key" …) were built from are equal: the blocks are
-/// the same, only cheaper to build and look up.
-type Key = (u8, u64, u64);
+/// the same, only cheaper to build and look up. Packed by [`key`].
+type Key = (u64, u64);
+
+/// The key of `tag` over `a` and `b` (b below 2^56): the tag goes into the
+/// top byte of the second word, so keys are equal exactly when tag, a and b are.
+#[inline]
+fn key(tag: u8, a: u64, b: u64) -> Key {
+    debug_assert!(b < 1 << 56);
+    (a, (tag as u64) << 56 | b)
+}
 
 const T_ID: u8 = 1;
 const T_ID17: u8 = 2;
@@ -289,16 +302,16 @@ fn id_code(s: &str) -> Option<u64> {
 /// digits.
 fn id_key(tag: u8, s: &str, strs: &mut Interner) -> Key {
     match id_code(s) {
-        Some(v) => (tag, v, s.len() as u64),
-        None => (tag | T_TEXT, strs.id(s) as u64, 0),
+        Some(v) => key(tag, v, s.len() as u64),
+        None => key(tag | T_TEXT, strs.id(s) as u64, 0),
     }
 }
 
 /// `id_key` without interning: the key of a text already seen, if any.
 fn id_lookup(tag: u8, s: &str, strs: &Interner) -> Option<Key> {
     match id_code(s) {
-        Some(v) => Some((tag, v, s.len() as u64)),
-        None => strs.get(s).map(|i| (tag | T_TEXT, i as u64, 0)),
+        Some(v) => Some(key(tag, v, s.len() as u64)),
+        None => strs.get(s).map(|i| key(tag | T_TEXT, i as u64, 0)),
     }
 }
 
@@ -705,14 +718,16 @@ fn name_matches(l: NameLevel) -> bool {
 /// block, each block in roster order, and where each key's block lies.
 struct Blocks {
     members: Vec<u32>,
-    at: FxMap<Key, (u32, u32)>,
+    at: MixMap<Key, (u32, u32)>,
 }
 
 impl Blocks {
     fn new(mut entries: Vec<(Key, u32)>) -> Self {
         // Ascending roster index within a block, the order they were added in.
         entries.sort_unstable();
-        let mut at: FxMap<Key, (u32, u32)> = FxMap::default();
+        let n_blocks = 1 + entries.windows(2).filter(|w| w[0].0 != w[1].0).count();
+        let mut at: MixMap<Key, (u32, u32)> =
+            MixMap::with_capacity_and_hasher(n_blocks, Default::default());
         let mut i = 0;
         while i < entries.len() {
             let k = entries[i].0;
@@ -810,15 +825,15 @@ pub fn link(
         let v = p.village;
         for &k in ctx.names.keys(p.block) {
             for &b in p.births() {
-                add(Some((T_BIRTH_NAME, k as u64, b as u32 as u64)));
+                add(Some(key(T_BIRTH_NAME, k as u64, b as u32 as u64)));
             }
             if v != NONE {
-                add(Some((T_VILLAGE_NAME, v as u64, k as u64)));
+                add(Some(key(T_VILLAGE_NAME, v as u64, k as u64)));
             }
         }
         if v != NONE {
             for &b in p.births() {
-                add(Some((T_BIRTH_VILLAGE, b as u32 as u64, v as u64)));
+                add(Some(key(T_BIRTH_VILLAGE, b as u32 as u64, v as u64)));
             }
         }
     }
@@ -911,19 +926,23 @@ fn candidates_of(
     for &k in ctx.names.keys(p.block) {
         for &b in p.births() {
             take(
-                Some((T_BIRTH_NAME, k as u64, b as u32 as u64)),
+                Some(key(T_BIRTH_NAME, k as u64, b as u32 as u64)),
                 BLOCK_CAP,
                 found,
             );
         }
         if v != NONE {
-            take(Some((T_VILLAGE_NAME, v as u64, k as u64)), BLOCK_CAP, found);
+            take(
+                Some(key(T_VILLAGE_NAME, v as u64, k as u64)),
+                BLOCK_CAP,
+                found,
+            );
         }
     }
     if v != NONE {
         for &b in p.births() {
             take(
-                Some((T_BIRTH_VILLAGE, b as u32 as u64, v as u64)),
+                Some(key(T_BIRTH_VILLAGE, b as u32 as u64, v as u64)),
                 BLOCK_CAP,
                 found,
             );
