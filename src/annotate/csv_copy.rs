@@ -42,19 +42,21 @@ const VIEWS: &str = concat!(
 );
 const MARGINS: &str = "<pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/>";
 
-/// Rebuild the csv `text` (read from `input`) as an xlsx copy with the
-/// marks, notes and 核对说明 sheet of an xlsx copy. `summary.rebuilt_from`
-/// should say which file it was rebuilt from.
+/// Rebuild the csv file `input` (read and decoded as an input is) as an
+/// xlsx copy with the marks, notes and 核对说明 sheet of an xlsx copy: the
+/// same copy as [`super::rebuild_xlsx`] of its values, made in one pass.
+/// `summary.rebuilt_from` should say which file it was rebuilt from.
 ///
 /// # Errors
-/// The csv cannot be parsed; the copy cannot be built or written.
-pub(crate) fn rebuild_csv(
+/// The csv cannot be read or parsed; the copy cannot be built or written.
+pub fn rebuild_csv(
     input: &Path,
-    text: &CsvText,
     output: &Path,
     findings: &[Finding],
     summary: &SummaryInfo,
 ) -> Result<(), AnnotateError> {
+    let text = crate::read::open_csv(input)?;
+    let text = &text;
     let mut used = BTreeSet::new();
     let name = super::rebuild::unique_name(&text.name, 0, &mut used);
     let extent = extent(input, text)?;

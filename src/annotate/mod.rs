@@ -36,7 +36,7 @@ mod xml;
 use crate::model::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
-pub(crate) use csv_copy::rebuild_csv;
+pub use csv_copy::rebuild_csv;
 pub use rebuild::{rebuild_ods, rebuild_xls, rebuild_xlsx};
 
 /// What the 核对说明 sheet says about the round.

@@ -165,8 +165,7 @@ fn annotate_one(
                 fname
             ));
             if format == Format::Csv {
-                let text = read::open_csv(path)?;
-                annotate::rebuild_csv(path, &text, target, &own, &info)?;
+                annotate::rebuild_csv(path, target, &own, &info)?;
                 return Ok(());
             }
             let grids = read::read_grids(path)?;
