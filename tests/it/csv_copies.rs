@@ -374,3 +374,58 @@ fn a_large_csvs_copy_has_the_values_copys_bytes() {
     }
     assert_same_to_a_reader(&old, &new);
 }
+
+fn soffice() -> std::path::PathBuf {
+    for c in [
+        "/usr/bin/soffice",
+        "/usr/local/bin/soffice",
+        "/usr/bin/libreoffice",
+    ] {
+        if Path::new(c).exists() {
+            return c.into();
+        }
+    }
+    panic!("LibreOffice (soffice) is required for this test: apt-get install -y libreoffice-calc");
+}
+
+/// LibreOffice opens the one-pass copy and shows the values the values'
+/// copy shows, and the 核对说明 sheet with every finding.
+#[test]
+fn libreoffice_opens_a_csvs_copy_as_the_values_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 200;
+    let text = csv_text(n, 5);
+    let (old, new) = both(dir.path(), text.as_bytes(), n as u32 + 5);
+    let out = dir.path().join("lo");
+    let profile = tempfile::tempdir().unwrap();
+    let filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1";
+    let status = std::process::Command::new(soffice())
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.path().display()
+        ))
+        .args([
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            filter,
+            "--outdir",
+        ])
+        .arg(&out)
+        .args([&old, &new])
+        .status()
+        .expect("soffice runs");
+    assert!(status.success());
+    let read = |name: &str| {
+        std::fs::read_to_string(out.join(name))
+            .unwrap_or_else(|e| panic!("LibreOffice did not write {name}: {e}"))
+    };
+    let (a, b) = (read("old-名单.csv"), read("new-名单.csv"));
+    assert_eq!(a, b);
+    assert!(b.contains(&fake_id("20100110", 0)), "{}", &b[..500]);
+    let summary = read("new-核对说明.csv");
+    assert_eq!(read("old-核对说明.csv"), summary);
+    for f in findings(n as u32 + 5).iter().filter(|f| f.sheet == "名单") {
+        assert!(summary.contains(&f.message), "{}", f.message);
+    }
+}
