@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What a workbook is in the round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -1063,6 +1064,9 @@ pub struct Record {
     pub sex: Option<Sex>,
     pub sex_raw: String,
     pub birth: DateValue,
+    /// The birth date cell as shown (empty without one): what a finding
+    /// about the stated date quotes.
+    pub birth_raw: String,
     /// Canonical village (as configured, or as learned from the roster), if known.
     pub village: Option<String>,
     pub village_raw: String,
@@ -1084,8 +1088,9 @@ pub struct Record {
     pub platform_dropout: String,
     pub platform_reason: String,
     pub household_no: String,
-    /// Column (1-based) of each field present in the table.
-    pub cols: BTreeMap<Field, u32>,
+    /// Column (1-based) of each field present in the table, shared by
+    /// every record of the table.
+    pub cols: Arc<BTreeMap<Field, u32>>,
 }
 
 impl Record {

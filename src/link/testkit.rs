@@ -58,6 +58,7 @@ pub fn rec(role: Role, table: usize, row: u32) -> Rb {
         sex: None,
         sex_raw: String::new(),
         birth: DateValue::Missing,
+        birth_raw: String::new(),
         village: None,
         village_raw: String::new(),
         group: String::new(),
@@ -77,7 +78,7 @@ pub fn rec(role: Role, table: usize, row: u32) -> Rb {
         platform_dropout: String::new(),
         platform_reason: String::new(),
         household_no: String::new(),
-        cols,
+        cols: cols.into(),
     })
 }
 

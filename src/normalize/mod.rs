@@ -24,6 +24,8 @@ pub use village::VillageIndex;
 
 use crate::model::{Cell, Field, RawRow, Record, Table};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One [`Record`] per row of `table`, in row order; the role is the table's.
 /// Status words are the built-in ones (see [`normalize_table_with`]).
@@ -41,13 +43,15 @@ pub fn normalize_table_with(
     let rows = &table.rows;
     let sheet_village = sheet_village(table, villages);
     let sheet_village = sheet_village.as_deref();
+    let cols = Arc::new(table.columns.clone());
+    let cols = &cols;
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(2);
     if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
         return rows
             .iter()
-            .map(|row| normalize_row(table, row, villages, sheet_village, words))
+            .map(|row| normalize_row(table, cols, row, villages, sheet_village, words))
             .collect();
     }
     // Rows are independent: normalise contiguous halves on two threads and
@@ -59,7 +63,7 @@ pub fn normalize_table_with(
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|row| normalize_row(table, row, villages, sheet_village, words))
+                        .map(|row| normalize_row(table, cols, row, villages, sheet_village, words))
                         .collect::<Vec<_>>()
                 })
             })
@@ -100,6 +104,7 @@ fn shown(c: &Cell) -> Cow<'_, str> {
 
 fn normalize_row(
     table: &Table,
+    cols: &Arc<BTreeMap<Field, u32>>,
     row: &RawRow,
     villages: &VillageIndex,
     sheet_village: Option<&str>,
@@ -141,6 +146,7 @@ fn normalize_row(
         sex: sex::parse_sex(cell(Field::Sex)),
         sex_raw: raw(Field::Sex),
         birth: date::parse_date(cell(Field::Birthdate)),
+        birth_raw: raw(Field::Birthdate),
         village: villages.canonical(&village_raw),
         village_raw,
         group: t(Field::Group),
@@ -160,7 +166,7 @@ fn normalize_row(
         platform_dropout: t(Field::PlatformDropout),
         platform_reason: t(Field::PlatformReason),
         household_no: t(Field::HouseholdNo),
-        cols: table.columns.clone(),
+        cols: Arc::clone(cols),
     }
 }
 
