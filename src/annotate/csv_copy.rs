@@ -104,7 +104,9 @@ pub fn rebuild_csv(
             Some(super::patch::Generated {
                 sheet: &name,
                 write: &mut write,
-                large: extent.xml_bound + 64 * findings.len() as u64 > 2_000_000_000,
+                // A mark adds at most a created row and cell. Zip64 only
+                // when the part may not fit in 4 GiB.
+                large: extent.xml_bound + 64 * findings.len() as u64 > u64::from(u32::MAX),
             }),
         )
     })
@@ -125,15 +127,20 @@ fn skeleton(name: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 struct Extent {
     /// (first row, first column, last row, last column), 1-based.
     cells: Option<(u32, u32, u32, u32)>,
-    /// At most this many bytes of XML (before the marks).
+    /// At most this many bytes of XML (before the marks): the cells' text
+    /// as written, and the most markup a cell or row takes.
     xml_bound: u64,
 }
 
 /// The first pass: the sheet's extent (its `<dimension>` comes before the
 /// cells).
 fn extent(input: &Path, text: &CsvText) -> Result<Extent, AnnotateError> {
-    let mut out = Extent::default();
-    sheet_rows(input, text, |row, cells, _| {
+    // The head and tail of the part.
+    let mut out = Extent {
+        cells: None,
+        xml_bound: 1024,
+    };
+    sheet_rows(input, text, |row, cells, buf| {
         let first = cells.first().map(|c| c.0);
         let last = cells.last().map(|c| c.0);
         if let (Some(c1), Some(c2)) = (first, last) {
@@ -142,10 +149,11 @@ fn extent(input: &Path, text: &CsvText) -> Result<Extent, AnnotateError> {
                 Some((r1, a, _, b)) => (r1, a.min(c1), row, b.max(c2)),
             });
         }
-        // A character escapes to at most 7 bytes per byte (_xHHHH_); a
-        // cell's markup and a row's are under 80 bytes.
-        let chars: u64 = cells.iter().map(|c| c.1.len() as u64).sum();
-        out.xml_bound += 7 * chars + 80 * (cells.len() as u64 + 1);
+        let text: u64 = cells
+            .iter()
+            .map(|c| escaped_len(&buf[c.1.clone()]) as u64)
+            .sum();
+        out.xml_bound += text + 72 * cells.len() as u64 + 24;
         true
     })
     .map_err(AnnotateError::Input)?;
@@ -422,13 +430,7 @@ fn truncate(s: &str) -> &str {
 /// (`_x005F_xHHHH_`).
 fn escape_into(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
-    // U+FFFE and U+FFFF are EF BF BE and EF BF BF.
-    let plain = b.iter().enumerate().all(|(i, &c)| match c {
-        b'&' | b'<' | b'>' | b'_' | 0..=0x08 | 0x0B..=0x1F => false,
-        0xEF => !(b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF))),
-        _ => true,
-    });
-    if plain {
+    if is_plain(b) {
         out.extend_from_slice(b);
         return;
     }
@@ -448,6 +450,26 @@ fn escape_into(out: &mut Vec<u8>, s: &str) {
             }
         }
     }
+}
+
+/// Nothing in `b` to escape.
+fn is_plain(b: &[u8]) -> bool {
+    // U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+    b.iter().enumerate().all(|(i, &c)| match c {
+        b'&' | b'<' | b'>' | b'_' | 0..=0x08 | 0x0B..=0x1F => false,
+        0xEF => !(b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF))),
+        _ => true,
+    })
+}
+
+/// The length of `s` escaped by [`escape_into`].
+fn escaped_len(s: &str) -> usize {
+    if is_plain(s.as_bytes()) {
+        return s.len();
+    }
+    let mut v = Vec::new();
+    escape_into(&mut v, s);
+    v.len()
 }
 
 /// `_xHHHH_` (four hex digits) starts at byte `i`.
@@ -476,6 +498,43 @@ mod tests {
         assert_eq!(esc("_x0041_ _xZZ41_ _x41_"), "_x005F_x0041_ _xZZ41_ _x41_");
         assert_eq!(esc("长\u{FFFE}"), "长_xFFFE_");
         assert_eq!(esc("张三 610922201005031239"), "张三 610922201005031239");
+        assert_eq!(escaped_len("a&b\u{1}"), esc("a&b\u{1}").len());
+        assert_eq!(escaped_len("张三"), 6);
+    }
+
+    /// The size bound that decides zip64 holds for the XML written, marks
+    /// included.
+    #[test]
+    fn the_size_bound_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut csv = String::from("标题\n\n姓名,备注\n");
+        for i in 0..200 {
+            csv.push_str(&format!("张{i}, _x0041_&<\u{1}> ,{}\n", "长".repeat(i % 7)));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let text = crate::read::open_csv(&path).unwrap();
+        let ext = extent(&path, &text).unwrap();
+        assert_eq!(ext.cells, Some((1, 1, 203, 3)));
+        let mut edit = SheetEdit::default();
+        for r in [2u32, 5, 250, 300] {
+            edit.cells.entry(r).or_default().insert(16_384, 123_456);
+            edit.cells.entry(r).or_default().insert(1, 7);
+        }
+        edit.legacy_rid = Some("rIdTz2".into());
+        let mut out = Vec::new();
+        assert!(write_sheet(&path, &text, &ext, &edit, &mut out).is_ok());
+        let marks: usize = edit.cells.values().map(|m| m.len()).sum();
+        assert!((out.len() as u64) <= ext.xml_bound + 64 * marks as u64);
+        let xml = String::from_utf8(out).unwrap();
+        assert!(
+            xml.contains(r#"<dimension ref="A1:XFD300"/>"#),
+            "{}",
+            &xml[..400]
+        );
+        assert!(xml.contains(r#"<row r="2"><c r="A2" s="7"/><c r="XFD2" s="123456"/></row>"#));
+        assert!(xml.contains(r#"<c r="A5" t="inlineStr" s="7"><is><t>张1</t></is></c>"#));
+        assert!(xml.ends_with(r#"<legacyDrawing r:id="rIdTz2"/></worksheet>"#));
     }
 
     #[test]
