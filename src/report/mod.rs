@@ -239,7 +239,7 @@ pub fn findings_csv_with(findings: &[Finding], history: Option<&history::Compari
         let related = f
             .related
             .iter()
-            .map(|l| format!("{}:{}!{}", l.file, l.sheet, l.row))
+            .map(|l| l.place())
             .collect::<Vec<_>>()
             .join("; ");
         // findings.json keeps the field's key; the csv, read by clerks, names it in Chinese.
