@@ -1205,6 +1205,7 @@ mod tests {
                     sheet: "Sheet1".into(),
                     row: 4,
                     input: crate::model::InputId(3),
+                    column: String::new(),
                 }]
             );
         }
