@@ -1206,6 +1206,7 @@ mod tests {
                     sheet: "Sheet1".into(),
                     row: 4,
                     input: crate::model::InputId(3),
+                    column: String::new(),
                 }]
             );
         }

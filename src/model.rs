@@ -503,6 +503,7 @@ impl Table {
             sheet: self.sheet.clone(),
             row,
             input: self.input,
+            column: String::new(),
         }
     }
 
@@ -664,6 +665,35 @@ pub struct Loc {
     /// The input file (findings.json names it by `file`).
     #[serde(skip)]
     pub input: InputId,
+    /// Excel column letter of the cell a finding's `related` place points
+    /// at (the finding's field in that sheet, see [`fill_related_columns`]);
+    /// empty for a whole row. findings.json keeps rows only.
+    #[serde(skip)]
+    pub column: String,
+}
+
+/// Give every related place of `findings` its column: the column of the
+/// finding's own field in the related sheet (the roster's ID cell for an
+/// ID that differs, the first copy's ID cell for a duplicate), else that
+/// sheet's name column, else A.
+pub fn fill_related_columns(findings: &mut [Finding], tables: &[Table]) {
+    for f in findings.iter_mut().filter(|f| !f.related.is_empty()) {
+        let field = Field::ALL.iter().copied().find(|k| k.key() == f.field);
+        for l in &mut f.related {
+            let Some(t) = tables
+                .iter()
+                .find(|t| t.input == l.input && t.sheet == l.sheet)
+            else {
+                continue;
+            };
+            let col = field
+                .and_then(|k| t.columns.get(&k))
+                .or_else(|| t.columns.get(&Field::Name))
+                .copied()
+                .unwrap_or(1);
+            l.column = col_letter(col);
+        }
+    }
 }
 
 /// One problem, at one cell (an entry of findings.json `findings`).
@@ -752,6 +782,7 @@ impl Finding {
             sheet: self.sheet.clone(),
             row: self.row,
             input: self.input,
+            column: self.column.clone(),
         }
     }
 }

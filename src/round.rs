@@ -227,6 +227,7 @@ impl Round {
         }
 
         let paths = inputs.read_paths(&tables);
+        crate::model::fill_related_columns(&mut findings, &tables);
         report::sort_findings(&mut findings, &labels(&paths));
         let links: Vec<Link> = pairs
             .iter()
@@ -296,6 +297,7 @@ impl Round {
         findings.extend(check::check_duplicates_in_round(&tables, &records, config));
         // Every file given is read (or the check stops): each gets a copy.
         let paths: Vec<PathBuf> = inputs.files.iter().map(|i| i.path.clone()).collect();
+        crate::model::fill_related_columns(&mut findings, &tables);
         report::sort_findings(&mut findings, &labels(&paths));
         let mut summary = Summary::count(&findings);
         summary.ready = summary.ready && skipped_inputs.is_empty();
