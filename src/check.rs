@@ -62,7 +62,7 @@ impl Ctx<'_> {
             message,
         );
         f.suggestion = suggestion;
-        f.village = self.rec.village.clone();
+        f.village = self.rec.village.as_deref().map(String::from);
         self.out.push(f);
     }
 }
@@ -233,7 +233,7 @@ fn check_id(cx: &mut Ctx) {
                         "15位旧身份证号“{}”，对应的18位号码为{}，请核对后改为18位",
                         id.clean, upgraded
                     ),
-                    Some(upgraded.clone()),
+                    Some(upgraded.to_string()),
                 );
             } else {
                 cx.push(
@@ -695,7 +695,7 @@ fn duplicates(
                         format!("身份证号与{place}重复，同一人登记了两次"),
                     )
                     .with_related(ft.loc(*frow));
-                    f.village = rec.village.clone();
+                    f.village = rec.village.as_deref().map(String::from);
                     out.push(f);
                 }
             }

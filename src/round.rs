@@ -345,11 +345,11 @@ impl Round {
         let mut m: BTreeMap<String, VillageLine> = BTreeMap::new();
         let unnamed = || crate::report::html::NO_VILLAGE.to_string();
         let vname = |r: &Record| {
-            r.village.clone().unwrap_or_else(|| {
+            r.village.clone().map(String::from).unwrap_or_else(|| {
                 if r.village_raw.is_empty() {
                     unnamed()
                 } else {
-                    r.village_raw.clone()
+                    r.village_raw.to_string()
                 }
             })
         };

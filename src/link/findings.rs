@@ -45,7 +45,7 @@ fn id_text(r: &Record) -> String {
     if r.id.clean.is_empty() {
         r.id.raw.trim().to_string()
     } else {
-        r.id.clean.clone()
+        r.id.clean.to_string()
     }
 }
 
@@ -61,7 +61,7 @@ fn describe(r: &Record) -> String {
     let mut parts = vec![if r.name.is_empty() {
         r.name_raw.trim().to_string()
     } else {
-        r.name.clone()
+        r.name.to_string()
     }];
     let id = id_text(r);
     if !id.is_empty() {
@@ -72,7 +72,7 @@ fn describe(r: &Record) -> String {
         parts.push(date_text(&b));
     }
     if let Some(v) = &r.village {
-        parts.push(v.clone());
+        parts.push(v.to_string());
     } else if !r.village_raw.trim().is_empty() {
         parts.push(r.village_raw.trim().to_string());
     }
@@ -254,7 +254,7 @@ pub fn link_findings(
             if let Some(l) = &rloc {
                 f = f.with_related(l.clone());
             }
-            f.village = village.clone();
+            f.village = village.as_deref().map(String::from);
             out.push(f);
         };
         if p.decision == Decision::Possible {

@@ -23,6 +23,7 @@ pub use status::StatusWords;
 pub use village::VillageIndex;
 
 use crate::model::{Cell, Field, RawRow, Record, Table};
+use compact_str::CompactString;
 use std::borrow::Cow;
 
 /// One [`Record`] per row of `table`, in row order; the role is the table's.
@@ -98,6 +99,14 @@ fn shown(c: &Cell) -> Cow<'_, str> {
     }
 }
 
+/// [`Cell::display`] as a compact string: short text stays inline.
+fn shown_compact(c: &Cell) -> CompactString {
+    match c {
+        Cell::Text(s) => CompactString::new(s),
+        other => other.display().into(),
+    }
+}
+
 fn normalize_row(
     table: &Table,
     row: &RawRow,
@@ -108,10 +117,10 @@ fn normalize_row(
     // As `clean_text(&row.text(f))`, without the intermediate copies.
     let t = |f: Field| {
         row.cell(f)
-            .map(|c| text::clean_text(shown(c).trim()))
+            .map(|c| text::clean_compact(shown(c).trim()))
             .unwrap_or_default()
     };
-    let raw = |f: Field| row.cell(f).map(Cell::display).unwrap_or_default();
+    let raw = |f: Field| row.cell(f).map(shown_compact).unwrap_or_default();
     let empty = Cell::Empty;
     let cell = |f: Field| row.cell(f).unwrap_or(&empty);
 
@@ -121,11 +130,10 @@ fn normalize_row(
         // No village column: a known village named in the address, else the
         // sheet's own village (one sheet per village).
         let address = raw(Field::Address);
-        if let Some(v) = villages
-            .find_in(&address)
-            .or_else(|| sheet_village.map(str::to_string))
-        {
-            village_raw = v;
+        if let Some(v) = villages.find_in(&address) {
+            village_raw = v.into();
+        } else if let Some(v) = sheet_village {
+            village_raw = v.into();
         }
     }
     let status_raw = raw(Field::Status);
@@ -135,13 +143,13 @@ fn normalize_row(
         table: table.index,
         role: table.role,
         row: row.row,
-        name: name::clean(&name_raw),
+        name: name::clean_compact(&name_raw),
         name_raw,
         id: crate::gb11643::parse_id(cell(Field::Id)),
         sex: sex::parse_sex(cell(Field::Sex)),
         sex_raw: raw(Field::Sex),
         birth: date::parse_date(cell(Field::Birthdate)),
-        village: villages.canonical(&village_raw),
+        village: villages.canonical(&village_raw).map(CompactString::from),
         village_raw,
         group: t(Field::Group),
         household_head: t(Field::HouseholdHead),
@@ -271,5 +279,23 @@ mod tests {
         assert_eq!(r.evidence, "");
         assert_eq!(r.reason, "辍学在家");
         assert_eq!(r.col(Field::Id), Some(4));
+        // Short per-person text lives inside the record, not on the heap.
+        for s in [
+            &r.name,
+            &r.name_raw,
+            &r.id.clean,
+            &r.id.raw,
+            &r.village_raw,
+            &r.reason,
+        ] {
+            assert!(!s.is_heap_allocated(), "{s}");
+        }
+        assert!(!r.village.as_ref().is_some_and(|v| v.is_heap_allocated()));
+    }
+
+    #[test]
+    fn a_record_stays_small() {
+        let size = std::mem::size_of::<Record>();
+        assert!(size <= 700, "Record is {size} bytes");
     }
 }

@@ -1,6 +1,7 @@
 //! Text clean-up shared by every normaliser: NFKC (full-width forms to
 //! ASCII), invisible characters dropped, every kind of whitespace folded.
 
+use compact_str::CompactString;
 use std::borrow::Cow;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
@@ -82,6 +83,14 @@ pub fn clean_text(s: &str) -> String {
         return s.to_string();
     }
     fixed_point(s, clean_once)
+}
+
+/// [`clean_text`] as a compact string: short text needs no heap.
+pub fn clean_compact(s: &str) -> CompactString {
+    if is_clean(s) {
+        return CompactString::new(s);
+    }
+    fixed_point(s, clean_once).into()
 }
 
 /// Apply `f` until the text stops changing: removing a character can let
