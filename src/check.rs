@@ -344,7 +344,7 @@ fn check_birth_and_sex(cx: &mut Ctx) {
         cx.push(
             Code::SEX_MISMATCH,
             Field::Sex,
-            rec.sex_raw.clone(),
+            rec.sex_raw.to_string(),
             format!(
                 "性别填为“{}”，但身份证号的性别位（18位号码第17位）为{digit}（单数为男，双数为女），应为{}",
                 rec.sex_raw.trim(),
@@ -435,7 +435,7 @@ fn check_status(cx: &mut Ctx, cfg: &Config) {
                 cx.push(
                     Code::EVIDENCE_MISSING,
                     Field::Evidence,
-                    rec.evidence.clone(),
+                    rec.evidence.to_string(),
                     format!(
                         "就读状态为“{label}”，需要佐证材料（{}），但佐证材料{}",
                         usual_evidence(s),
@@ -453,7 +453,7 @@ fn check_status(cx: &mut Ctx, cfg: &Config) {
                     cx.push(
                         Code::SCHOOL_MISSING,
                         Field::School,
-                        rec.school.clone(),
+                        rec.school.to_string(),
                         format!("就读状态为“{label}”，但没有填写就读学校"),
                         None,
                     );

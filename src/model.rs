@@ -5,6 +5,7 @@
 //! `link` and `derive` produce [`Finding`]s and [`Link`]s; `annotate` and
 //! `report` consume them. No stage touches the terminal or clap.
 
+use arcstr::ArcStr;
 use compact_str::CompactString;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -1049,6 +1050,13 @@ pub enum GradeValue {
 
 /// One child's row after normalising. Every field keeps the raw row, so a
 /// finding can name the exact cell.
+///
+/// Per-person text (names, IDs, household head and number) is a
+/// [`CompactString`]: up to 24 bytes inside the record, no heap block. Text
+/// that many rows repeat (village, group, status, school, reason …) is an
+/// [`ArcStr`], one pointer to a copy shared by every record of the table
+/// holding that value (see `normalize::Interner`). Empty text costs no heap
+/// in either.
 #[derive(Clone, Debug)]
 pub struct Record {
     /// Index of the table (see [`Table::index`]).
@@ -1062,28 +1070,28 @@ pub struct Record {
     pub name_raw: CompactString,
     pub id: IdInfo,
     pub sex: Option<Sex>,
-    pub sex_raw: CompactString,
+    pub sex_raw: ArcStr,
     pub birth: DateValue,
     /// Canonical village (as configured, or as learned from the roster), if known.
-    pub village: Option<CompactString>,
-    pub village_raw: CompactString,
-    pub group: CompactString,
+    pub village: Option<ArcStr>,
+    pub village_raw: ArcStr,
+    pub group: ArcStr,
     pub household_head: CompactString,
-    pub household_type: CompactString,
-    pub township: CompactString,
+    pub household_type: ArcStr,
+    pub township: ArcStr,
     pub status: StatusValue,
-    pub status_raw: CompactString,
-    pub school: CompactString,
+    pub status_raw: ArcStr,
+    pub school: ArcStr,
     pub grade: GradeValue,
-    pub grade_raw: CompactString,
-    pub reason: CompactString,
-    pub evidence: CompactString,
-    pub surveyor: CompactString,
-    pub remark: CompactString,
+    pub grade_raw: ArcStr,
+    pub reason: ArcStr,
+    pub evidence: ArcStr,
+    pub surveyor: ArcStr,
+    pub remark: ArcStr,
     /// roster only: 在校生状况 / 失学辍学 flag / reason, as text.
-    pub platform_status: CompactString,
-    pub platform_dropout: CompactString,
-    pub platform_reason: CompactString,
+    pub platform_status: ArcStr,
+    pub platform_dropout: ArcStr,
+    pub platform_reason: ArcStr,
     pub household_no: CompactString,
     /// Column (1-based) of each field present in the table.
     pub cols: BTreeMap<Field, u32>,

@@ -345,7 +345,7 @@ impl Round {
         let mut m: BTreeMap<String, VillageLine> = BTreeMap::new();
         let unnamed = || crate::report::html::NO_VILLAGE.to_string();
         let vname = |r: &Record| {
-            r.village.clone().map(String::from).unwrap_or_else(|| {
+            r.village.as_deref().map(String::from).unwrap_or_else(|| {
                 if r.village_raw.is_empty() {
                     unnamed()
                 } else {

@@ -177,7 +177,7 @@ pub fn check_ledger(
                     l.row,
                     col,
                     Some(Field::Status),
-                    l.status_raw.clone(),
+                    l.status_raw.to_string(),
                     format!(
                         "台账填写的{}没有摸底表记录支持：{}（县局名单第{}行 {}），请入户摸底后按摸底结果填写",
                         given.join("、"),

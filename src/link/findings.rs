@@ -355,7 +355,7 @@ pub fn link_findings(
                     sr.row,
                     col(sr, Field::Sex),
                     Some(Field::Sex),
-                    sr.sex_raw.clone(),
+                    sr.sex_raw.to_string(),
                     format!(
                         "性别与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
                         rr.name,
@@ -376,13 +376,13 @@ pub fn link_findings(
                     sr.row,
                     col(sr, Field::Village),
                     Some(Field::Village),
-                    sr.village_raw.clone(),
+                    sr.village_raw.to_string(),
                     format!(
                         "村（社区）与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
                         rr.name, rv, sv
                     ),
                 )
-                .with_suggestion(rv.clone()),
+                .with_suggestion(rv.to_string()),
             );
         }
         if let Some(why) = status_contradiction(rr, sr) {
@@ -392,7 +392,7 @@ pub fn link_findings(
                 sr.row,
                 col(sr, Field::Status),
                 Some(Field::Status),
-                sr.status_raw.clone(),
+                sr.status_raw.to_string(),
                 format!(
                     "{rwhere}（{}）的平台信息{why}，摸底结果为「{}」，平台信息需更新",
                     rr.name,
@@ -442,7 +442,7 @@ pub fn link_findings(
             rr.row,
             col(rr, Field::Village),
             Some(Field::Village),
-            rr.village_raw.clone(),
+            rr.village_raw.to_string(),
             format!("整村未摸底：{v}在县局名单中有{count}名儿童，但所有摸底表中都没有该村的记录"),
         );
         f.village = Some(v.to_string());

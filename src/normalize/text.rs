@@ -87,10 +87,15 @@ pub fn clean_text(s: &str) -> String {
 
 /// [`clean_text`] as a compact string: short text needs no heap.
 pub fn clean_compact(s: &str) -> CompactString {
+    clean_cow(s).into()
+}
+
+/// [`clean_text`], borrowing `s` when it is clean already.
+pub fn clean_cow(s: &str) -> Cow<'_, str> {
     if is_clean(s) {
-        return CompactString::new(s);
+        return Cow::Borrowed(s);
     }
-    fixed_point(s, clean_once).into()
+    Cow::Owned(fixed_point(s, clean_once))
 }
 
 /// Apply `f` until the text stops changing: removing a character can let
