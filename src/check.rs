@@ -8,8 +8,7 @@
 
 use crate::config::Config;
 use crate::model::{
-    Code, DateValue, Field, Finding, GradeValue, IdKind, RawRow, Record, Role, Status, StatusValue,
-    Table,
+    Code, DateValue, Field, Finding, GradeValue, IdKind, Record, Role, Status, StatusValue, Table,
 };
 use crate::normalize::grade::grade_label;
 use crate::normalize::name::{clean_name, format_issues};
@@ -31,19 +30,10 @@ fn col_for(table: &Table, field: Field) -> u32 {
 struct Ctx<'a> {
     table: &'a Table,
     rec: &'a Record,
-    raw: Option<&'a RawRow>,
     out: Vec<Finding>,
 }
 
 impl Ctx<'_> {
-    /// The cell text of `field` in this record's raw row, as shown.
-    fn raw_of(&self, field: Field) -> String {
-        self.raw
-            .and_then(|r| r.cell(field))
-            .map(|c| c.display())
-            .unwrap_or_default()
-    }
-
     fn push(
         &mut self,
         code: Code,
@@ -104,7 +94,6 @@ pub fn check_table(
     if table.role == Role::Stats {
         return Vec::new();
     }
-    let raw_rows: HashMap<u32, &RawRow> = table.rows.iter().map(|r| (r.row, r)).collect();
     let recs: Vec<&Record> = records
         .iter()
         .filter(|r| r.table == table.index && !outside_round(r, cfg))
@@ -115,7 +104,6 @@ pub fn check_table(
             let mut cx = Ctx {
                 table,
                 rec,
-                raw: raw_rows.get(&rec.row).copied(),
                 out: Vec::new(),
             };
             check_name(&mut cx);
@@ -306,7 +294,7 @@ fn check_birth_and_sex(cx: &mut Ctx) {
     if let Some(id_birth) = rec.id.birth_date() {
         let id_day = DateValue::Day(id_birth);
         let shown = id_birth.format("%Y-%m-%d").to_string();
-        let raw = cx.raw_of(Field::Birthdate);
+        let raw = rec.birth_raw.clone();
         match &rec.birth {
             DateValue::Unparsed(s) => cx.push(
                 Code::BIRTHDATE_MISMATCH,
@@ -374,7 +362,7 @@ fn check_age(cx: &mut Ctx, cfg: &Config) {
     } else {
         (
             Field::Birthdate,
-            cx.raw_of(Field::Birthdate),
+            rec.birth_raw.to_string(),
             rec.birth.display(),
             "出生日期",
         )

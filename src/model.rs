@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What a workbook is in the round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -1072,6 +1073,9 @@ pub struct Record {
     pub sex: Option<Sex>,
     pub sex_raw: ArcStr,
     pub birth: DateValue,
+    /// The birth date cell as shown (empty without one): what a finding
+    /// about the stated date quotes.
+    pub birth_raw: CompactString,
     /// Canonical village (as configured, or as learned from the roster), if known.
     pub village: Option<ArcStr>,
     pub village_raw: ArcStr,
@@ -1093,8 +1097,9 @@ pub struct Record {
     pub platform_dropout: ArcStr,
     pub platform_reason: ArcStr,
     pub household_no: CompactString,
-    /// Column (1-based) of each field present in the table.
-    pub cols: BTreeMap<Field, u32>,
+    /// Column (1-based) of each field present in the table, shared by
+    /// every record of the table.
+    pub cols: Arc<BTreeMap<Field, u32>>,
 }
 
 impl Record {

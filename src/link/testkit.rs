@@ -58,6 +58,7 @@ pub fn rec(role: Role, table: usize, row: u32) -> Rb {
         sex: None,
         sex_raw: Default::default(),
         birth: DateValue::Missing,
+        birth_raw: Default::default(),
         village: None,
         village_raw: Default::default(),
         group: Default::default(),
@@ -77,7 +78,7 @@ pub fn rec(role: Role, table: usize, row: u32) -> Rb {
         platform_dropout: Default::default(),
         platform_reason: Default::default(),
         household_no: Default::default(),
-        cols,
+        cols: cols.into(),
     })
 }
 

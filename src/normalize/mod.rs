@@ -28,6 +28,8 @@ use crate::model::{Cell, Field, RawRow, Record, Table};
 use arcstr::ArcStr;
 use compact_str::CompactString;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One [`Record`] per row of `table`, in row order; the role is the table's.
 /// Status words are the built-in ones (see [`normalize_table_with`]).
@@ -45,6 +47,8 @@ pub fn normalize_table_with(
     let rows = &table.rows;
     let sheet_village = sheet_village(table, villages);
     let sheet_village = sheet_village.as_deref();
+    let cols = Arc::new(table.columns.clone());
+    let cols = &cols;
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(2);
@@ -52,7 +56,7 @@ pub fn normalize_table_with(
         let mut strs = Interner::new();
         return rows
             .iter()
-            .map(|row| normalize_row(table, row, villages, sheet_village, words, &mut strs))
+            .map(|row| normalize_row(table, cols, row, villages, sheet_village, words, &mut strs))
             .collect();
     }
     // Rows are independent: normalise contiguous halves on two threads and
@@ -66,7 +70,15 @@ pub fn normalize_table_with(
                     let mut strs = Interner::new();
                     part.iter()
                         .map(|row| {
-                            normalize_row(table, row, villages, sheet_village, words, &mut strs)
+                            normalize_row(
+                                table,
+                                cols,
+                                row,
+                                villages,
+                                sheet_village,
+                                words,
+                                &mut strs,
+                            )
                         })
                         .collect::<Vec<_>>()
                 })
@@ -116,6 +128,7 @@ fn shown_compact(c: &Cell) -> CompactString {
 
 fn normalize_row(
     table: &Table,
+    cols: &Arc<BTreeMap<Field, u32>>,
     row: &RawRow,
     villages: &VillageIndex,
     sheet_village: Option<&str>,
@@ -166,6 +179,7 @@ fn normalize_row(
         sex: sex::parse_sex(cell(Field::Sex)),
         sex_raw: raw_shared(strs, Field::Sex),
         birth: date::parse_date(cell(Field::Birthdate)),
+        birth_raw: raw(Field::Birthdate),
         village: villages.canonical(&village_raw).map(|v| strs.get(&v)),
         village_raw,
         group: t_shared(strs, Field::Group),
@@ -185,7 +199,7 @@ fn normalize_row(
         platform_dropout: t_shared(strs, Field::PlatformDropout),
         platform_reason: t_shared(strs, Field::PlatformReason),
         household_no: t(Field::HouseholdNo),
-        cols: table.columns.clone(),
+        cols: Arc::clone(cols),
     }
 }
 

@@ -143,23 +143,18 @@ fn write_files(
                 config: Some(round.config.describe()),
                 generated: Some(chrono::Local::now().format("%Y-%m-%d %H:%M").to_string()),
             };
-            let page = html::render_page(
-                report,
-                &info,
-                &round.village_lines(),
-                &round.status_counts(),
-                mask,
-            );
-            write_output(&out.join(HTML_REPORT), page.as_bytes())?;
+            let (villages, status) = (round.village_lines(), round.status_counts());
+            write_output_with(&out.join(HTML_REPORT), |w| {
+                html::write_page(w, report, &info, &villages, &status, mask)
+            })?;
             progress.step(HTML_REPORT);
             Ok(())
         }));
     }
     tasks.push(Task::new("findings.csv", move || {
-        write_output(
-            &out.join("findings.csv"),
-            &report::findings_csv_with(&round.findings, history),
-        )?;
+        write_output_with(&out.join("findings.csv"), |w| {
+            report::write_findings_csv(&round.findings, history, w)
+        })?;
         progress.step("findings.csv");
         Ok(())
     }));

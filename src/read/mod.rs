@@ -27,6 +27,8 @@
 mod csv;
 /// Text files (csv, the config) are decoded one way.
 pub(crate) use csv::decode as decode_text;
+/// A csv input's text, for its annotated copy.
+pub(crate) use csv::{CsvText, open as open_csv};
 mod header;
 mod ods;
 mod register;

@@ -1,7 +1,8 @@
 //! The self-contained HTML report `报告.html`.
 //!
 //! In: the findings.json [`Report`](super::Report), one [`VillageLine`] per
-//! village and the counts by 就读状态. Out: one HTML page as a `String`, with
+//! village and the counts by 就读状态. Out: one HTML page, written into a
+//! writer piece by piece (a page of a million findings is never held whole), with
 //! everything inline (CSS, a small vanilla script, SVG charts): no network,
 //! no external scripts, fonts or images, so a clerk can open it from a USB
 //! stick or mail it. Every text is HTML-escaped; IDs are masked
@@ -15,6 +16,7 @@
 use super::{Report, code_counts};
 use crate::gb11643::mask_text;
 use crate::model::{Finding, Severity};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// One village's line in the coverage chart.
@@ -82,9 +84,27 @@ pub fn render_page(
     status_counts: &[(String, usize)],
     mask: bool,
 ) -> String {
+    let mut v = Vec::with_capacity(64 * 1024 + report.findings.len() * 600);
+    // Writing into a Vec cannot fail, and the page is built from `str`s.
+    let _ = write_page(&mut v, report, info, villages, status_counts, mask);
+    String::from_utf8(v).unwrap_or_default()
+}
+
+/// [`render_page`] straight into `w`, in pieces of about [`CHUNK`] bytes.
+///
+/// # Errors
+/// The writer's first error.
+pub fn write_page(
+    w: &mut dyn std::io::Write,
+    report: &Report,
+    info: &RunInfo,
+    villages: &[VillageLine],
+    status_counts: &[(String, usize)],
+    mask: bool,
+) -> std::io::Result<()> {
     let township = info.township;
     let p = Page { mask };
-    let mut o = String::with_capacity(64 * 1024 + report.findings.len() * 600);
+    let o = &mut Sink::new(w);
     let year = report.school_year;
     let title = match township.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => format!("{t} {year}—{}学年 控辍保学核对报告", year + 1),
@@ -115,19 +135,72 @@ pub fn render_page(
             "身份证号完整显示，请勿外传。"
         },
     );
-    run_info(&mut o, info);
-    changes(&mut o, &p, report);
-    verdict(&mut o, report);
-    coverage(&mut o, villages);
-    charts(&mut o, report, status_counts);
-    findings_table(&mut o, &p, report, villages);
-    inputs(&mut o, report);
+    run_info(o, info);
+    changes(o, &p, report);
+    verdict(o, report);
+    coverage(o, villages);
+    charts(o, report, status_counts);
+    findings_table(o, &p, report, villages);
+    inputs(o, report);
     let _ = write!(o, "</main>\n<script>{JS}</script>\n</body>\n</html>\n");
-    o
+    o.finish()
+}
+
+/// How much of the page is gathered before it is handed to the writer.
+const CHUNK: usize = 64 * 1024;
+
+/// The page being written: text gathers in a buffer that goes to the writer
+/// whenever it holds [`CHUNK`] bytes; the writer's first error is kept and
+/// returned by [`Sink::finish`] (later text is dropped).
+struct Sink<'w> {
+    buf: String,
+    w: &'w mut dyn std::io::Write,
+    err: Option<std::io::Error>,
+}
+
+impl<'w> Sink<'w> {
+    fn new(w: &'w mut dyn std::io::Write) -> Sink<'w> {
+        Sink {
+            buf: String::with_capacity(CHUNK + 4096),
+            w,
+            err: None,
+        }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.buf.push_str(s);
+        if self.buf.len() >= CHUNK {
+            self.spill();
+        }
+    }
+
+    fn spill(&mut self) {
+        if self.err.is_none()
+            && let Err(e) = self.w.write_all(self.buf.as_bytes())
+        {
+            self.err = Some(e);
+        }
+        self.buf.clear();
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.spill();
+        match self.err.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Write for Sink<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
 }
 
 /// The config line and the generation time, when known.
-fn run_info(o: &mut String, info: &RunInfo) {
+fn run_info(o: &mut Sink, info: &RunInfo) {
     if info.config.is_none() && info.generated.is_none() {
         return;
     }
@@ -154,32 +227,51 @@ struct Page {
 }
 
 impl Page {
-    /// Escaped text, IDs masked when asked.
-    fn t(&self, s: &str) -> String {
-        if self.mask {
-            esc(&mask_text(s))
+    /// Escaped text, IDs masked when asked (only digits are ever masked).
+    fn t<'a>(&self, s: &'a str) -> Esc<'a> {
+        if self.mask && s.bytes().any(|b| b.is_ascii_digit()) {
+            Esc(Cow::Owned(mask_text(s)))
         } else {
-            esc(s)
+            Esc(Cow::Borrowed(s))
         }
+    }
+}
+
+/// Text that formats HTML-escaped (see [`esc`]), without building the
+/// escaped copy first.
+struct Esc<'a>(Cow<'a, str>);
+
+impl std::fmt::Display for Esc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s: &str = &self.0;
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            let rep = match c {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                // Control characters other than tab/newline are not allowed in HTML text.
+                c if c.is_control() && c != '\n' && c != '\t' => "\u{FFFD}",
+                _ => continue,
+            };
+            f.write_str(&s[start..i])?;
+            f.write_str(rep)?;
+            start = i + c.len_utf8();
+        }
+        f.write_str(&s[start..])
     }
 }
 
 /// Escape text for HTML element content and double- or single-quoted attributes.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters other than tab/newline are not allowed in HTML text.
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    Esc(Cow::Borrowed(s)).to_string()
+}
+
+/// [`esc`] as a value to format.
+fn e(s: &str) -> Esc<'_> {
+    Esc(Cow::Borrowed(s))
 }
 
 /// Percent-encode for a `#key=value` link (what JS `encodeURIComponent` does).
@@ -203,7 +295,7 @@ fn sev_key(s: Severity) -> &'static str {
     }
 }
 
-fn verdict(o: &mut String, report: &Report) {
+fn verdict(o: &mut Sink, report: &Report) {
     let s = &report.summary;
     let (class, head) = if s.ready {
         ("ok", "可以上报")
@@ -265,7 +357,7 @@ fn pending_counts(s: &super::Summary) -> String {
 
 /// What changed since the last run, and the errors, warnings and unsurveyed
 /// children of every run in the history.
-fn changes(o: &mut String, p: &Page, report: &Report) {
+fn changes(o: &mut Sink, p: &Page, report: &Report) {
     let Some(h) = report.history else {
         return;
     };
@@ -330,7 +422,7 @@ fn changes(o: &mut String, p: &Page, report: &Report) {
 }
 
 /// A line chart (inline SVG) of errors, warnings and unsurveyed children per run.
-fn trend_chart(o: &mut String, runs: &[super::history::RunPoint]) {
+fn trend_chart(o: &mut Sink, runs: &[super::history::RunPoint]) {
     const W: usize = 720;
     const H: usize = 240;
     const LEFT: usize = 48;
@@ -424,7 +516,7 @@ fn pct(n: usize, max: usize) -> String {
     format!("{:.1}", p.clamp(0.0, 100.0))
 }
 
-fn coverage(o: &mut String, villages: &[VillageLine]) {
+fn coverage(o: &mut Sink, villages: &[VillageLine]) {
     o.push_str(
         "<section id=\"coverage\"><h2>各村摸底覆盖情况</h2>\
          <p class=\"hint\">每村三条横条：<span class=\"key roster\"></span>县局名单人数，\
@@ -499,7 +591,7 @@ struct Bar {
 }
 
 /// A horizontal bar chart as inline SVG.
-fn bar_chart(o: &mut String, id: &str, caption: &str, bars: &[Bar]) {
+fn bar_chart(o: &mut Sink, id: &str, caption: &str, bars: &[Bar]) {
     let _ = write!(
         o,
         "<figure class=\"chart\" id=\"{id}\"><figcaption>{caption}</figcaption>"
@@ -550,7 +642,7 @@ fn bar_chart(o: &mut String, id: &str, caption: &str, bars: &[Bar]) {
     o.push_str("</svg></figure>\n");
 }
 
-fn charts(o: &mut String, report: &Report, status_counts: &[(String, usize)]) {
+fn charts(o: &mut Sink, report: &Report, status_counts: &[(String, usize)]) {
     o.push_str("<section id=\"charts\"><h2>统计</h2><div class=\"charts\">\n");
     let status: Vec<Bar> = status_counts
         .iter()
@@ -593,7 +685,7 @@ fn location(f: &Finding) -> String {
     }
 }
 
-fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[VillageLine]) {
+fn findings_table(o: &mut Sink, p: &Page, report: &Report, villages: &[VillageLine]) {
     let total = report.findings.len();
     // Village choices: the village lines' order, then any other village named by a finding.
     let mut vill: Vec<String> = villages.iter().map(|v| v.village.clone()).collect();
@@ -689,10 +781,10 @@ fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[Village
              <td class=\"sev\">{sevzh}{mark}</td><td class=\"code\">{code}</td><td>{title}</td>\
              <td>{file}</td><td class=\"loc\">{loc}</td><td class=\"val\">{value}</td>\
              <td class=\"val\">{sugg}</td><td>{msg}",
-            v = esc(village),
+            v = e(village),
             code = f.code.as_str(),
             sevzh = f.severity.label_zh(),
-            title = esc(f.code.title_zh()),
+            title = e(f.code.title_zh()),
             file = p.t(&f.file),
             loc = p.t(&location(f)),
             value = p.t(&f.value),
@@ -723,7 +815,7 @@ fn findings_table(o: &mut String, p: &Page, report: &Report, villages: &[Village
     o.push_str("</tbody></table></div></section>\n");
 }
 
-fn inputs(o: &mut String, report: &Report) {
+fn inputs(o: &mut Sink, report: &Report) {
     if report.inputs.is_empty() {
         return;
     }
@@ -802,6 +894,72 @@ mod tests {
             links: &[],
             history: None,
         }
+    }
+
+    /// Records the size of every write; fails once `fail_after` bytes are in.
+    struct Pieces {
+        bytes: Vec<u8>,
+        sizes: Vec<usize>,
+        fail_after: usize,
+    }
+
+    impl std::io::Write for Pieces {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            if self.bytes.len() >= self.fail_after {
+                return Err(std::io::Error::other("磁盘已满"));
+            }
+            self.bytes.extend_from_slice(b);
+            self.sizes.push(b.len());
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_long_page_goes_to_the_writer_in_pieces() {
+        let fs: Vec<Finding> = (0..3000)
+            .map(|i| {
+                finding(
+                    Code::ID_CHECKSUM,
+                    Some("甲村"),
+                    &format!("61092220100503{i:04}"),
+                )
+            })
+            .collect();
+        let r = report(fs);
+        let info = RunInfo::default();
+        let mut w = Pieces {
+            bytes: Vec::new(),
+            sizes: Vec::new(),
+            fail_after: usize::MAX,
+        };
+        write_page(&mut w, &r, &info, &[], &[], true).unwrap();
+        assert!(w.sizes.len() > 10, "{} pieces", w.sizes.len());
+        assert!(w.sizes.iter().all(|n| *n < CHUNK + 4096), "{:?}", w.sizes);
+        let page = String::from_utf8(w.bytes).unwrap();
+        assert_eq!(page, render_page(&r, &info, &[], &[], true));
+        assert_eq!(page.matches("<tr class=\"error\"").count(), 3000);
+        assert!(page.contains("610922***********9"));
+        assert!(page.ends_with("</html>\n"));
+
+        let mut full = Pieces {
+            bytes: Vec::new(),
+            sizes: Vec::new(),
+            fail_after: 100_000,
+        };
+        let e = write_page(&mut full, &r, &info, &[], &[], true).unwrap_err();
+        assert_eq!(e.to_string(), "磁盘已满");
+    }
+
+    #[test]
+    fn escaping_replaces_markup_quotes_and_control_characters() {
+        assert_eq!(
+            esc("a&b<c>\"d'e\u{1}f\tg\nh村"),
+            "a&amp;b&lt;c&gt;&quot;d&#39;e\u{FFFD}f\tg\nh村"
+        );
+        assert_eq!(esc(""), "");
     }
 
     #[test]

@@ -213,10 +213,27 @@ pub fn findings_csv(findings: &[Finding]) -> Vec<u8> {
 /// findings.csv; after a comparison with an earlier run, a last column 比上次
 /// says 新出现 or 仍有 for each row.
 pub fn findings_csv_with(findings: &[Finding], history: Option<&history::Comparison>) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write_findings_csv(findings, history, &mut out);
+    out
+}
+
+/// [`findings_csv_with`] straight into `w`, row by row (UTF-8 with a BOM, so
+/// Excel reads the Chinese).
+///
+/// # Errors
+/// The writer's first error.
+pub fn write_findings_csv(
+    findings: &[Finding],
+    history: Option<&history::Comparison>,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let since = history
         .filter(|h| h.changes.is_some())
         .map(|h| h.since_last.as_slice());
-    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_all(b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(w);
     let mut header = vec![
         "级别",
         "代码",
@@ -234,26 +251,27 @@ pub fn findings_csv_with(findings: &[Finding], history: Option<&history::Compari
     if since.is_some() {
         header.push("比上次");
     }
-    let _ = w.write_record(&header);
+    w.write_record(&header)?;
+    let mut related = String::new();
+    let (mut value, mut suggestion) = (String::new(), String::new());
     for (i, f) in findings.iter().enumerate() {
-        let related = f
-            .related
-            .iter()
-            .map(|l| format!("{}:{}!{}", l.file, l.sheet, l.row))
-            .collect::<Vec<_>>()
-            .join("; ");
+        related.clear();
+        for (k, l) in f.related.iter().enumerate() {
+            if k > 0 {
+                related.push_str("; ");
+            }
+            let _ = write!(related, "{}:{}!{}", l.file, l.sheet, l.row);
+        }
         // findings.json keeps the field's key; the csv, read by clerks, names it in Chinese.
         let field = crate::model::Field::ALL
             .iter()
             .find(|k| k.key() == f.field)
             .map_or(f.field.as_str(), |k| k.label_zh());
-        let (row_no, value, suggestion) = (
-            f.row.to_string(),
-            // A leading apostrophe would show; prefix IDs with a tab so Excel keeps them as text.
-            excel_text(&f.value),
-            excel_text(f.suggestion.as_deref().unwrap_or("")),
-        );
-        let mut row: Vec<&str> = vec![
+        let row_no = f.row.to_string();
+        // A leading apostrophe would show; prefix IDs with a tab so Excel keeps them as text.
+        excel_text(&f.value, &mut value);
+        excel_text(f.suggestion.as_deref().unwrap_or(""), &mut suggestion);
+        let row: [&str; 12] = [
             f.severity.label_zh(),
             f.code.as_str(),
             f.code.title_zh(),
@@ -267,29 +285,32 @@ pub fn findings_csv_with(findings: &[Finding], history: Option<&history::Compari
             &f.message,
             &related,
         ];
-        if let Some(since) = since {
-            row.push(match since.get(i) {
-                Some(history::SinceLast::New) => "新出现",
-                _ => "仍有",
-            });
+        match since {
+            Some(since) => {
+                for field in row {
+                    w.write_field(field)?;
+                }
+                w.write_record([match since.get(i) {
+                    Some(history::SinceLast::New) => "新出现",
+                    _ => "仍有",
+                }])?;
+            }
+            None => w.write_record(row)?,
         }
-        let _ = w.write_record(&row);
     }
-    let body = w.into_inner().unwrap_or_default();
-    let mut out = Vec::with_capacity(body.len() + 3);
-    out.extend_from_slice(b"\xEF\xBB\xBF");
-    out.extend_from_slice(&body);
-    out
+    w.flush()?;
+    Ok(())
 }
 
 /// Long digit strings would be turned into numbers by Excel (and lose their
 /// last digits); a leading tab keeps them as text when the csv is opened.
-fn excel_text(s: &str) -> String {
+/// The text is put into `out` (cleared first).
+fn excel_text(s: &str, out: &mut String) {
+    out.clear();
     if s.len() >= 12 && s.chars().all(|c| c.is_ascii_digit() || c == 'X') {
-        format!("\t{s}")
-    } else {
-        s.to_string()
+        out.push('\t');
     }
+    out.push_str(s);
 }
 
 /// How the terminal text is rendered.

@@ -12,6 +12,7 @@ mod blank_forms;
 mod check;
 mod check_public_api;
 mod copies;
+mod csv_copies;
 mod field_read;
 mod field_words;
 mod hostile;
