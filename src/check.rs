@@ -52,7 +52,7 @@ impl Ctx<'_> {
             message,
         );
         f.suggestion = suggestion;
-        f.village = self.rec.village.clone();
+        f.village = self.rec.village.as_deref().map(String::from);
         self.out.push(f);
     }
 }
@@ -221,7 +221,7 @@ fn check_id(cx: &mut Ctx) {
                         "15位旧身份证号“{}”，对应的18位号码为{}，请核对后改为18位",
                         id.clean, upgraded
                     ),
-                    Some(upgraded.clone()),
+                    Some(upgraded.to_string()),
                 );
             } else {
                 cx.push(
@@ -332,7 +332,7 @@ fn check_birth_and_sex(cx: &mut Ctx) {
         cx.push(
             Code::SEX_MISMATCH,
             Field::Sex,
-            rec.sex_raw.clone(),
+            rec.sex_raw.to_string(),
             format!(
                 "性别填为“{}”，但身份证号的性别位（18位号码第17位）为{digit}（单数为男，双数为女），应为{}",
                 rec.sex_raw.trim(),
@@ -362,7 +362,7 @@ fn check_age(cx: &mut Ctx, cfg: &Config) {
     } else {
         (
             Field::Birthdate,
-            rec.birth_raw.clone(),
+            rec.birth_raw.to_string(),
             rec.birth.display(),
             "出生日期",
         )
@@ -423,7 +423,7 @@ fn check_status(cx: &mut Ctx, cfg: &Config) {
                 cx.push(
                     Code::EVIDENCE_MISSING,
                     Field::Evidence,
-                    rec.evidence.clone(),
+                    rec.evidence.to_string(),
                     format!(
                         "就读状态为“{label}”，需要佐证材料（{}），但佐证材料{}",
                         usual_evidence(s),
@@ -441,7 +441,7 @@ fn check_status(cx: &mut Ctx, cfg: &Config) {
                     cx.push(
                         Code::SCHOOL_MISSING,
                         Field::School,
-                        rec.school.clone(),
+                        rec.school.to_string(),
                         format!("就读状态为“{label}”，但没有填写就读学校"),
                         None,
                     );
@@ -683,7 +683,7 @@ fn duplicates(
                         format!("身份证号与{place}重复，同一人登记了两次"),
                     )
                     .with_related(ft.loc(*frow));
-                    f.village = rec.village.clone();
+                    f.village = rec.village.as_deref().map(String::from);
                     out.push(f);
                 }
             }

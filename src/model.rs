@@ -5,6 +5,8 @@
 //! `link` and `derive` produce [`Finding`]s and [`Link`]s; `annotate` and
 //! `report` consume them. No stage touches the terminal or clap.
 
+use arcstr::ArcStr;
+use compact_str::CompactString;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -765,7 +767,7 @@ impl Finding {
             r.name_raw.clone(),
             message,
         );
-        f.village = r.village.clone();
+        f.village = r.village.as_deref().map(String::from);
         f
     }
     pub fn with_suggestion(mut self, s: impl Into<String>) -> Finding {
@@ -883,7 +885,7 @@ pub enum DateValue {
     /// number lost its trailing zero), so January or October of the year.
     JanuaryOrOctober(i32),
     /// Text that is no date; kept for the message.
-    Unparsed(String),
+    Unparsed(CompactString),
 }
 
 impl DateValue {
@@ -894,7 +896,7 @@ impl DateValue {
             DateValue::Day(d) => d.format("%Y-%m-%d").to_string(),
             DateValue::Month(y, m) => format!("{y:04}-{m:02}"),
             DateValue::JanuaryOrOctober(y) => format!("{y:04}.1"),
-            DateValue::Unparsed(s) => s.clone(),
+            DateValue::Unparsed(s) => s.to_string(),
         }
     }
     /// A date was stated (a day or a month), not missing or unreadable.
@@ -941,7 +943,7 @@ pub enum IdKind {
     /// A 15-digit legacy ID (valid only for adults). `IdInfo::clean` is the
     /// 15 digits; the 18-digit form is in `upgraded`.
     Legacy15 {
-        upgraded: String,
+        upgraded: CompactString,
     },
     /// Not 18 characters of digits with a final digit or X.
     BadFormat,
@@ -956,9 +958,9 @@ pub enum IdKind {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IdInfo {
     /// The cell text as shown (for messages and `value`).
-    pub raw: String,
+    pub raw: CompactString,
     /// Cleaned: NFKC, no spaces/apostrophes, upper-case X.
-    pub clean: String,
+    pub clean: CompactString,
     pub kind: IdKind,
 }
 
@@ -1091,7 +1093,7 @@ impl Status {
 pub enum StatusValue {
     Missing,
     Known(Status),
-    Unknown(String),
+    Unknown(CompactString),
 }
 
 /// A grade cell after normalising: 1–9 compulsory, 10–12 senior high
@@ -1100,11 +1102,18 @@ pub enum StatusValue {
 pub enum GradeValue {
     Missing,
     Known(u8),
-    Unknown(String),
+    Unknown(CompactString),
 }
 
 /// One child's row after normalising. Every field keeps the raw row, so a
 /// finding can name the exact cell.
+///
+/// Per-person text (names, IDs, household head and number) is a
+/// [`CompactString`]: up to 24 bytes inside the record, no heap block. Text
+/// that many rows repeat (village, group, status, school, reason …) is an
+/// [`ArcStr`], one pointer to a copy shared by every record of the table
+/// holding that value (see `normalize::Interner`). Empty text costs no heap
+/// in either.
 #[derive(Clone, Debug)]
 pub struct Record {
     /// Index of the table (see [`Table::index`]).
@@ -1113,37 +1122,37 @@ pub struct Record {
     /// Absolute 1-based Excel row.
     pub row: u32,
     /// Cleaned name: NFKC, trimmed, inner whitespace removed, dots folded to U+00B7.
-    pub name: String,
+    pub name: CompactString,
     /// Name as the cell holds it.
-    pub name_raw: String,
+    pub name_raw: CompactString,
     pub id: IdInfo,
     pub sex: Option<Sex>,
-    pub sex_raw: String,
+    pub sex_raw: ArcStr,
     pub birth: DateValue,
     /// The birth date cell as shown (empty without one): what a finding
     /// about the stated date quotes.
-    pub birth_raw: String,
+    pub birth_raw: CompactString,
     /// Canonical village (as configured, or as learned from the roster), if known.
-    pub village: Option<String>,
-    pub village_raw: String,
-    pub group: String,
-    pub household_head: String,
-    pub household_type: String,
-    pub township: String,
+    pub village: Option<ArcStr>,
+    pub village_raw: ArcStr,
+    pub group: ArcStr,
+    pub household_head: CompactString,
+    pub household_type: ArcStr,
+    pub township: ArcStr,
     pub status: StatusValue,
-    pub status_raw: String,
-    pub school: String,
+    pub status_raw: ArcStr,
+    pub school: ArcStr,
     pub grade: GradeValue,
-    pub grade_raw: String,
-    pub reason: String,
-    pub evidence: String,
-    pub surveyor: String,
-    pub remark: String,
+    pub grade_raw: ArcStr,
+    pub reason: ArcStr,
+    pub evidence: ArcStr,
+    pub surveyor: ArcStr,
+    pub remark: ArcStr,
     /// roster only: 在校生状况 / 失学辍学 flag / reason, as text.
-    pub platform_status: String,
-    pub platform_dropout: String,
-    pub platform_reason: String,
-    pub household_no: String,
+    pub platform_status: ArcStr,
+    pub platform_dropout: ArcStr,
+    pub platform_reason: ArcStr,
+    pub household_no: CompactString,
     /// Column (1-based) of each field present in the table, shared by
     /// every record of the table.
     pub cols: Arc<BTreeMap<Field, u32>>,

@@ -341,11 +341,11 @@ impl Round {
         let mut m: BTreeMap<String, VillageLine> = BTreeMap::new();
         let unnamed = || crate::report::html::NO_VILLAGE.to_string();
         let vname = |r: &Record| {
-            r.village.clone().unwrap_or_else(|| {
+            r.village.as_deref().map(String::from).unwrap_or_else(|| {
                 if r.village_raw.is_empty() {
                     unnamed()
                 } else {
-                    r.village_raw.clone()
+                    r.village_raw.to_string()
                 }
             })
         };
@@ -679,7 +679,7 @@ fn gather(
 ) -> (Vec<Record>, Vec<Vec<usize>>) {
     let revillage = !VillageIndex::from_config(cfg).is_configured();
     let reparse = cfg.county.is_none() && !words.county().is_empty();
-    let mut canonical: HashMap<String, Option<String>> = HashMap::new();
+    let mut canonical: HashMap<arcstr::ArcStr, Option<arcstr::ArcStr>> = HashMap::new();
     let mut records: Vec<Record> = Vec::new();
     let mut per_table = Vec::with_capacity(tables.len());
     for (t, f) in tables.iter_mut().zip(flows) {
@@ -695,7 +695,7 @@ fn gather(
                     r.village = match canonical.get(&r.village_raw) {
                         Some(v) => v.clone(),
                         None => {
-                            let v = villages.canonical(&r.village_raw);
+                            let v = villages.canonical(&r.village_raw).map(arcstr::ArcStr::from);
                             canonical.insert(r.village_raw.clone(), v.clone());
                             v
                         }

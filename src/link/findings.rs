@@ -45,7 +45,7 @@ fn id_text(r: &Record) -> String {
     if r.id.clean.is_empty() {
         r.id.raw.trim().to_string()
     } else {
-        r.id.clean.clone()
+        r.id.clean.to_string()
     }
 }
 
@@ -61,7 +61,7 @@ fn describe(r: &Record) -> String {
     let mut parts = vec![if r.name.is_empty() {
         r.name_raw.trim().to_string()
     } else {
-        r.name.clone()
+        r.name.to_string()
     }];
     let id = id_text(r);
     if !id.is_empty() {
@@ -72,7 +72,7 @@ fn describe(r: &Record) -> String {
         parts.push(date_text(&b));
     }
     if let Some(v) = &r.village {
-        parts.push(v.clone());
+        parts.push(v.to_string());
     } else if !r.village_raw.trim().is_empty() {
         parts.push(r.village_raw.trim().to_string());
     }
@@ -293,7 +293,7 @@ pub fn link_findings(
             rr.row,
             col(rr, Field::Village),
             Some(Field::Village),
-            rr.village_raw.clone(),
+            rr.village_raw.to_string(),
             format!("整村未摸底：{v}在县局名单中有{count}名儿童，但所有摸底表中都没有该村的记录"),
         );
         f.village = Some(v.to_string());
@@ -367,7 +367,7 @@ impl SurveySide<'_> {
                 if let Some(l) = &rloc {
                     f = f.with_related(l.clone());
                 }
-                f.village = village.clone();
+                f.village = village.as_deref().map(String::from);
                 out.push(f);
             };
             if p.decision == Decision::Possible {
@@ -468,7 +468,7 @@ impl SurveySide<'_> {
                         sr.row,
                         col(sr, Field::Sex),
                         Some(Field::Sex),
-                        sr.sex_raw.clone(),
+                        sr.sex_raw.to_string(),
                         format!(
                             "性别与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
                             rr.name,
@@ -489,13 +489,13 @@ impl SurveySide<'_> {
                         sr.row,
                         col(sr, Field::Village),
                         Some(Field::Village),
-                        sr.village_raw.clone(),
+                        sr.village_raw.to_string(),
                         format!(
                             "村（社区）与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
                             rr.name, rv, sv
                         ),
                     )
-                    .with_suggestion(rv.clone()),
+                    .with_suggestion(rv.to_string()),
                 );
             }
             if let Some(why) = status_contradiction(rr, sr) {
@@ -505,7 +505,7 @@ impl SurveySide<'_> {
                     sr.row,
                     col(sr, Field::Status),
                     Some(Field::Status),
-                    sr.status_raw.clone(),
+                    sr.status_raw.to_string(),
                     format!(
                         "{rwhere}（{}）的平台信息{why}，摸底结果为「{}」，平台信息需更新",
                         rr.name,
