@@ -1309,3 +1309,60 @@ fn birth_date_off_by_two_months_or_more_or_another_household_is_not_linked() {
     );
     assert!(linked(&run(&records)).is_empty());
 }
+
+#[test]
+fn texts_numbered_by_two_threads_merge_equal_texts_into_one_number() {
+    let long = "阿依古丽·买买提艾力江·克依木".to_string();
+    assert!(long.len() > 23, "a text kept outside the key");
+    let mut a = Texts::default();
+    let zhang = a.id(Cow::Borrowed("张三"));
+    let long_a = a.id(Cow::Borrowed(long.as_str()));
+    let mut b = Texts::default();
+    let li = b.id(Cow::Borrowed("李四"));
+    let zhang_b = b.id(Cow::Owned("张三".to_string()));
+    let long_b = b.id(Cow::Owned(long.clone()));
+    assert_eq!(b.id(Cow::Borrowed("李四")), li);
+    let to = a.absorb(b);
+    assert_eq!(to[zhang_b as usize], zhang);
+    assert_eq!(to[long_b as usize], long_a);
+    let li_now = to[li as usize];
+    assert!(li_now != zhang && li_now != long_a);
+    let texts = a.into_vec();
+    assert_eq!(texts.len(), 3);
+    assert_eq!(texts[zhang as usize].as_str(), "张三");
+    assert_eq!(texts[long_a as usize].as_str(), long);
+    assert_eq!(texts[li_now as usize].as_str(), "李四");
+}
+
+#[test]
+fn folding_borrows_a_plain_name_and_folds_the_rest() {
+    assert!(matches!(name::fold_cow("张诗欣"), Cow::Borrowed("张诗欣")));
+    assert!(matches!(name::fold_cow("Anna"), Cow::Borrowed("Anna")));
+    for (raw, folded) in [
+        ("李 倩", "李倩"),
+        ("阿依.买买提", "阿依买买提"),
+        ("阿依·买买提", "阿依买买提"),
+    ] {
+        let f = name::fold_cow(raw);
+        assert!(matches!(f, Cow::Owned(_)), "{raw}");
+        assert_eq!(f, folded);
+    }
+}
+
+#[test]
+fn household_heads_written_with_a_space_still_agree() {
+    let id = make_id("20100503", 124);
+    let r = rec(Role::Roster, 0, 5)
+        .child("张诗欣", "20100503", 124, "金星村")
+        .head("张 建国")
+        .build();
+    let s = rec(Role::Survey, 1, 7)
+        .name("张诗欣")
+        .id(&id)
+        .head("张建国")
+        .build();
+    let records = vec![r, s];
+    let ctx = Ctx::new(&records, &[0], &[1]);
+    assert_eq!(ctx.compare(0, 1).household, Agreement::Agree);
+    assert_eq!(ctx.compare(0, 1), compare(&records[0], &records[1]));
+}
