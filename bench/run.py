@@ -6,6 +6,11 @@ results/<size>.json plus a markdown table (results/summary.md).
 
 Usage (from the repo root, via bench/run.sh):
   python bench/run.py [--sizes 2000,30000] [--timeout 1800] [--peers splink,recordlinkage] [--hard]
+                     [--previous PATH_TO_AN_OLDER_TAIZHANG] [--csv]
+
+--previous runs an older taizhang binary right before the current one on the
+same inputs (tool "taizhang (previous)"), so the two are compared in one run.
+--csv generates csv inputs at every size (by default xlsx up to 300,000).
 """
 
 import argparse
@@ -161,11 +166,12 @@ def peer_links(path):
 
 
 def run_size(n, args):
-    tag = f"{n}-hard" if args.hard else str(n)
+    tag = f"{n}-hard" if args.hard else (f"{n}-csv" if args.csv else str(n))
     d = os.path.join(BENCH, "data", tag)
     if not os.path.exists(os.path.join(d, "truth.csv")):
         print(f"[{n}] generating …", flush=True)
-        subprocess.run([GEN, d, str(n), "2022"] + (["--hard"] if args.hard else []), check=True)
+        extra = (["--hard"] if args.hard else []) + (["--csv"] if args.csv else [])
+        subprocess.run([GEN, d, str(n), "2022"] + extra, check=True)
     truth = load_truth(d)
     res = {"size": n, "survey_rows": len(truth), "tools": {}}
     rd = os.path.join(BENCH, "results", tag)
@@ -174,27 +180,40 @@ def run_size(n, args):
     print(f"[{n}] calamine read …", flush=True)
     res["tools"]["calamine_read"] = timed([READ, d])
 
-    print(f"[{n}] taizhang reconcile …", flush=True)
-    out = os.path.join(rd, "taizhang_out")
     # Inputs named explicitly: truth.csv sits in the same folder.
     files = sorted(os.listdir(d))
-    cmd = [TZ, "reconcile", "--config", os.path.join(d, "taizhang.toml"), "--out", out]
-    cmd += ["--roster", os.path.join(d, next(f for f in files if f.startswith("县局名单")))]
+    inputs = ["--config", os.path.join(d, "taizhang.toml")]
+    inputs += ["--roster", os.path.join(d, next(f for f in files if f.startswith("县局名单")))]
     for f in files:
         if f.startswith("附件1_"):
-            cmd += ["--survey", os.path.join(d, f)]
-    cmd += ["--quiet"]
-    # TAIZHANG_TIMINGS: each phase's wall time and memory, on stderr.
-    t = timed(cmd, env=dict(os.environ, TAIZHANG_TIMINGS="1"))
-    if not t["timed_out"]:
-        t["phases"] = [l for l in t.get("stderr_full", "").splitlines() if l.startswith("[timing]")]
+            inputs += ["--survey", os.path.join(d, f)]
+
+    def run_taizhang(binary, name):
+        print(f"[{n}] {name} reconcile …", flush=True)
+        out = os.path.join(rd, name.replace(" ", "_").replace("(", "").replace(")", "") + "_out")
+        cmd = [binary, "reconcile"] + inputs + ["--out", out, "--quiet"]
+        # TAIZHANG_TIMINGS: each phase's wall time and memory, on stderr.
+        t = timed(cmd, env=dict(os.environ, TAIZHANG_TIMINGS="1"))
+        if not t["timed_out"]:
+            t["phases"] = [l for l in t.get("stderr_full", "").splitlines() if l.startswith("[timing]")]
+        if not t["timed_out"] and t["rc"] in (0, 1):
+            strict, reported, possible = taizhang_links(out)
+            t["score"] = score(truth, reported)
+            t["possible"] = possible
+        return t, out
+
+    if args.previous:
+        prev, prev_out = run_taizhang(args.previous, "taizhang (previous)")
+        res["tools"]["taizhang (previous)"] = prev
+    t, out = run_taizhang(TZ, "taizhang")
     if not t["timed_out"] and t["rc"] in (0, 1):
-        strict, reported, possible = taizhang_links(out)
-        t["score"] = score(truth, reported)
-        t["possible"] = possible
-        res["tools"]["taizhang"] = t
+        strict, _, _ = taizhang_links(out)
         res["tools"]["taizhang (linked only)"] = dict(t, score=score(truth, strict))
     res["tools"]["taizhang"] = t
+    if args.previous and not prev["timed_out"] and prev["rc"] in (0, 1) and t["rc"] in (0, 1):
+        same = open(os.path.join(out, "findings.json"), "rb").read() == open(os.path.join(prev_out, "findings.json"), "rb").read()
+        res["findings_identical_to_previous"] = same
+        print(f"[{n}] findings.json identical to the previous binary's: {same}", flush=True)
 
     for peer in args.peers:
         print(f"[{n}] {peer} …", flush=True)
@@ -261,6 +280,32 @@ def summarize(results, timeout):
     return "\n".join(lines)
 
 
+PHASE = re.compile(r"\[timing\] (\S+)\s+([\d.]+) ms\s+rss (\d+) MB, peak (\d+) MB")
+
+
+def summarize_phases(results):
+    """One row per (size, taizhang binary): each phase's wall ms and the peak
+    RSS at its end (MB), then CPU s per 1,000 roster children."""
+    names = ["read", "normalize", "check", "link", "link_findings", "derive", "outputs", "terminal"]
+    lines = ["| size | binary | " + " | ".join(names) + " | cpu s / 1k children | peak MB / 1k children |",
+             "|---|---|" + "---|" * len(names) + "---|---|"]
+    for r in results:
+        n = r["size"]
+        for name in ("taizhang (previous)", "taizhang"):
+            t = r["tools"].get(name)
+            if not t or t.get("timed_out") or t.get("rc") not in (0, 1):
+                continue
+            got = {}
+            for l in t.get("phases", []):
+                m = PHASE.match(l)
+                if m:
+                    got[m.group(1)] = f"{float(m.group(2)) / 1000:.1f} s / {m.group(4)}"
+            cells = [got.get(p, "–") for p in names]
+            lines.append(f"| {n:,} | {name} | " + " | ".join(cells)
+                         + f" | {fmt(1000 * t['cpu_s'] / n, 3)} | {fmt(1000 * t['rss_mb'] / n, 3)} |")
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2000,30000")
@@ -268,6 +313,8 @@ def main():
     ap.add_argument("--peers", default="splink,recordlinkage")
     ap.add_argument("--hard", action="store_true",
                     help="rounds with the hard cases of gen_round --hard (roster_dup, id_retyped, lunar)")
+    ap.add_argument("--previous", default=None, help="an older taizhang binary to run side by side")
+    ap.add_argument("--csv", action="store_true", help="csv inputs at every size")
     args = ap.parse_args()
     args.peers = [p for p in args.peers.split(",") if p]
     os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
@@ -275,6 +322,7 @@ def main():
     for n in [int(s.replace("_", "")) for s in args.sizes.split(",")]:
         results.append(run_size(n, args))
         md = summarize(results, args.timeout)
+        md += "\n\nPhases (wall s / peak MB at the end of the phase):\n\n" + summarize_phases(results)
         hard = summarize_hard(results)
         if hard:
             md += "\n\n" + hard

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks taizhang against Splink and recordlinkage on generated rounds.
 # Usage: bench/run.sh [--sizes 2000,30000,300000] [--timeout 1800] [--peers splink,recordlinkage]
+#                     [--previous OLDER_TAIZHANG_BINARY] [--csv] [--hard]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || apt-get install -y time

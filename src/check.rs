@@ -8,8 +8,7 @@
 
 use crate::config::Config;
 use crate::model::{
-    Code, DateValue, Field, Finding, GradeValue, IdKind, RawRow, Record, Role, Status, StatusValue,
-    Table,
+    Code, DateValue, Field, Finding, GradeValue, IdKind, Record, Role, Status, StatusValue, Table,
 };
 use crate::normalize::grade::grade_label;
 use crate::normalize::name::{clean_name, format_issues};
@@ -31,19 +30,10 @@ fn col_for(table: &Table, field: Field) -> u32 {
 struct Ctx<'a> {
     table: &'a Table,
     rec: &'a Record,
-    raw: Option<&'a RawRow>,
     out: Vec<Finding>,
 }
 
 impl Ctx<'_> {
-    /// The cell text of `field` in this record's raw row, as shown.
-    fn raw_of(&self, field: Field) -> String {
-        self.raw
-            .and_then(|r| r.cell(field))
-            .map(|c| c.display())
-            .unwrap_or_default()
-    }
-
     fn push(
         &mut self,
         code: Code,
@@ -62,7 +52,7 @@ impl Ctx<'_> {
             message,
         );
         f.suggestion = suggestion;
-        f.village = self.rec.village.clone();
+        f.village = self.rec.village.as_deref().map(String::from);
         self.out.push(f);
     }
 }
@@ -104,7 +94,6 @@ pub fn check_table(
     if table.role == Role::Stats {
         return Vec::new();
     }
-    let raw_rows: HashMap<u32, &RawRow> = table.rows.iter().map(|r| (r.row, r)).collect();
     let recs: Vec<&Record> = records
         .iter()
         .filter(|r| r.table == table.index && !outside_round(r, cfg))
@@ -115,7 +104,6 @@ pub fn check_table(
             let mut cx = Ctx {
                 table,
                 rec,
-                raw: raw_rows.get(&rec.row).copied(),
                 out: Vec::new(),
             };
             check_name(&mut cx);
@@ -233,7 +221,7 @@ fn check_id(cx: &mut Ctx) {
                         "15位旧身份证号“{}”，对应的18位号码为{}，请核对后改为18位",
                         id.clean, upgraded
                     ),
-                    Some(upgraded.clone()),
+                    Some(upgraded.to_string()),
                 );
             } else {
                 cx.push(
@@ -306,7 +294,7 @@ fn check_birth_and_sex(cx: &mut Ctx) {
     if let Some(id_birth) = rec.id.birth_date() {
         let id_day = DateValue::Day(id_birth);
         let shown = id_birth.format("%Y-%m-%d").to_string();
-        let raw = cx.raw_of(Field::Birthdate);
+        let raw = rec.birth_raw.clone();
         match &rec.birth {
             DateValue::Unparsed(s) => cx.push(
                 Code::BIRTHDATE_MISMATCH,
@@ -344,7 +332,7 @@ fn check_birth_and_sex(cx: &mut Ctx) {
         cx.push(
             Code::SEX_MISMATCH,
             Field::Sex,
-            rec.sex_raw.clone(),
+            rec.sex_raw.to_string(),
             format!(
                 "性别填为“{}”，但身份证号的性别位（18位号码第17位）为{digit}（单数为男，双数为女），应为{}",
                 rec.sex_raw.trim(),
@@ -374,7 +362,7 @@ fn check_age(cx: &mut Ctx, cfg: &Config) {
     } else {
         (
             Field::Birthdate,
-            cx.raw_of(Field::Birthdate),
+            rec.birth_raw.to_string(),
             rec.birth.display(),
             "出生日期",
         )
@@ -435,7 +423,7 @@ fn check_status(cx: &mut Ctx, cfg: &Config) {
                 cx.push(
                     Code::EVIDENCE_MISSING,
                     Field::Evidence,
-                    rec.evidence.clone(),
+                    rec.evidence.to_string(),
                     format!(
                         "就读状态为“{label}”，需要佐证材料（{}），但佐证材料{}",
                         usual_evidence(s),
@@ -453,7 +441,7 @@ fn check_status(cx: &mut Ctx, cfg: &Config) {
                     cx.push(
                         Code::SCHOOL_MISSING,
                         Field::School,
-                        rec.school.clone(),
+                        rec.school.to_string(),
                         format!("就读状态为“{label}”，但没有填写就读学校"),
                         None,
                     );
@@ -695,7 +683,7 @@ fn duplicates(
                         format!("身份证号与{place}重复，同一人登记了两次"),
                     )
                     .with_related(ft.loc(*frow));
-                    f.village = rec.village.clone();
+                    f.village = rec.village.as_deref().map(String::from);
                     out.push(f);
                 }
             }
@@ -802,7 +790,7 @@ mod tests {
             .enumerate()
             .map(|(i, f)| (*f, i as u32 + 1))
             .collect();
-        let rows = rows
+        let rows: Vec<RawRow> = rows
             .into_iter()
             .enumerate()
             .map(|(i, cells)| RawRow {
@@ -823,6 +811,7 @@ mod tests {
             role,
             header_row: 3,
             columns,
+            row_count: rows.len(),
             rows,
             preamble: String::new(),
             skipped: 0,
@@ -1217,6 +1206,7 @@ mod tests {
                     sheet: "Sheet1".into(),
                     row: 4,
                     input: crate::model::InputId(3),
+                    column: String::new(),
                 }]
             );
         }

@@ -16,6 +16,10 @@ use crate::round::{Progress, RoundError};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// The tables read, each with the sink its rows went to, and the files of
+/// a folder left out (see [`Inputs::read_into`]).
+pub type Read<S> = (Vec<(Table, S)>, Vec<SkippedInput>);
+
 /// Workbook extensions taizhang reads.
 pub const INPUT_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xls", "ods", "csv"];
 
@@ -127,6 +131,28 @@ impl Inputs {
         cfg: &Config,
         progress: &dyn Progress,
     ) -> Result<(Vec<Table>, Vec<SkippedInput>), RoundError> {
+        let (tables, skipped) = self.read_into(cfg, progress, &|_| Vec::new())?;
+        let tables = tables
+            .into_iter()
+            .map(|(mut t, rows)| {
+                t.rows = rows;
+                t
+            })
+            .collect();
+        Ok((tables, skipped))
+    }
+
+    /// [`Inputs::read`], the rows of each table given to the sink `open`
+    /// makes for it (see [`read::read_input_into`]) instead of held on the
+    /// table. The sink sees the table as read: indexed from 0 in its file,
+    /// named by its file name; the table returned beside it has its place
+    /// in the round.
+    pub fn read_into<S: read::RowSink + Send>(
+        &self,
+        cfg: &Config,
+        progress: &dyn Progress,
+        open: &(dyn Fn(&Table) -> S + Sync),
+    ) -> Result<Read<S>, RoundError> {
         let skip = self.from_folder;
         let files: Vec<(PathBuf, Option<Role>)> = self
             .files
@@ -135,17 +161,17 @@ impl Inputs {
             .collect();
         let mut skipped = Vec::new();
         progress.begin("读取", files.len() as u64);
-        let mut tables: Vec<Table> = Vec::new();
+        let mut tables: Vec<(Table, S)> = Vec::new();
         // Results are taken in the order given, so table numbers and the
         // first error do not depend on thread timing.
-        let results = read::read_inputs(&files, cfg.township.as_deref());
+        let results = read::read_inputs_into(&files, cfg.township.as_deref(), open);
         let ids = self.ids();
         let paths: Vec<PathBuf> = dedup_paths(files.iter().map(|(p, _)| p.clone()));
         let labels: BTreeMap<&PathBuf, String> = paths.iter().zip(labels(&paths)).collect();
         for (((path, _), result), id) in files.iter().zip(results).zip(ids) {
             match result {
                 Ok(mut t) => {
-                    for x in &mut t {
+                    for (x, _) in &mut t {
                         x.index += tables.len();
                         x.input = id;
                         if let Some(label) = labels.get(path) {

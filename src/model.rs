@@ -5,10 +5,13 @@
 //! `link` and `derive` produce [`Finding`]s and [`Link`]s; `annotate` and
 //! `report` consume them. No stage touches the terminal or clap.
 
+use arcstr::ArcStr;
+use compact_str::CompactString;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What a workbook is in the round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -462,7 +465,12 @@ pub struct Table {
     pub header_row: u32,
     /// Column (1-based) of every recognised field.
     pub columns: BTreeMap<Field, u32>,
+    /// The data rows, while they are held: a whole round normalises the
+    /// rows of most tables as they are read and keeps only those of the
+    /// statistics tables (see [`Table::row_count`]).
     pub rows: Vec<RawRow>,
+    /// How many data rows the table has.
+    pub row_count: usize,
     /// Text of the rows above the header (title, 填报单位 line), joined by '\n'.
     pub preamble: String,
     /// Rows skipped because their 乡镇 is another township.
@@ -470,6 +478,26 @@ pub struct Table {
 }
 
 impl Table {
+    /// The table without its rows: what it is, where, and how many rows
+    /// it has.
+    pub fn description(&self) -> Table {
+        Table {
+            index: self.index,
+            input: self.input,
+            path: self.path.clone(),
+            file: self.file.clone(),
+            format: self.format,
+            sheet: self.sheet.clone(),
+            role: self.role,
+            header_row: self.header_row,
+            columns: self.columns.clone(),
+            rows: Vec::new(),
+            row_count: self.row_count,
+            preamble: self.preamble.clone(),
+            skipped: self.skipped,
+        }
+    }
+
     /// A row of this table, as a finding or link refers to it.
     pub fn loc(&self, row: u32) -> Loc {
         Loc {
@@ -477,6 +505,7 @@ impl Table {
             sheet: self.sheet.clone(),
             row,
             input: self.input,
+            column: String::new(),
         }
     }
 
@@ -638,6 +667,35 @@ pub struct Loc {
     /// The input file (findings.json names it by `file`).
     #[serde(skip)]
     pub input: InputId,
+    /// Excel column letter of the cell a finding's `related` place points
+    /// at (the finding's field in that sheet, see [`fill_related_columns`]);
+    /// empty for a whole row. findings.json keeps rows only.
+    #[serde(skip)]
+    pub column: String,
+}
+
+/// Give every related place of `findings` its column: the column of the
+/// finding's own field in the related sheet (the roster's ID cell for an
+/// ID that differs, the first copy's ID cell for a duplicate), else that
+/// sheet's name column, else A.
+pub fn fill_related_columns(findings: &mut [Finding], tables: &[Table]) {
+    for f in findings.iter_mut().filter(|f| !f.related.is_empty()) {
+        let field = Field::ALL.iter().copied().find(|k| k.key() == f.field);
+        for l in &mut f.related {
+            let Some(t) = tables
+                .iter()
+                .find(|t| t.input == l.input && t.sheet == l.sheet)
+            else {
+                continue;
+            };
+            let col = field
+                .and_then(|k| t.columns.get(&k))
+                .or_else(|| t.columns.get(&Field::Name))
+                .copied()
+                .unwrap_or(1);
+            l.column = col_letter(col);
+        }
+    }
 }
 
 /// One problem, at one cell (an entry of findings.json `findings`).
@@ -709,7 +767,7 @@ impl Finding {
             r.name_raw.clone(),
             message,
         );
-        f.village = r.village.clone();
+        f.village = r.village.as_deref().map(String::from);
         f
     }
     pub fn with_suggestion(mut self, s: impl Into<String>) -> Finding {
@@ -726,6 +784,7 @@ impl Finding {
             sheet: self.sheet.clone(),
             row: self.row,
             input: self.input,
+            column: self.column.clone(),
         }
     }
 }
@@ -826,7 +885,7 @@ pub enum DateValue {
     /// number lost its trailing zero), so January or October of the year.
     JanuaryOrOctober(i32),
     /// Text that is no date; kept for the message.
-    Unparsed(String),
+    Unparsed(CompactString),
 }
 
 impl DateValue {
@@ -837,7 +896,7 @@ impl DateValue {
             DateValue::Day(d) => d.format("%Y-%m-%d").to_string(),
             DateValue::Month(y, m) => format!("{y:04}-{m:02}"),
             DateValue::JanuaryOrOctober(y) => format!("{y:04}.1"),
-            DateValue::Unparsed(s) => s.clone(),
+            DateValue::Unparsed(s) => s.to_string(),
         }
     }
     /// A date was stated (a day or a month), not missing or unreadable.
@@ -884,7 +943,7 @@ pub enum IdKind {
     /// A 15-digit legacy ID (valid only for adults). `IdInfo::clean` is the
     /// 15 digits; the 18-digit form is in `upgraded`.
     Legacy15 {
-        upgraded: String,
+        upgraded: CompactString,
     },
     /// Not 18 characters of digits with a final digit or X.
     BadFormat,
@@ -899,9 +958,9 @@ pub enum IdKind {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IdInfo {
     /// The cell text as shown (for messages and `value`).
-    pub raw: String,
+    pub raw: CompactString,
     /// Cleaned: NFKC, no spaces/apostrophes, upper-case X.
-    pub clean: String,
+    pub clean: CompactString,
     pub kind: IdKind,
 }
 
@@ -1034,7 +1093,7 @@ impl Status {
 pub enum StatusValue {
     Missing,
     Known(Status),
-    Unknown(String),
+    Unknown(CompactString),
 }
 
 /// A grade cell after normalising: 1–9 compulsory, 10–12 senior high
@@ -1043,11 +1102,18 @@ pub enum StatusValue {
 pub enum GradeValue {
     Missing,
     Known(u8),
-    Unknown(String),
+    Unknown(CompactString),
 }
 
 /// One child's row after normalising. Every field keeps the raw row, so a
 /// finding can name the exact cell.
+///
+/// Per-person text (names, IDs, household head and number) is a
+/// [`CompactString`]: up to 24 bytes inside the record, no heap block. Text
+/// that many rows repeat (village, group, status, school, reason …) is an
+/// [`ArcStr`], one pointer to a copy shared by every record of the table
+/// holding that value (see `normalize::Interner`). Empty text costs no heap
+/// in either.
 #[derive(Clone, Debug)]
 pub struct Record {
     /// Index of the table (see [`Table::index`]).
@@ -1056,36 +1122,40 @@ pub struct Record {
     /// Absolute 1-based Excel row.
     pub row: u32,
     /// Cleaned name: NFKC, trimmed, inner whitespace removed, dots folded to U+00B7.
-    pub name: String,
+    pub name: CompactString,
     /// Name as the cell holds it.
-    pub name_raw: String,
+    pub name_raw: CompactString,
     pub id: IdInfo,
     pub sex: Option<Sex>,
-    pub sex_raw: String,
+    pub sex_raw: ArcStr,
     pub birth: DateValue,
+    /// The birth date cell as shown (empty without one): what a finding
+    /// about the stated date quotes.
+    pub birth_raw: CompactString,
     /// Canonical village (as configured, or as learned from the roster), if known.
-    pub village: Option<String>,
-    pub village_raw: String,
-    pub group: String,
-    pub household_head: String,
-    pub household_type: String,
-    pub township: String,
+    pub village: Option<ArcStr>,
+    pub village_raw: ArcStr,
+    pub group: ArcStr,
+    pub household_head: CompactString,
+    pub household_type: ArcStr,
+    pub township: ArcStr,
     pub status: StatusValue,
-    pub status_raw: String,
-    pub school: String,
+    pub status_raw: ArcStr,
+    pub school: ArcStr,
     pub grade: GradeValue,
-    pub grade_raw: String,
-    pub reason: String,
-    pub evidence: String,
-    pub surveyor: String,
-    pub remark: String,
+    pub grade_raw: ArcStr,
+    pub reason: ArcStr,
+    pub evidence: ArcStr,
+    pub surveyor: ArcStr,
+    pub remark: ArcStr,
     /// roster only: 在校生状况 / 失学辍学 flag / reason, as text.
-    pub platform_status: String,
-    pub platform_dropout: String,
-    pub platform_reason: String,
-    pub household_no: String,
-    /// Column (1-based) of each field present in the table.
-    pub cols: BTreeMap<Field, u32>,
+    pub platform_status: ArcStr,
+    pub platform_dropout: ArcStr,
+    pub platform_reason: ArcStr,
+    pub household_no: CompactString,
+    /// Column (1-based) of each field present in the table, shared by
+    /// every record of the table.
+    pub cols: Arc<BTreeMap<Field, u32>>,
 }
 
 impl Record {

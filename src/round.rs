@@ -11,11 +11,12 @@ use crate::derive::{self, Derived};
 use crate::inputs::{Inputs, labels};
 use crate::link::{self, LinkParams};
 use crate::model::{
-    Decision, Field, Finding, Link, Loc, Pair, Record, Role, Severity, Status, StatusValue, Table,
+    Decision, Field, Finding, Link, Loc, Pair, RawRow, Record, Role, Severity, Status, StatusValue,
+    Table,
 };
-use crate::normalize::StatusWords;
 use crate::normalize::village::VillageIndex;
-use crate::read::ReadError;
+use crate::normalize::{Normalizer, StatusWords};
+use crate::read::{ReadError, RowSink};
 use crate::report::html::VillageLine;
 use crate::report::{self, InputInfo, SkippedInput, Summary};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -90,12 +91,9 @@ pub struct Round {
     pub check_only: bool,
     /// The files read, each once, in the order given.
     pub inputs: Vec<PathBuf>,
-    /// The tables read; in a whole round the raw rows of all but the
-    /// statistics tables are freed once checked (see `row_counts` for how
-    /// many there were).
+    /// The tables read; in a whole round only the statistics tables keep
+    /// their rows (the others' rows are normalised as they are read).
     pub tables: Vec<Table>,
-    /// Data rows read per table (by table index).
-    pub row_counts: Vec<usize>,
     /// Roster rows per table skipped as outside the age window.
     pub out_of_window: Vec<usize>,
     pub records: Vec<Record>,
@@ -130,7 +128,14 @@ impl Round {
         config: &Config,
         progress: &dyn Progress,
     ) -> Result<Round, RoundError> {
-        let (mut tables, skipped_inputs) = inputs.read(config, progress)?;
+        // Rows are normalised as they are read (see [`Flow`]), with the
+        // configured villages and county; what the roster teaches when they
+        // are not configured is applied once every table is read.
+        let villages_given = VillageIndex::from_config(config);
+        let words_given = StatusWords::new(&config.status_words, config.county.as_deref());
+        let open = |t: &Table| Flow::new(t, config, &villages_given, &words_given);
+        let (read, skipped_inputs) = inputs.read_into(config, progress, &open)?;
+        let (mut tables, flows): (Vec<Table>, Vec<Flow>) = read.into_iter().unzip();
         let notes = inputs.settle_roles(&mut tables);
         for line in inputs.role_lines(&tables, &notes) {
             progress.role(&line);
@@ -147,9 +152,12 @@ impl Round {
             });
         }
         progress.phase("read");
-        let villages = village_index(config, &tables);
-        let words = status_words(config, &tables);
-        let (records, per_table) = normalize_all(&tables, &villages, &words);
+        let villages = learned_villages(&villages_given, &tables, &flows);
+        let words = match (&config.county, learned_county(&tables, &flows)) {
+            (None, Some(county)) => StatusWords::new(&config.status_words, Some(&county)),
+            _ => words_given.clone(),
+        };
+        let (records, per_table) = gather(&mut tables, flows, &villages, &words, config);
         progress.phase("normalize");
         let of_role = |role: Role| -> Vec<usize> {
             tables
@@ -174,14 +182,6 @@ impl Round {
             findings.extend(check_one(t, &records, &per_table, config, &villages));
         }
         findings.extend(check::check_duplicates_in_round(&tables, &records, config));
-        // Later stages work on the records; only the statistics tables are
-        // read again (check_stats). Freeing the raw cells here, before
-        // linking, keeps the peak at about the records' size instead of
-        // records + raw rows.
-        let row_counts = row_counts(&tables);
-        for t in tables.iter_mut().filter(|t| t.role != Role::Stats) {
-            t.rows = Vec::new();
-        }
         progress.phase("check");
 
         progress.begin("匹配", 1);
@@ -227,6 +227,7 @@ impl Round {
         }
 
         let paths = inputs.read_paths(&tables);
+        crate::model::fill_related_columns(&mut findings, &tables);
         report::sort_findings(&mut findings, &labels(&paths));
         let links: Vec<Link> = pairs
             .iter()
@@ -261,7 +262,6 @@ impl Round {
             check_only: false,
             inputs: paths,
             tables,
-            row_counts,
             out_of_window,
             records,
             findings,
@@ -297,6 +297,7 @@ impl Round {
         findings.extend(check::check_duplicates_in_round(&tables, &records, config));
         // Every file given is read (or the check stops): each gets a copy.
         let paths: Vec<PathBuf> = inputs.files.iter().map(|i| i.path.clone()).collect();
+        crate::model::fill_related_columns(&mut findings, &tables);
         report::sort_findings(&mut findings, &labels(&paths));
         let mut summary = Summary::count(&findings);
         summary.ready = summary.ready && skipped_inputs.is_empty();
@@ -305,7 +306,6 @@ impl Round {
             config: config.clone(),
             check_only: true,
             inputs: paths,
-            row_counts: row_counts(&tables),
             out_of_window: out_of_window_counts(config, &tables, &records),
             tables,
             records,
@@ -328,11 +328,7 @@ impl Round {
                 role: t.role,
                 sheet: t.sheet.clone(),
                 header_row: t.header_row,
-                rows: self
-                    .row_counts
-                    .get(t.index)
-                    .copied()
-                    .unwrap_or(t.rows.len()),
+                rows: t.row_count,
                 skipped: t.skipped,
                 skipped_out_of_window: self.out_of_window.get(t.index).copied().unwrap_or(0),
             })
@@ -345,11 +341,11 @@ impl Round {
         let mut m: BTreeMap<String, VillageLine> = BTreeMap::new();
         let unnamed = || crate::report::html::NO_VILLAGE.to_string();
         let vname = |r: &Record| {
-            r.village.clone().unwrap_or_else(|| {
+            r.village.as_deref().map(String::from).unwrap_or_else(|| {
                 if r.village_raw.is_empty() {
                     unnamed()
                 } else {
-                    r.village_raw.clone()
+                    r.village_raw.to_string()
                 }
             })
         };
@@ -519,11 +515,6 @@ pub fn records_of<'a>(records: &'a [Record], indices: &[usize]) -> &'a [Record] 
     }
 }
 
-/// Rows read per table (by table index), taken before the raw rows are freed.
-pub fn row_counts(tables: &[Table]) -> Vec<usize> {
-    tables.iter().map(|t| t.rows.len()).collect()
-}
-
 /// Roster rows per table (by table index) that are not children of the
 /// round (see [`crate::check::outside_round`]).
 pub fn out_of_window_counts(cfg: &Config, tables: &[Table], records: &[Record]) -> Vec<usize> {
@@ -537,4 +528,195 @@ pub fn out_of_window_counts(cfg: &Config, tables: &[Table], records: &[Record]) 
         }
     }
     counts
+}
+
+/// Rows normalised at a time while a table is read.
+const FLOW_BATCH: usize = 8192;
+
+/// What a whole round does with a table's rows as they are read: normalise
+/// them a batch at a time, with the configured villages and county, and
+/// note the villages and counties they name (for a round that learns them
+/// from its roster). A statistics table, and a table without a village
+/// column when the villages are learned (its village comes from an address
+/// or its sheet, by the villages of the whole round), keeps its rows
+/// instead: they are normalised once every table is read.
+pub struct Flow<'a> {
+    /// None: the rows are kept.
+    norm: Option<Normalizer<'a>>,
+    batch: Vec<RawRow>,
+    records: Vec<Record>,
+    rows: Vec<RawRow>,
+    learn_villages: bool,
+    learn_county: bool,
+    /// Village texts, each once, in the order first met.
+    villages: Vec<String>,
+    seen: HashSet<String>,
+    /// Rows per text of the 县 column.
+    counties: BTreeMap<String, usize>,
+}
+
+impl<'a> Flow<'a> {
+    fn new(
+        t: &Table,
+        cfg: &Config,
+        villages: &'a VillageIndex,
+        words: &'a StatusWords,
+    ) -> Flow<'a> {
+        let keep = t.role == Role::Stats
+            || (!villages.is_configured() && !t.columns.contains_key(&Field::Village));
+        Flow {
+            norm: (!keep).then(|| Normalizer::new(t, villages, words)),
+            batch: Vec::new(),
+            records: Vec::new(),
+            rows: Vec::new(),
+            learn_villages: !villages.is_configured(),
+            learn_county: cfg.county.is_none(),
+            villages: Vec::new(),
+            seen: HashSet::new(),
+            counties: BTreeMap::new(),
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(n) = &self.norm
+            && !self.batch.is_empty()
+        {
+            self.records.extend(n.rows(&self.batch));
+            self.batch.clear();
+        }
+    }
+}
+
+impl RowSink for Flow<'_> {
+    fn row(&mut self, row: RawRow) {
+        if self.learn_villages {
+            let v = row.text(Field::Village);
+            if !v.is_empty() && !self.seen.contains(&v) {
+                self.seen.insert(v.clone());
+                self.villages.push(v);
+            }
+        }
+        if self.learn_county {
+            let v = row.text(Field::County);
+            let v = v.trim();
+            if !v.is_empty() {
+                *self.counties.entry(v.to_string()).or_default() += 1;
+            }
+        }
+        if self.norm.is_none() {
+            self.rows.push(row);
+            return;
+        }
+        self.batch.push(row);
+        if self.batch.len() >= FLOW_BATCH {
+            self.flush();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.batch.clear();
+        self.records.clear();
+        self.rows.clear();
+        self.villages.clear();
+        self.seen.clear();
+        self.counties.clear();
+    }
+
+    fn end(&mut self) {
+        self.flush();
+    }
+}
+
+/// The round's villages: the configured ones, else those the roster tables
+/// (else all tables) name, as [`village_index`] learns them.
+fn learned_villages(given: &VillageIndex, tables: &[Table], flows: &[Flow]) -> VillageIndex {
+    let mut idx = given.clone();
+    if !idx.is_configured() {
+        let has_roster = tables.iter().any(|t| t.role == Role::Roster);
+        for (_, f) in tables
+            .iter()
+            .zip(flows)
+            .filter(|(t, _)| !has_roster || t.role == Role::Roster)
+        {
+            for v in &f.villages {
+                idx.learn(v);
+            }
+        }
+    }
+    idx
+}
+
+/// The county most roster rows hold in a 县 column (see [`status_words`]).
+fn learned_county(tables: &[Table], flows: &[Flow]) -> Option<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, f) in tables
+        .iter()
+        .zip(flows)
+        .filter(|(t, _)| t.role == Role::Roster)
+    {
+        for (c, n) in &f.counties {
+            *counts.entry(c.as_str()).or_default() += n;
+        }
+    }
+    let most = counts.values().copied().max()?;
+    counts
+        .into_iter()
+        .find(|(_, n)| *n == most)
+        .map(|(c, _)| c.to_string())
+}
+
+/// Every table's records, in table order, as [`normalize_all`] gives them
+/// for the round's `villages` and `words`: the records made while reading
+/// get their table's place and settled role, and the village and status
+/// the round's learned villages and county decide; the kept rows are
+/// normalised now and dropped, except a statistics table's.
+fn gather(
+    tables: &mut [Table],
+    flows: Vec<Flow>,
+    villages: &VillageIndex,
+    words: &StatusWords,
+    cfg: &Config,
+) -> (Vec<Record>, Vec<Vec<usize>>) {
+    let revillage = !VillageIndex::from_config(cfg).is_configured();
+    let reparse = cfg.county.is_none() && !words.county().is_empty();
+    let mut canonical: HashMap<arcstr::ArcStr, Option<arcstr::ArcStr>> = HashMap::new();
+    let mut records: Vec<Record> = Vec::new();
+    let mut per_table = Vec::with_capacity(tables.len());
+    for (t, f) in tables.iter_mut().zip(flows) {
+        let mut recs = if f.norm.is_none() {
+            t.rows = f.rows;
+            crate::normalize::normalize_table_with(t, villages, words)
+        } else {
+            let mut recs = f.records;
+            for r in &mut recs {
+                r.table = t.index;
+                r.role = t.role;
+                if revillage {
+                    r.village = match canonical.get(&r.village_raw) {
+                        Some(v) => v.clone(),
+                        None => {
+                            let v = villages.canonical(&r.village_raw).map(arcstr::ArcStr::from);
+                            canonical.insert(r.village_raw.clone(), v.clone());
+                            v
+                        }
+                    };
+                }
+                if reparse {
+                    r.status = words.parse(&r.status_raw, &r.reason);
+                }
+            }
+            recs
+        };
+        if t.role != Role::Stats {
+            t.rows = Vec::new();
+        }
+        let start = records.len();
+        if records.is_empty() {
+            records = recs;
+        } else {
+            records.append(&mut recs);
+        }
+        per_table.push((start..records.len()).collect());
+    }
+    (records, per_table)
 }

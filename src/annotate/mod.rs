@@ -16,11 +16,14 @@
 //! order) and written to a temporary name, then renamed.
 //!
 //! xls, ods and csv inputs are rebuilt from their values ([`rebuild_xlsx`])
-//! into a plain xlsx, which is then annotated by the same patcher; an xls
+//! into a plain xlsx, which is then annotated by the same patcher; a csv's
+//! data sheet is written in one pass straight from its text with the marks
+//! ([`rebuild_csv`]), never held in memory or inflated again; an xls
 //! keeps its formatting ([`rebuild_xls`], read by a small BIFF reader), an
 //! ods what of its styles maps onto xlsx ([`rebuild_ods`]).
 
 mod biff;
+mod csv_copy;
 mod fast;
 mod ods_style;
 mod patch;
@@ -33,6 +36,7 @@ mod xml;
 use crate::model::{Finding, Severity};
 use std::path::{Path, PathBuf};
 
+pub use csv_copy::rebuild_csv;
 pub use rebuild::{rebuild_ods, rebuild_xls, rebuild_xlsx};
 
 /// What the 核对说明 sheet says about the round.
@@ -94,6 +98,9 @@ pub enum AnnotateError {
     SameAsInput { path: PathBuf },
     #[error("无法写入文件 {}：{detail}", path.display())]
     Write { path: PathBuf, detail: String },
+    /// The input could not be read again while its copy was written.
+    #[error(transparent)]
+    Input(#[from] crate::read::ReadError),
 }
 
 /// The Chinese note text for one finding: `【错误】CODE 标题`, the message,

@@ -761,7 +761,7 @@ fn truncate(s: &str) -> &str {
 
 /// A sheet name Excel accepts: no []:*?/\, not empty, at most 31
 /// characters, no leading/trailing apostrophe, unique (case-insensitive).
-fn unique_name(name: &str, index: usize, used: &mut BTreeSet<String>) -> String {
+pub(super) fn unique_name(name: &str, index: usize, used: &mut BTreeSet<String>) -> String {
     let clean: String = name
         .chars()
         .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })

@@ -86,8 +86,8 @@ pub fn check_ledger(
         if !l.name.is_empty() && l.name != r.name {
             diffs.push((
                 Field::Name,
-                l.name_raw.clone(),
-                r.name.clone(),
+                l.name_raw.to_string(),
+                r.name.to_string(),
                 rloc.clone(),
                 "县局名单",
             ));
@@ -95,8 +95,8 @@ pub fn check_ledger(
         if !l.id.clean.is_empty() && l.id.clean != r.id.clean {
             diffs.push((
                 Field::Id,
-                l.id.raw.clone(),
-                r.id.clean.clone(),
+                l.id.raw.to_string(),
+                r.id.clean.to_string(),
                 rloc.clone(),
                 "县局名单",
             ));
@@ -107,7 +107,7 @@ pub fn check_ledger(
             {
                 diffs.push((
                     Field::Sex,
-                    l.sex_raw.clone(),
+                    l.sex_raw.to_string(),
                     b.label_zh().to_string(),
                     rloc.clone(),
                     "县局名单",
@@ -133,8 +133,8 @@ pub fn check_ledger(
             {
                 diffs.push((
                     Field::Village,
-                    l.village_raw.clone(),
-                    b.clone(),
+                    l.village_raw.to_string(),
+                    b.to_string(),
                     rloc.clone(),
                     "县局名单",
                 ));
@@ -177,7 +177,7 @@ pub fn check_ledger(
                     l.row,
                     col,
                     Some(Field::Status),
-                    l.status_raw.clone(),
+                    l.status_raw.to_string(),
                     format!(
                         "台账填写的{}没有摸底表记录支持：{}（县局名单第{}行 {}），请入户摸底后按摸底结果填写",
                         given.join("、"),
@@ -187,7 +187,7 @@ pub fn check_ledger(
                     ),
                 )
                 .with_related(rloc.clone());
-                f.village = l.village.clone();
+                f.village = l.village.as_deref().map(String::from);
                 out.push(f);
             }
         }
@@ -198,7 +198,7 @@ pub fn check_ledger(
                 if a != b {
                     diffs.push((
                         Field::Status,
-                        l.status_raw.clone(),
+                        l.status_raw.to_string(),
                         b.label_zh().to_string(),
                         sloc.clone(),
                         "摸底表",
@@ -217,8 +217,8 @@ pub fn check_ledger(
             if norm_school(&l.school) != norm_school(&s.school) && !s.school.is_empty() {
                 diffs.push((
                     Field::School,
-                    l.school.clone(),
-                    s.school.clone(),
+                    l.school.to_string(),
+                    s.school.to_string(),
                     sloc.clone(),
                     "摸底表",
                 ));
@@ -227,7 +227,7 @@ pub fn check_ledger(
                 if a != b {
                     diffs.push((
                         Field::Grade,
-                        l.grade_raw.clone(),
+                        l.grade_raw.to_string(),
                         grade_label(*b),
                         sloc.clone(),
                         "摸底表",
@@ -266,7 +266,7 @@ pub fn check_ledger(
             )
             .with_suggestion(expected)
             .with_related(loc);
-            f.village = l.village.clone();
+            f.village = l.village.as_deref().map(String::from);
             out.push(f);
         }
     }

@@ -266,7 +266,7 @@ fn status_of(r: &Record) -> Option<Status> {
 fn grade_text(r: &Record) -> String {
     match &r.grade {
         GradeValue::Known(g) => grade_label(*g),
-        GradeValue::Unknown(s) => s.clone(),
+        GradeValue::Unknown(s) => s.to_string(),
         GradeValue::Missing => String::new(),
     }
 }
@@ -286,11 +286,11 @@ fn sex_text(r: &Record) -> String {
     r.sex
         .or_else(|| r.id.sex())
         .map(|s| s.label_zh().to_string())
-        .unwrap_or_else(|| r.sex_raw.clone())
+        .unwrap_or_else(|| r.sex_raw.to_string())
 }
 
 fn village_text(r: &Record) -> String {
-    r.village.clone().unwrap_or_else(|| r.village_raw.clone())
+    r.village.as_deref().unwrap_or(&r.village_raw).to_string()
 }
 
 /// The villages in report order: configured ones first (configuration order),
@@ -417,24 +417,24 @@ pub fn derive_round(
             township: if r.township.is_empty() {
                 township.clone()
             } else {
-                r.township.clone()
+                r.township.to_string()
             },
             village: village_text(r),
-            group: r.group.clone(),
-            household_head: r.household_head.clone(),
-            household_type: r.household_type.clone(),
-            name: r.name.clone(),
+            group: r.group.to_string(),
+            household_head: r.household_head.to_string(),
+            household_type: r.household_type.to_string(),
+            name: r.name.to_string(),
             sex: sex_text(r),
-            id: r.id.clean.clone(),
+            id: r.id.clean.to_string(),
             birth: birth_text(r),
             status: landing.status(),
             landing,
             status_shown,
-            school: s.map(|s| s.school.clone()).unwrap_or_default(),
+            school: s.map(|s| s.school.to_string()).unwrap_or_default(),
             grade: s.map(grade_text).unwrap_or_default(),
-            reason: s.map(|s| s.reason.clone()).unwrap_or_default(),
-            evidence: s.map(|s| s.evidence.clone()).unwrap_or_default(),
-            surveyor: s.map(|s| s.surveyor.clone()).unwrap_or_default(),
+            reason: s.map(|s| s.reason.to_string()).unwrap_or_default(),
+            evidence: s.map(|s| s.evidence.to_string()).unwrap_or_default(),
+            surveyor: s.map(|s| s.surveyor.to_string()).unwrap_or_default(),
             remark,
             roster: ri,
             survey: si,
@@ -465,7 +465,7 @@ pub fn derive_round(
                     survey_where(tables, m),
                     m.name
                 ),
-                m.surveyor.clone(),
+                m.surveyor.to_string(),
             ),
             (Landing::StatusUnknown, _) => (
                 l.status_shown.clone(),
@@ -485,7 +485,7 @@ pub fn derive_round(
             sex: l.sex.clone(),
             id: l.id.clone(),
             birth: l.birth.clone(),
-            household_type: r.household_type.clone(),
+            household_type: r.household_type.to_string(),
             warning_type: kind.to_string(),
             status,
             reason,
@@ -509,15 +509,15 @@ pub fn derive_round(
             warnings.push(WarningRow {
                 township: township.clone(),
                 village: village_text(s),
-                name: s.name.clone(),
+                name: s.name.to_string(),
                 sex: sex_text(s),
-                id: s.id.clean.clone(),
+                id: s.id.clean.to_string(),
                 birth: birth_text(s),
-                household_type: s.household_type.clone(),
+                household_type: s.household_type.to_string(),
                 warning_type: st.label_zh().to_string(),
                 status: st.label_zh().to_string(),
                 reason,
-                responsible: s.surveyor.clone(),
+                responsible: s.surveyor.to_string(),
             });
         }
     }

@@ -86,8 +86,8 @@ fn scientific_text(s: &str) -> Option<String> {
 pub fn parse_id(cell: &Cell) -> IdInfo {
     let raw = cell.display();
     let info = |clean: String, kind: IdKind| IdInfo {
-        raw: raw.clone(),
-        clean,
+        raw: raw.as_str().into(),
+        clean: clean.into(),
         kind,
     };
     match cell {
@@ -124,15 +124,15 @@ fn classify_text(clean: String, raw: &str) -> IdInfo {
         && classify(&clean[..18]) == IdKind::Valid
     {
         return IdInfo {
-            raw: raw.to_string(),
-            clean: clean[..18].to_string(),
+            raw: raw.into(),
+            clean: clean[..18].into(),
             kind: IdKind::Valid,
         };
     }
     let kind = classify(&clean);
     IdInfo {
-        raw: raw.to_string(),
-        clean,
+        raw: raw.into(),
+        clean: clean.into(),
         kind,
     }
 }
@@ -141,7 +141,9 @@ fn classify(clean: &str) -> IdKind {
     let b = clean.as_bytes();
     if b.len() == 15 && b.iter().all(u8::is_ascii_digit) {
         return match upgrade_15(clean) {
-            Some(up) if birth_date(&up).is_some() => IdKind::Legacy15 { upgraded: up },
+            Some(up) if birth_date(&up).is_some() => IdKind::Legacy15 {
+                upgraded: up.into(),
+            },
             Some(_) => IdKind::BadDate,
             None => IdKind::BadFormat,
         };

@@ -29,11 +29,11 @@ pub enum IdLevel {
 /// The 18-digit form of an ID, when there is one to compare digit by digit.
 pub fn full18(id: &IdInfo) -> Option<String> {
     match &id.kind {
-        IdKind::Legacy15 { upgraded } => Some(upgraded.clone()),
+        IdKind::Legacy15 { upgraded } => Some(upgraded.to_string()),
         IdKind::Truncated | IdKind::Missing => None,
         _ => {
             if well_formed18(&id.clean) {
-                Some(id.clean.clone())
+                Some(id.clean.to_string())
             } else {
                 None
             }
@@ -218,8 +218,8 @@ mod tests {
     /// What Excel keeps of a number-typed ID: the first 15 digits then 000.
     fn truncated_info(full: &str) -> IdInfo {
         IdInfo {
-            raw: format!("{}E+17", &full[..1]),
-            clean: format!("{}000", &full[..15]),
+            raw: format!("{}E+17", &full[..1]).into(),
+            clean: format!("{}000", &full[..15]).into(),
             kind: IdKind::Truncated,
         }
     }

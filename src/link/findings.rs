@@ -45,7 +45,7 @@ fn id_text(r: &Record) -> String {
     if r.id.clean.is_empty() {
         r.id.raw.trim().to_string()
     } else {
-        r.id.clean.clone()
+        r.id.clean.to_string()
     }
 }
 
@@ -61,7 +61,7 @@ fn describe(r: &Record) -> String {
     let mut parts = vec![if r.name.is_empty() {
         r.name_raw.trim().to_string()
     } else {
-        r.name.clone()
+        r.name.to_string()
     }];
     let id = id_text(r);
     if !id.is_empty() {
@@ -72,7 +72,7 @@ fn describe(r: &Record) -> String {
         parts.push(date_text(&b));
     }
     if let Some(v) = &r.village {
-        parts.push(v.clone());
+        parts.push(v.to_string());
     } else if !r.village_raw.trim().is_empty() {
         parts.push(r.village_raw.trim().to_string());
     }
@@ -226,180 +226,31 @@ pub fn link_findings(
         .collect();
 
     // ---- survey side ----
-    for &s in &survey {
-        let sr = &records[s];
-        let Some(st) = table_of(tables, sr) else {
-            continue;
-        };
-        let Some(p) = pair_of_s[s] else {
-            if sr.id.is_valid() && linked_ids.contains_key(sr.id.clean.as_str()) {
-                continue;
+    // Two threads over contiguous halves of the survey rows; their findings
+    // are joined in survey order, as one loop would make them.
+    let side = SurveySide {
+        tables,
+        records,
+        pair_of_s: &pair_of_s,
+        linked_ids: &linked_ids,
+        several_rosters,
+    };
+    let (a, b) = survey.split_at(survey.len().div_ceil(2));
+    if b.is_empty() {
+        side.run(a, &mut out);
+    } else {
+        std::thread::scope(|sc| {
+            let other = sc.spawn(|| {
+                let mut v = Vec::new();
+                side.run(b, &mut v);
+                v
+            });
+            side.run(a, &mut out);
+            match other.join() {
+                Ok(v) => out.extend(v),
+                Err(e) => std::panic::resume_unwind(e),
             }
-            out.push(Finding::on_name(
-                Code::NOT_IN_ROSTER,
-                st,
-                sr,
-                format!(
-                    "县局名单中没有此儿童：{}。请核实是否为本镇农村适龄儿童，或县局名单遗漏",
-                    describe(sr)
-                ),
-            ));
-            continue;
-        };
-        let rr = &records[p.roster];
-        let rloc = loc_of(tables, rr);
-        let rwhere = where_zh(tables, rr, several_rosters);
-        let village = sr.village.clone().or_else(|| rr.village.clone());
-        let mut push = |mut f: Finding| {
-            if let Some(l) = &rloc {
-                f = f.with_related(l.clone());
-            }
-            f.village = village.clone();
-            out.push(f);
-        };
-        if p.decision == Decision::Possible {
-            push(Finding::at(
-                Code::POSSIBLE_MATCH,
-                st,
-                sr.row,
-                col(sr, Field::Name),
-                Some(Field::Name),
-                sr.name_raw.clone(),
-                format!(
-                    "疑似{rwhere}的儿童：{}（得分 {:.2}），证据不足以自动关联，请人工确认。依据：{}",
-                    describe(rr),
-                    p.score,
-                    p.reasons.join("；")
-                ),
-            ));
-            continue;
-        }
-        let c = compare(rr, sr);
-        if !matches!(
-            c.name,
-            NameLevel::Identical | NameLevel::SameAfterFolding | NameLevel::Missing
-        ) {
-            push(
-                Finding::at(
-                    Code::NAME_DIFFERS,
-                    st,
-                    sr.row,
-                    col(sr, Field::Name),
-                    Some(Field::Name),
-                    sr.name_raw.clone(),
-                    format!(
-                        "姓名与{rwhere}不一致（{}）：县局名单为 {} {}，摸底表为 {}",
-                        name_level_zh(c.name),
-                        rr.name,
-                        id_text(rr),
-                        sr.name
-                    ),
-                )
-                .with_suggestion(rr.name.clone()),
-            );
-        }
-        if let Some(detail) = id_detail_zh(rr, sr) {
-            let roster_ok = rr.id.kind == IdKind::Valid;
-            let mut msg = format!(
-                "身份证号与{rwhere}不一致（{detail}）：县局名单为 {} {}，摸底表为 {}",
-                rr.name,
-                id_text(rr),
-                id_text(sr)
-            );
-            if !roster_ok {
-                msg.push_str("；县局名单中的身份证号本身也未通过校验，请核实户籍信息");
-            }
-            let mut f = Finding::at(
-                Code::ID_DIFFERS,
-                st,
-                sr.row,
-                col(sr, Field::Id),
-                Some(Field::Id),
-                sr.id.raw.clone(),
-                msg,
-            );
-            if roster_ok {
-                f = f.with_suggestion(rr.id.clean.clone());
-            }
-            push(f);
-        }
-        if sr.birth.is_stated() {
-            let rb = birth_of(rr);
-            if sr.birth.agrees(&rb) == Some(false) {
-                push(
-                    Finding::at(
-                        Code::BIRTHDATE_DIFFERS,
-                        st,
-                        sr.row,
-                        col(sr, Field::Birthdate),
-                        Some(Field::Birthdate),
-                        sr.birth.display(),
-                        format!(
-                            "出生日期与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
-                            rr.name,
-                            date_text(&rb),
-                            sr.birth.display()
-                        ),
-                    )
-                    .with_suggestion(rb.display()),
-                );
-            }
-        }
-        if let (Some(ss), Some(rs)) = (sr.sex, sex_of(rr))
-            && ss != rs
-        {
-            push(
-                Finding::at(
-                    Code::SEX_DIFFERS,
-                    st,
-                    sr.row,
-                    col(sr, Field::Sex),
-                    Some(Field::Sex),
-                    sr.sex_raw.clone(),
-                    format!(
-                        "性别与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
-                        rr.name,
-                        rs.label_zh(),
-                        Sex::label_zh(ss)
-                    ),
-                )
-                .with_suggestion(rs.label_zh()),
-            );
-        }
-        if let (Some(sv), Some(rv)) = (&sr.village, &rr.village)
-            && sv != rv
-        {
-            push(
-                Finding::at(
-                    Code::VILLAGE_DIFFERS,
-                    st,
-                    sr.row,
-                    col(sr, Field::Village),
-                    Some(Field::Village),
-                    sr.village_raw.clone(),
-                    format!(
-                        "村（社区）与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
-                        rr.name, rv, sv
-                    ),
-                )
-                .with_suggestion(rv.clone()),
-            );
-        }
-        if let Some(why) = status_contradiction(rr, sr) {
-            push(Finding::at(
-                Code::ROSTER_STATUS_DIFFERS,
-                st,
-                sr.row,
-                col(sr, Field::Status),
-                Some(Field::Status),
-                sr.status_raw.clone(),
-                format!(
-                    "{rwhere}（{}）的平台信息{why}，摸底结果为「{}」，平台信息需更新",
-                    rr.name,
-                    status_text(sr)
-                ),
-            ));
-        }
+        });
     }
 
     // ---- roster side ----
@@ -442,7 +293,7 @@ pub fn link_findings(
             rr.row,
             col(rr, Field::Village),
             Some(Field::Village),
-            rr.village_raw.clone(),
+            rr.village_raw.to_string(),
             format!("整村未摸底：{v}在县局名单中有{count}名儿童，但所有摸底表中都没有该村的记录"),
         );
         f.village = Some(v.to_string());
@@ -467,4 +318,201 @@ pub fn link_findings(
         ));
     }
     out
+}
+
+/// What the survey side of [`link_findings`] reads.
+struct SurveySide<'a> {
+    tables: &'a [Table],
+    records: &'a [Record],
+    pair_of_s: &'a [Option<&'a Pair>],
+    linked_ids: &'a FxMap<&'a str, ()>,
+    several_rosters: bool,
+}
+
+impl SurveySide<'_> {
+    /// The findings of survey rows `survey`, appended to `out` in their order.
+    fn run(&self, survey: &[usize], out: &mut Vec<Finding>) {
+        let SurveySide {
+            tables,
+            records,
+            pair_of_s,
+            linked_ids,
+            several_rosters,
+        } = *self;
+        for &s in survey {
+            let sr = &records[s];
+            let Some(st) = table_of(tables, sr) else {
+                continue;
+            };
+            let Some(p) = pair_of_s[s] else {
+                if sr.id.is_valid() && linked_ids.contains_key(sr.id.clean.as_str()) {
+                    continue;
+                }
+                out.push(Finding::on_name(
+                    Code::NOT_IN_ROSTER,
+                    st,
+                    sr,
+                    format!(
+                        "县局名单中没有此儿童：{}。请核实是否为本镇农村适龄儿童，或县局名单遗漏",
+                        describe(sr)
+                    ),
+                ));
+                continue;
+            };
+            let rr = &records[p.roster];
+            let rloc = loc_of(tables, rr);
+            let rwhere = where_zh(tables, rr, several_rosters);
+            let village = sr.village.clone().or_else(|| rr.village.clone());
+            let mut push = |mut f: Finding| {
+                if let Some(l) = &rloc {
+                    f = f.with_related(l.clone());
+                }
+                f.village = village.as_deref().map(String::from);
+                out.push(f);
+            };
+            if p.decision == Decision::Possible {
+                push(Finding::at(
+                    Code::POSSIBLE_MATCH,
+                    st,
+                    sr.row,
+                    col(sr, Field::Name),
+                    Some(Field::Name),
+                    sr.name_raw.clone(),
+                    format!(
+                        "疑似{rwhere}的儿童：{}（得分 {:.2}），证据不足以自动关联，请人工确认。依据：{}",
+                        describe(rr),
+                        p.score,
+                        p.reasons.join("；")
+                    ),
+                ));
+                continue;
+            }
+            let c = compare(rr, sr);
+            if !matches!(
+                c.name,
+                NameLevel::Identical | NameLevel::SameAfterFolding | NameLevel::Missing
+            ) {
+                push(
+                    Finding::at(
+                        Code::NAME_DIFFERS,
+                        st,
+                        sr.row,
+                        col(sr, Field::Name),
+                        Some(Field::Name),
+                        sr.name_raw.clone(),
+                        format!(
+                            "姓名与{rwhere}不一致（{}）：县局名单为 {} {}，摸底表为 {}",
+                            name_level_zh(c.name),
+                            rr.name,
+                            id_text(rr),
+                            sr.name
+                        ),
+                    )
+                    .with_suggestion(rr.name.clone()),
+                );
+            }
+            if let Some(detail) = id_detail_zh(rr, sr) {
+                let roster_ok = rr.id.kind == IdKind::Valid;
+                let mut msg = format!(
+                    "身份证号与{rwhere}不一致（{detail}）：县局名单为 {} {}，摸底表为 {}",
+                    rr.name,
+                    id_text(rr),
+                    id_text(sr)
+                );
+                if !roster_ok {
+                    msg.push_str("；县局名单中的身份证号本身也未通过校验，请核实户籍信息");
+                }
+                let mut f = Finding::at(
+                    Code::ID_DIFFERS,
+                    st,
+                    sr.row,
+                    col(sr, Field::Id),
+                    Some(Field::Id),
+                    sr.id.raw.clone(),
+                    msg,
+                );
+                if roster_ok {
+                    f = f.with_suggestion(rr.id.clean.clone());
+                }
+                push(f);
+            }
+            if sr.birth.is_stated() {
+                let rb = birth_of(rr);
+                if sr.birth.agrees(&rb) == Some(false) {
+                    push(
+                        Finding::at(
+                            Code::BIRTHDATE_DIFFERS,
+                            st,
+                            sr.row,
+                            col(sr, Field::Birthdate),
+                            Some(Field::Birthdate),
+                            sr.birth.display(),
+                            format!(
+                                "出生日期与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
+                                rr.name,
+                                date_text(&rb),
+                                sr.birth.display()
+                            ),
+                        )
+                        .with_suggestion(rb.display()),
+                    );
+                }
+            }
+            if let (Some(ss), Some(rs)) = (sr.sex, sex_of(rr))
+                && ss != rs
+            {
+                push(
+                    Finding::at(
+                        Code::SEX_DIFFERS,
+                        st,
+                        sr.row,
+                        col(sr, Field::Sex),
+                        Some(Field::Sex),
+                        sr.sex_raw.to_string(),
+                        format!(
+                            "性别与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
+                            rr.name,
+                            rs.label_zh(),
+                            Sex::label_zh(ss)
+                        ),
+                    )
+                    .with_suggestion(rs.label_zh()),
+                );
+            }
+            if let (Some(sv), Some(rv)) = (&sr.village, &rr.village)
+                && sv != rv
+            {
+                push(
+                    Finding::at(
+                        Code::VILLAGE_DIFFERS,
+                        st,
+                        sr.row,
+                        col(sr, Field::Village),
+                        Some(Field::Village),
+                        sr.village_raw.to_string(),
+                        format!(
+                            "村（社区）与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
+                            rr.name, rv, sv
+                        ),
+                    )
+                    .with_suggestion(rv.to_string()),
+                );
+            }
+            if let Some(why) = status_contradiction(rr, sr) {
+                push(Finding::at(
+                    Code::ROSTER_STATUS_DIFFERS,
+                    st,
+                    sr.row,
+                    col(sr, Field::Status),
+                    Some(Field::Status),
+                    sr.status_raw.to_string(),
+                    format!(
+                        "{rwhere}（{}）的平台信息{why}，摸底结果为「{}」，平台信息需更新",
+                        rr.name,
+                        status_text(sr)
+                    ),
+                ));
+            }
+        }
+    }
 }

@@ -35,10 +35,11 @@ pub use findings::link_findings;
 pub use name::NameLevel;
 
 use crate::gb11643::compare as id;
-use crate::model::{DateValue, Decision, IdKind, Pair, Record, Sex};
+use crate::model::{DateValue, Decision, IdInfo, IdKind, Pair, Record, Sex};
 use chrono::Datelike;
-use compare::{NameFreq, birth_of, both_ids_valid, reasons_at, score_of, sex_of, total_weight};
-use name::{NameChars, Readings};
+use compare::{NameFreq, both_ids_valid, reasons_at, score_of, sex_of, total_weight};
+use name::Readings;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -126,10 +127,49 @@ impl Hasher for Fx {
 
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
-/// Strings (pinyin keys, villages, odd ID texts, household heads) numbered
-/// in order of first sight, so that blocks and comparisons work on integers.
+/// Fx with a final avalanche, for maps keyed by text or by block key. Fx
+/// alone leaves the low bits of the hash, which pick the bucket, depending
+/// on a few bytes of a short text or the last word of a key, so similar
+/// keys crowd into the same buckets.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxMix(Fx);
+
+impl Hasher for FxMix {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u8(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.0.write_usize(i);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0.write_u64(i);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // The finaliser of MurmurHash3.
+        let mut h = self.0.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// A map hashed with [`FxMix`].
+pub(crate) type MixMap<K, V> = HashMap<K, V, BuildHasherDefault<FxMix>>;
+
+/// Strings (odd ID texts, pinyin keys) numbered in order of first sight, so
+/// that blocks and comparisons work on integers.
 #[derive(Default)]
-struct Interner(FxMap<String, u32>);
+struct Interner(MixMap<String, u32>);
 
 impl Interner {
     fn id(&mut self, s: &str) -> u32 {
@@ -146,13 +186,90 @@ impl Interner {
     }
 }
 
+/// A text as a map key: short texts (most names and villages) inline, so
+/// that comparing keys reads no memory elsewhere.
+#[derive(PartialEq, Eq, Hash)]
+enum TextKey<'a> {
+    Short(u8, [u8; 23]),
+    Long(Cow<'a, str>),
+}
+
+impl<'a> TextKey<'a> {
+    fn new(s: Cow<'a, str>) -> Self {
+        let b = s.as_bytes();
+        if b.len() <= 23 {
+            let mut a = [0u8; 23];
+            a[..b.len()].copy_from_slice(b);
+            TextKey::Short(b.len() as u8, a)
+        } else {
+            TextKey::Long(s)
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            TextKey::Short(n, a) => std::str::from_utf8(&a[..*n as usize]).unwrap_or(""),
+            TextKey::Long(s) => s,
+        }
+    }
+}
+
+/// Texts numbered by one preparing thread, borrowed from the records where
+/// they are long. Only equality of the numbers matters, never their order.
+#[derive(Default)]
+struct Texts<'a>(MixMap<TextKey<'a>, u32>);
+
+impl<'a> Texts<'a> {
+    fn id(&mut self, s: Cow<'a, str>) -> u32 {
+        let n = self.0.len() as u32;
+        *self.0.entry(TextKey::new(s)).or_insert(n)
+    }
+
+    /// Take in the texts of `other`; the new number of each of its numbers.
+    fn absorb(&mut self, other: Texts<'a>) -> Vec<u32> {
+        let mut to = vec![0u32; other.0.len()];
+        for (t, i) in other.0 {
+            let n = self.0.len() as u32;
+            to[i as usize] = *self.0.entry(t).or_insert(n);
+        }
+        to
+    }
+
+    /// The texts by number.
+    fn into_vec(self) -> Vec<TextKey<'a>> {
+        let mut v: Vec<Option<TextKey<'a>>> = Vec::new();
+        v.resize_with(self.0.len(), || None);
+        for (t, i) in self.0 {
+            v[i as usize] = Some(t);
+        }
+        v.into_iter().flatten().collect()
+    }
+}
+
+/// The texts one preparing thread numbers: folded names (children's and
+/// household heads'), names as shown, villages.
+#[derive(Default)]
+struct Local<'a> {
+    names: Texts<'a>,
+    shown: Texts<'a>,
+    villages: Texts<'a>,
+}
+
 /// A block key. Each kind of block has its own tag; the text of an ID
 /// (or of its first 17 or 14 digits) is encoded exactly: digits and X in
 /// base 11 with the length alongside, anything else interned under its own
 /// tag. So two keys are equal exactly when the texts the former string keys
 /// ("I:…", "B:yyyymmdd|key" …) were built from are equal: the blocks are
-/// the same, only cheaper to build and look up.
-type Key = (u8, u64, u64);
+/// the same, only cheaper to build and look up. Packed by [`key`].
+type Key = (u64, u64);
+
+/// The key of `tag` over `a` and `b` (b below 2^56): the tag goes into the
+/// top byte of the second word, so keys are equal exactly when tag, a and b are.
+#[inline]
+fn key(tag: u8, a: u64, b: u64) -> Key {
+    debug_assert!(b < 1 << 56);
+    (a, (tag as u64) << 56 | b)
+}
 
 const T_ID: u8 = 1;
 const T_ID17: u8 = 2;
@@ -182,187 +299,294 @@ fn id_code(s: &str) -> Option<u64> {
 }
 
 /// The key of an ID text under `tag`; `strs` numbers texts that are not
-/// digits (None when looking up a text no roster record has).
-fn id_key(tag: u8, s: &str, strs: &mut Interner, insert: bool) -> Option<Key> {
-    if !insert {
-        return id_lookup(tag, s, strs);
-    }
+/// digits.
+fn id_key(tag: u8, s: &str, strs: &mut Interner) -> Key {
     match id_code(s) {
-        Some(v) => Some((tag, v, s.len() as u64)),
-        None if insert => Some((tag | T_TEXT, strs.id(s) as u64, 0)),
-        None => strs.get(s).map(|i| (tag | T_TEXT, i as u64, 0)),
+        Some(v) => key(tag, v, s.len() as u64),
+        None => key(tag | T_TEXT, strs.id(s) as u64, 0),
     }
 }
 
 /// `id_key` without interning: the key of a text already seen, if any.
 fn id_lookup(tag: u8, s: &str, strs: &Interner) -> Option<Key> {
     match id_code(s) {
-        Some(v) => Some((tag, v, s.len() as u64)),
-        None => strs.get(s).map(|i| (tag | T_TEXT, i as u64, 0)),
+        Some(v) => Some(key(tag, v, s.len() as u64)),
+        None => strs.get(s).map(|i| key(tag | T_TEXT, i as u64, 0)),
+    }
+}
+
+/// No text (an empty household head, no village).
+const NONE: u32 = u32::MAX;
+
+/// The 18-character form of an ID as [`id::full18`] gives it, borrowed.
+fn full18_of(id: &IdInfo) -> Option<&str> {
+    match &id.kind {
+        IdKind::Legacy15 { upgraded } => Some(upgraded),
+        IdKind::Truncated | IdKind::Missing => None,
+        _ => crate::gb11643::well_formed18(&id.clean).then_some(id.clean.as_str()),
     }
 }
 
 /// What the blocks and the comparisons need of a record, computed once.
-struct Prep {
+/// Texts are numbers: names in [`Names`], shown names and villages in their
+/// own numbering (equal numbers, equal texts).
+struct Prep<'a> {
     /// The name folded for blocking and counting.
-    folded: String,
-    /// Interned pinyin blocking keys.
-    keys: Vec<u32>,
+    block: u32,
+    /// The name as `compare_names` folds it, and its shown text.
+    name: u32,
+    shown: u32,
     /// Days since the common era of the stated birth date and of the ID's.
-    births: Vec<i32>,
-    full18: Option<String>,
-    first15: Option<String>,
+    births: [i32; 2],
+    n_births: u8,
+    full18: Option<&'a str>,
+    first15: Option<&'a str>,
     /// `id::is_missing`.
     id_missing: bool,
-    village: Option<u32>,
-    /// The name as `compare_names` folds it, and its shown text (interned).
-    name: NameChars,
-    shown: u32,
-    /// The household head folded once (interned, for `twin_like`; None when
-    /// empty) and folded twice as `compare_names` sees it.
-    head1: Option<u32>,
-    head2: NameChars,
+    village: u32,
+    /// The household head folded once (for `twin_like`; NONE when empty)
+    /// and folded twice as `compare_names` sees it.
+    head1: u32,
+    head2: u32,
     birth: DateValue,
     sex: Option<Sex>,
     /// Roster children with this folded name and this main pinyin key.
-    name_n: usize,
-    sound_k: usize,
+    name_n: u32,
+    sound_k: u32,
 }
 
-fn prep(r: &Record, strs: &mut Interner, rd: &mut Readings) -> (Prep, String) {
-    let folded = name::fold(if r.name.is_empty() {
+impl Prep<'_> {
+    fn births(&self) -> &[i32] {
+        &self.births[..self.n_births as usize]
+    }
+}
+
+/// Prepare one record, numbering its texts in `t`.
+fn prep<'a>(r: &'a Record, t: &mut Local<'a>) -> Prep<'a> {
+    let folded = name::fold_cow(if r.name.is_empty() {
         &r.name_raw
     } else {
         &r.name
     });
-    let mut births = Vec::new();
-    if let DateValue::Day(d) = r.birth {
-        births.push(d.num_days_from_ce());
-    }
-    if let Some(d) = r.id.birth_date() {
-        let k = d.num_days_from_ce();
-        if !births.contains(&k) {
-            births.push(k);
-        }
-    }
-    // As `compare_names` folds: the clean name, else the raw one.
-    let cmp_fold = {
-        let a = name::fold(&r.name);
-        if a.is_empty() {
-            name::fold(&r.name_raw)
-        } else {
-            a
-        }
+    // `compare_names` folds the clean name, else the raw one: that differs
+    // from `folded` only when the clean name folds to nothing.
+    let (block, name) = if folded.is_empty() && !r.name.is_empty() {
+        (t.names.id(folded), t.names.id(name::fold_cow(&r.name_raw)))
+    } else {
+        let i = t.names.id(folded);
+        (i, i)
     };
     let shown = {
-        let t = r.name_raw.trim();
-        strs.id(if t.is_empty() { r.name.trim() } else { t })
+        let s = r.name_raw.trim();
+        t.shown
+            .id(Cow::Borrowed(if s.is_empty() { r.name.trim() } else { s }))
     };
-    let h1 = name::fold(&r.household_head);
-    let head2 = if h1.is_empty() {
-        NameChars::default()
+    let (head1, head2) = match name::fold_cow(&r.household_head) {
+        h if h.is_empty() => (NONE, NONE),
+        Cow::Borrowed(h) => {
+            // Folding left it as it is: folding again does too.
+            let i = t.names.id(Cow::Borrowed(h));
+            (i, i)
+        }
+        Cow::Owned(h) => {
+            let twice = name::fold(&h);
+            let i = t.names.id(Cow::Owned(h));
+            (i, t.names.id(Cow::Owned(twice)))
+        }
+    };
+    let mut births = [0i32; 2];
+    let mut n_births = 0;
+    if let DateValue::Day(d) = r.birth {
+        births[0] = d.num_days_from_ce();
+        n_births = 1;
+    }
+    let id_birth = r.id.birth_date();
+    if let Some(d) = id_birth {
+        let k = d.num_days_from_ce();
+        if !births[..n_births].contains(&k) {
+            births[n_births] = k;
+            n_births += 1;
+        }
+    }
+    // As `birth_of`, with the ID's date already at hand.
+    let birth = if r.birth.is_stated() {
+        r.birth.clone()
     } else {
-        rd.chars(&name::fold(&h1))
+        id_birth.map_or(DateValue::Missing, DateValue::Day)
     };
-    let name = rd.chars(&cmp_fold);
-    let (main_key, keys) = {
-        let block_name = if folded == cmp_fold {
-            None
-        } else {
-            Some(rd.chars(&folded))
-        };
-        let n = block_name.as_ref().unwrap_or(&name);
-        (rd.main_key(n), rd.keys(n, KEY_CAP))
-    };
-    let full18 = id::full18(&r.id);
+    let full18 = full18_of(&r.id);
     // As `id::first15`, from the full form already at hand.
-    let first15 = match id::truncated15(&r.id) {
-        Some(t) => Some(t.to_string()),
-        None => full18
-            .as_deref()
-            .and_then(|f| f.get(..15))
-            .map(str::to_string),
-    };
-    let p = Prep {
-        keys: keys.iter().map(|k| strs.id(k)).collect(),
-        folded,
-        births,
-        id_missing: id::is_missing(&r.id),
-        full18,
-        first15,
-        village: r.village.as_deref().map(|v| strs.id(v)),
+    let first15 = id::truncated15(&r.id).or_else(|| full18.and_then(|f| f.get(..15)));
+    Prep {
+        block,
         name,
         shown,
-        head1: (!h1.is_empty()).then(|| strs.id(&h1)),
+        births,
+        n_births: n_births as u8,
+        full18,
+        first15,
+        id_missing: id::is_missing(&r.id),
+        village: r
+            .village
+            .as_deref()
+            .map_or(NONE, |v| t.villages.id(Cow::Borrowed(v))),
+        head1,
         head2,
-        birth: birth_of(r),
+        birth,
         sex: sex_of(r),
         name_n: 1,
         sound_k: 1,
-    };
-    (p, main_key)
+    }
+}
+
+/// Prepare records `ix` (one thread's share).
+fn prep_part<'a>(records: &'a [Record], ix: &[usize]) -> (Vec<Prep<'a>>, Local<'a>) {
+    let mut t = Local::default();
+    let v = ix.iter().map(|&i| prep(&records[i], &mut t)).collect();
+    (v, t)
+}
+
+/// The distinct folded names of a run: their characters with reading sets
+/// and, for the names records block on, their pinyin keys (numbered, the
+/// main key first), all in shared lists.
+struct Names {
+    chars: Lists<(char, u32)>,
+    keys: Lists<u32>,
+}
+
+impl Names {
+    /// `texts` are the folded names by number; `blocking` says which ones
+    /// records block on.
+    fn new(texts: &[TextKey], blocking: &[bool], rd: &mut Readings) -> Self {
+        let mut chars = Lists::builder();
+        let mut keys = Lists::builder();
+        let mut strs = Interner::default();
+        for (t, &b) in texts.iter().zip(blocking) {
+            let from = chars.items.len();
+            rd.push_chars(t.as_str(), &mut chars.items);
+            if b {
+                for k in rd.keys(&chars.items[from..], KEY_CAP) {
+                    keys.items.push(strs.id(&k));
+                }
+            }
+            chars.end_list();
+            keys.end_list();
+        }
+        Names {
+            chars: chars.build(),
+            keys: keys.build(),
+        }
+    }
+
+    fn chars(&self, i: u32) -> &[(char, u32)] {
+        self.chars.get(i as usize)
+    }
+
+    /// The pinyin key numbers of a blocking name.
+    fn keys(&self, i: u32) -> &[u32] {
+        self.keys.get(i as usize)
+    }
 }
 
 struct Ctx<'a> {
     records: &'a [Record],
     /// Indexed by record; None for records neither roster nor survey.
-    prep: Vec<Option<Prep>>,
+    prep: Vec<Option<Prep<'a>>>,
     rd: Readings,
+    names: Names,
     denom: f64,
 }
 
 impl<'a> Ctx<'a> {
-    /// Prepare `roster` and `others` and count the roster's names.
-    fn new(records: &'a [Record], roster: &[usize], others: &[usize], strs: &mut Interner) -> Self {
-        let mut rd = Readings::default();
-        let mut prep: Vec<Option<Prep>> = Vec::new();
-        prep.resize_with(records.len(), || None);
-        let mut main_keys: Vec<Option<String>> = Vec::new();
-        main_keys.resize_with(records.len(), || None);
-        for &i in roster.iter().chain(others.iter()) {
-            if prep[i].is_none() {
-                let (p, k) = self::prep(&records[i], strs, &mut rd);
-                prep[i] = Some(p);
-                main_keys[i] = Some(k);
-            }
-        }
-        let mut name_count: FxMap<&str, usize> = FxMap::default();
-        let mut sound_count: FxMap<&str, usize> = FxMap::default();
-        for &r in roster {
-            if let (Some(p), Some(k)) = (&prep[r], &main_keys[r])
-                && !p.folded.is_empty()
-            {
-                *name_count.entry(p.folded.as_str()).or_default() += 1;
-                *sound_count.entry(k.as_str()).or_default() += 1;
-            }
-        }
-        let counts: Vec<(usize, usize, usize)> = prep
+    /// Prepare `roster` and `others` (two threads, each half) and count the
+    /// roster's names.
+    fn new(records: &'a [Record], roster: &[usize], others: &[usize]) -> Self {
+        let n = records.len();
+        let mut todo: Vec<usize> = roster
             .iter()
-            .zip(&main_keys)
-            .enumerate()
-            .filter_map(|(i, (p, k))| {
-                let (p, k) = (p.as_ref()?, k.as_ref()?);
-                let n = name_count.get(p.folded.as_str()).copied().unwrap_or(1);
-                let s = sound_count.get(k.as_str()).copied().unwrap_or(1);
-                Some((i, n, s))
-            })
+            .chain(others.iter())
+            .copied()
+            .filter(|&i| i < n)
             .collect();
-        for (i, n, k) in counts {
-            if let Some(p) = &mut prep[i] {
-                p.name_n = n;
-                p.sound_k = k;
+        todo.sort_unstable();
+        todo.dedup();
+        let (a, b) = todo.split_at(todo.len().div_ceil(2));
+        let ((mut pa, mut ta), second) = if b.is_empty() {
+            (prep_part(records, a), None)
+        } else {
+            std::thread::scope(|sc| {
+                let other = sc.spawn(|| prep_part(records, b));
+                let first = prep_part(records, a);
+                match other.join() {
+                    Ok(second) => (first, Some(second)),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            })
+        };
+        if let Some((pb, tb)) = second {
+            let names = ta.names.absorb(tb.names);
+            let shown = ta.shown.absorb(tb.shown);
+            let villages = ta.villages.absorb(tb.villages);
+            let to = |map: &[u32], i: u32| if i == NONE { NONE } else { map[i as usize] };
+            pa.extend(pb.into_iter().map(|mut p| {
+                p.block = to(&names, p.block);
+                p.name = to(&names, p.name);
+                p.head1 = to(&names, p.head1);
+                p.head2 = to(&names, p.head2);
+                p.shown = to(&shown, p.shown);
+                p.village = to(&villages, p.village);
+                p
+            }));
+        }
+        let texts = ta.names.into_vec();
+        let mut blocking = vec![false; texts.len()];
+        for p in &pa {
+            blocking[p.block as usize] = true;
+        }
+        let mut rd = Readings::default();
+        let names = Names::new(&texts, &blocking, &mut rd);
+        drop(texts);
+
+        let mut prep: Vec<Option<Prep<'a>>> = Vec::new();
+        prep.resize_with(n, || None);
+        for (&i, p) in todo.iter().zip(pa) {
+            prep[i] = Some(p);
+        }
+        // Roster children per folded name and per main pinyin key.
+        let n_keys = names.keys.items.iter().max().map_or(0, |&k| k as usize + 1);
+        let mut name_count = vec![0u32; blocking.len()];
+        let mut sound_count = vec![0u32; n_keys];
+        for &r in roster {
+            if let Some(Some(p)) = prep.get(r)
+                && let Some(&k) = names.keys(p.block).first()
+            {
+                name_count[p.block as usize] += 1;
+                sound_count[k as usize] += 1;
             }
+        }
+        for p in prep.iter_mut().flatten() {
+            p.name_n = name_count[p.block as usize].max(1);
+            p.sound_k = names
+                .keys(p.block)
+                .first()
+                .map_or(1, |&k| sound_count[k as usize].max(1));
         }
         Ctx {
             records,
             prep,
             rd,
+            names,
             denom: (roster.len() as f64).max(2000.0),
         }
     }
 
-    fn prep(&self, i: usize) -> Option<&Prep> {
+    fn prep(&self, i: usize) -> Option<&Prep<'a>> {
         self.prep.get(i).and_then(Option::as_ref)
+    }
+
+    /// The surname character of a prepared record's folded name.
+    fn surname(&self, p: &Prep) -> Option<char> {
+        self.names.chars(p.block).first().map(|c| c.0)
     }
 
     fn freq(&self, r: usize) -> (NameFreq, usize) {
@@ -374,7 +598,7 @@ impl<'a> Ctx<'a> {
                 same_name: p.name_n as f64 / self.denom,
                 same_sound: p.sound_k as f64 / self.denom,
             },
-            p.name_n,
+            p.name_n as usize,
         )
     }
 
@@ -384,22 +608,29 @@ impl<'a> Ctx<'a> {
         let (Some(pr), Some(ps)) = (self.prep(r), self.prep(s)) else {
             return compare(rr, sr);
         };
-        let name = self.rd.level(&pr.name, &ps.name, pr.shown == ps.shown);
+        let name = self.rd.level(
+            self.names.chars(pr.name),
+            self.names.chars(ps.name),
+            pr.shown == ps.shown,
+        );
         let id = id::level_with(
             &rr.id,
             &sr.id,
-            (pr.id_missing, pr.full18.as_deref(), pr.first15.as_deref()),
-            (ps.id_missing, ps.full18.as_deref(), ps.first15.as_deref()),
+            (pr.id_missing, pr.full18, pr.first15),
+            (ps.id_missing, ps.full18, ps.first15),
         );
         let agreement = |x: Option<bool>| match x {
             Some(true) => Agreement::Agree,
             Some(false) => Agreement::Disagree,
             None => Agreement::Unknown,
         };
-        let household = if pr.head1.is_none() || ps.head1.is_none() {
+        let household = if pr.head1 == NONE || ps.head1 == NONE {
             Agreement::Unknown
         } else {
-            match self.rd.level(&pr.head2, &ps.head2, true) {
+            match self
+                .rd
+                .level(self.names.chars(pr.head2), self.names.chars(ps.head2), true)
+            {
                 NameLevel::Identical | NameLevel::SameAfterFolding | NameLevel::Homophone => {
                     Agreement::Agree
                 }
@@ -414,9 +645,10 @@ impl<'a> Ctx<'a> {
                 (Some(a), Some(b)) => Some(a == b),
                 _ => None,
             }),
-            village: agreement(match (pr.village, ps.village) {
-                (Some(a), Some(b)) => Some(a == b),
-                _ => None,
+            village: agreement(if pr.village == NONE || ps.village == NONE {
+                None
+            } else {
+                Some(pr.village == ps.village)
             }),
             household,
             birth_near: compare::births_near(&pr.birth, &ps.birth),
@@ -449,23 +681,21 @@ fn twin_like(ctx: &Ctx, a: usize, b: usize) -> bool {
     let (Some(pa), Some(pb)) = (ctx.prep(a), ctx.prep(b)) else {
         return false;
     };
-    if name::surname(&pa.folded).is_none() || name::surname(&pa.folded) != name::surname(&pb.folded)
-    {
+    let surname = ctx.surname(pa);
+    if surname.is_none() || surname != ctx.surname(pb) {
         return false;
     }
     if pa.birth.agrees(&pb.birth) != Some(true) {
         return false;
     }
-    if let (Some(x), Some(y)) = (pa.village, pb.village)
-        && x != y
-    {
+    if pa.village != NONE && pb.village != NONE && pa.village != pb.village {
         return false;
     }
     let (na, nb) = (ra.household_no.trim(), rb.household_no.trim());
     if !na.is_empty() && !nb.is_empty() {
         return na == nb;
     }
-    pa.head1.is_none() || pb.head1.is_none() || pa.head1 == pb.head1
+    pa.head1 == NONE || pb.head1 == NONE || pa.head1 == pb.head1
 }
 
 #[derive(Clone, Copy)]
@@ -488,14 +718,16 @@ fn name_matches(l: NameLevel) -> bool {
 /// block, each block in roster order, and where each key's block lies.
 struct Blocks {
     members: Vec<u32>,
-    at: FxMap<Key, (u32, u32)>,
+    at: MixMap<Key, (u32, u32)>,
 }
 
 impl Blocks {
     fn new(mut entries: Vec<(Key, u32)>) -> Self {
         // Ascending roster index within a block, the order they were added in.
         entries.sort_unstable();
-        let mut at: FxMap<Key, (u32, u32)> = FxMap::default();
+        let n_blocks = 1 + entries.windows(2).filter(|w| w[0].0 != w[1].0).count();
+        let mut at: MixMap<Key, (u32, u32)> =
+            MixMap::with_capacity_and_hasher(n_blocks, Default::default());
         let mut i = 0;
         while i < entries.len() {
             let k = entries[i].0;
@@ -565,8 +797,8 @@ pub fn link(
         roster.retain(|i| !copies.contains(i));
     }
     let survey = sorted_unique(survey, records.len());
+    let ctx = Ctx::new(records, &roster, &survey);
     let mut strs = Interner::default();
-    let ctx = Ctx::new(records, &roster, &survey, &mut strs);
 
     // ---- blocks over the roster ----
     let mut entries: Vec<(Key, u32)> = Vec::new();
@@ -578,29 +810,30 @@ pub fn link(
                 entries.push((k, r as u32));
             }
         };
-        if let Some(f) = &p.full18 {
-            add(id_key(T_ID, f, &mut strs, true));
-            add(f.get(..17).and_then(|x| id_key(T_ID17, x, &mut strs, true)));
-            add(f.get(..14).and_then(|x| id_key(T_ID14, x, &mut strs, true)));
+        if let Some(f) = p.full18 {
+            add(Some(id_key(T_ID, f, &mut strs)));
+            add(f.get(..17).map(|x| id_key(T_ID17, x, &mut strs)));
+            add(f.get(..14).map(|x| id_key(T_ID14, x, &mut strs)));
             for fix in id::repairs(f) {
-                add(id_key(T_REPAIR, &fix, &mut strs, true));
+                add(Some(id_key(T_REPAIR, &fix, &mut strs)));
             }
         } else if let Some(t) = id::truncated15(&rec.id) {
-            add(id_key(T_ID14, &t[..14], &mut strs, true));
+            add(Some(id_key(T_ID14, &t[..14], &mut strs)));
         } else if !rec.id.clean.is_empty() && rec.id.kind != IdKind::Missing {
-            add(id_key(T_ID, &rec.id.clean, &mut strs, true));
+            add(Some(id_key(T_ID, &rec.id.clean, &mut strs)));
         }
-        for &k in &p.keys {
-            for &b in &p.births {
-                add(Some((T_BIRTH_NAME, k as u64, b as u32 as u64)));
+        let v = p.village;
+        for &k in ctx.names.keys(p.block) {
+            for &b in p.births() {
+                add(Some(key(T_BIRTH_NAME, k as u64, b as u32 as u64)));
             }
-            if let Some(v) = p.village {
-                add(Some((T_VILLAGE_NAME, v as u64, k as u64)));
+            if v != NONE {
+                add(Some(key(T_VILLAGE_NAME, v as u64, k as u64)));
             }
         }
-        if let Some(v) = p.village {
-            for &b in &p.births {
-                add(Some((T_BIRTH_VILLAGE, b as u32 as u64, v as u64)));
+        if v != NONE {
+            for &b in p.births() {
+                add(Some(key(T_BIRTH_VILLAGE, b as u32 as u64, v as u64)));
             }
         }
     }
@@ -660,7 +893,7 @@ fn candidates_of(
             }
         }
     };
-    if let Some(f) = &p.full18 {
+    if let Some(f) = p.full18 {
         take(id_lookup(T_ID, f, strs), usize::MAX, found);
         take(
             f.get(..17).and_then(|x| id_lookup(T_ID17, x, strs)),
@@ -681,7 +914,7 @@ fn candidates_of(
         if let Some(k) = id_lookup(T_ID14, &t[..14], strs) {
             for &r in blocks.get(&k).iter().take(BLOCK_CAP * 8) {
                 let r = r as usize;
-                if ctx.prep(r).and_then(|q| q.first15.as_deref()) == Some(t) {
+                if ctx.prep(r).and_then(|q| q.first15) == Some(t) {
                     found.push(r);
                 }
             }
@@ -689,22 +922,27 @@ fn candidates_of(
     } else if !rec.id.clean.is_empty() && rec.id.kind != IdKind::Missing {
         take(id_lookup(T_ID, &rec.id.clean, strs), usize::MAX, found);
     }
-    for &k in &p.keys {
-        for &b in &p.births {
+    let v = p.village;
+    for &k in ctx.names.keys(p.block) {
+        for &b in p.births() {
             take(
-                Some((T_BIRTH_NAME, k as u64, b as u32 as u64)),
+                Some(key(T_BIRTH_NAME, k as u64, b as u32 as u64)),
                 BLOCK_CAP,
                 found,
             );
         }
-        if let Some(v) = p.village {
-            take(Some((T_VILLAGE_NAME, v as u64, k as u64)), BLOCK_CAP, found);
+        if v != NONE {
+            take(
+                Some(key(T_VILLAGE_NAME, v as u64, k as u64)),
+                BLOCK_CAP,
+                found,
+            );
         }
     }
-    if let Some(v) = p.village {
-        for &b in &p.births {
+    if v != NONE {
+        for &b in p.births() {
             take(
-                Some((T_BIRTH_VILLAGE, b as u32 as u64, v as u64)),
+                Some(key(T_BIRTH_VILLAGE, b as u32 as u64, v as u64)),
                 BLOCK_CAP,
                 found,
             );
@@ -747,10 +985,37 @@ impl<T: Copy> Lists<T> {
         }
     }
 
+    /// Lists built one after the other: push a list's items, then `end_list`.
+    fn builder() -> ListsBuilder<T> {
+        ListsBuilder {
+            start: vec![0],
+            items: Vec::new(),
+        }
+    }
+
     fn get(&self, i: usize) -> &[T] {
         match (self.start.get(i), self.start.get(i + 1)) {
             (Some(&a), Some(&b)) => self.items.get(a as usize..b as usize).unwrap_or(&[]),
             _ => &[],
+        }
+    }
+}
+
+struct ListsBuilder<T> {
+    start: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T> ListsBuilder<T> {
+    fn end_list(&mut self) {
+        self.start.push(self.items.len() as u32);
+    }
+
+    fn build(mut self) -> Lists<T> {
+        self.items.shrink_to_fit();
+        Lists {
+            start: self.start,
+            items: self.items,
         }
     }
 }
@@ -938,7 +1203,7 @@ fn make_pair(ctx: &Ctx, c: &Cand, decision: Decision, notes: Vec<String>) -> Pai
     // two levels whose reason names it (both are digit by digit on full18).
     let p = match (comp.id, ctx.prep(c.r), ctx.prep(c.s)) {
         (IdLevel::OneDigit | IdLevel::AdjacentSwap, Some(x), Some(y)) => {
-            match (x.full18.as_deref(), y.full18.as_deref()) {
+            match (x.full18, y.full18) {
                 (Some(a), Some(b)) => a
                     .bytes()
                     .zip(b.bytes())
@@ -975,6 +1240,6 @@ pub fn pair_score(records: &[Record], roster: &[usize], r: usize, s: usize) -> O
         return None;
     }
     let roster = sorted_unique(roster, records.len());
-    let ctx = Ctx::new(records, &roster, &[r, s], &mut Interner::default());
+    let ctx = Ctx::new(records, &roster, &[r, s]);
     Some(score_of(ctx.weigh(r, s).0))
 }

@@ -4,6 +4,7 @@
 
 use super::FxMap;
 use pinyin::{ToPinyin, ToPinyinMulti};
+use std::borrow::Cow;
 use unicode_normalization::UnicodeNormalization;
 
 /// How two names compare, strongest first.
@@ -60,7 +61,19 @@ fn is_invisible(c: char) -> bool {
 /// The name as the linker compares it: NFKC, no whitespace or invisible
 /// characters, no middle dots of any spelling.
 pub fn fold(name: &str) -> String {
+    fold_cow(name).into_owned()
+}
+
+/// [`fold`], borrowing `name` when folding leaves it as it is (printable
+/// ASCII and CJK Unified Ideographs without spaces or dots: the common case).
+pub fn fold_cow(name: &str) -> Cow<'_, str> {
     let keep = |c: &char| !is_invisible(*c) && !is_dot(*c);
+    if name
+        .chars()
+        .all(|c| matches!(c, '!'..='~' | '\u{4E00}'..='\u{9FFF}') && c != '.')
+    {
+        return Cow::Borrowed(name);
+    }
     // Fast path: printable ASCII and the CJK Unified Ideographs block have
     // no decomposition and compose with nothing, so such text is already
     // NFKC; skipping `nfkc()` gives the same result without its buffers.
@@ -68,9 +81,9 @@ pub fn fold(name: &str) -> String {
         .chars()
         .all(|c| matches!(c, ' '..='~' | '\u{4E00}'..='\u{9FFF}'))
     {
-        return name.chars().filter(keep).collect();
+        return Cow::Owned(name.chars().filter(keep).collect());
     }
-    name.nfkc().filter(keep).collect()
+    Cow::Owned(name.nfkc().filter(keep).collect())
 }
 
 /// The name as shown, trimmed, for telling `Identical` from `SameAfterFolding`.
@@ -304,6 +317,7 @@ pub fn compare_names(r_raw: &str, r_clean: &str, s_raw: &str, s_clean: &str) -> 
 
 /// A folded name prepared for repeated comparison: each character with the
 /// index of its reading set in [`Readings`].
+#[cfg(test)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct NameChars(pub Vec<(char, u32)>);
 
@@ -365,14 +379,19 @@ impl Readings {
     }
 
     /// The characters of an already folded name with their reading sets.
+    #[cfg(test)]
     pub fn chars(&mut self, folded: &str) -> NameChars {
-        NameChars(
-            folded
-                .chars()
-                .enumerate()
-                .map(|(i, c)| (c, self.set_of(c, i == 0)))
-                .collect(),
-        )
+        let mut v = Vec::new();
+        self.push_chars(folded, &mut v);
+        NameChars(v)
+    }
+
+    /// [`Readings::chars`], appended to `out`.
+    pub fn push_chars(&mut self, folded: &str, out: &mut Vec<(char, u32)>) {
+        for (i, c) in folded.chars().enumerate() {
+            let set = self.set_of(c, i == 0);
+            out.push((c, set));
+        }
     }
 
     fn set(&self, i: u32) -> Option<&ReadingSet> {
@@ -380,9 +399,9 @@ impl Readings {
     }
 
     /// [`main_key`] of the name `n` was prepared from.
-    pub fn main_key(&self, n: &NameChars) -> String {
+    pub fn main_key(&self, n: &[(char, u32)]) -> String {
         let mut k = String::new();
-        for (i, &(_, set)) in n.0.iter().enumerate() {
+        for (i, &(_, set)) in n.iter().enumerate() {
             if i > 0 {
                 k.push('-');
             }
@@ -394,13 +413,13 @@ impl Readings {
     }
 
     /// [`keys`] of the name `n` was prepared from.
-    pub fn keys(&self, n: &NameChars, cap: usize) -> Vec<String> {
-        if n.0.is_empty() {
+    pub fn keys(&self, n: &[(char, u32)], cap: usize) -> Vec<String> {
+        if n.is_empty() {
             return Vec::new();
         }
         let mut out = vec![self.main_key(n)];
         let mut combos: Vec<String> = vec![String::new()];
-        for (i, &(_, set)) in n.0.iter().enumerate() {
+        for (i, &(_, set)) in n.iter().enumerate() {
             let rs = self.set(set).map(|s| s.all.as_slice()).unwrap_or(&[]);
             let mut next = Vec::new();
             for prefix in &combos {
@@ -438,8 +457,7 @@ impl Readings {
     /// [`compare_names`] on two prepared names (`a`, `b` folded as
     /// `compare_names` folds them); `same_shown` decides Identical against
     /// SameAfterFolding when the folded names are equal.
-    pub fn level(&self, a: &NameChars, b: &NameChars, same_shown: bool) -> NameLevel {
-        let (ca, cb) = (&a.0, &b.0);
+    pub fn level(&self, ca: &[(char, u32)], cb: &[(char, u32)], same_shown: bool) -> NameLevel {
         if ca.is_empty() || cb.is_empty() {
             return NameLevel::Missing;
         }
@@ -498,11 +516,6 @@ impl Readings {
         }
         NameLevel::Different
     }
-}
-
-/// The surname character of a folded name (first character).
-pub fn surname(folded: &str) -> Option<char> {
-    folded.chars().next()
 }
 
 #[cfg(test)]
@@ -605,11 +618,11 @@ mod tests {
         let mut rd = Readings::default();
         for a in names {
             let pa = rd.chars(a);
-            assert_eq!(rd.keys(&pa, 4), keys(a, 4), "{a}");
-            assert_eq!(rd.main_key(&pa), main_key(a), "{a}");
+            assert_eq!(rd.keys(&pa.0, 4), keys(a, 4), "{a}");
+            assert_eq!(rd.main_key(&pa.0), main_key(a), "{a}");
             for b in names {
                 let pb = rd.chars(b);
-                assert_eq!(rd.level(&pa, &pb, true), lvl(a, b), "{a} / {b}");
+                assert_eq!(rd.level(&pa.0, &pb.0, true), lvl(a, b), "{a} / {b}");
             }
         }
     }

@@ -20,8 +20,8 @@ pub fn id_info(s: &str) -> IdInfo {
 pub fn truncated_info(full: &str) -> IdInfo {
     let clean = format!("{}000", &full[..15]);
     IdInfo {
-        raw: format!("{}E+17", &full[..1]),
-        clean,
+        raw: format!("{}E+17", &full[..1]).into(),
+        clean: clean.into(),
         kind: IdKind::Truncated,
     }
 }
@@ -52,39 +52,40 @@ pub fn rec(role: Role, table: usize, row: u32) -> Rb {
         table,
         role,
         row,
-        name: String::new(),
-        name_raw: String::new(),
+        name: Default::default(),
+        name_raw: Default::default(),
         id: id_info(""),
         sex: None,
-        sex_raw: String::new(),
+        sex_raw: Default::default(),
         birth: DateValue::Missing,
+        birth_raw: Default::default(),
         village: None,
-        village_raw: String::new(),
-        group: String::new(),
-        household_head: String::new(),
-        household_type: String::new(),
-        township: String::new(),
+        village_raw: Default::default(),
+        group: Default::default(),
+        household_head: Default::default(),
+        household_type: Default::default(),
+        township: Default::default(),
         status: StatusValue::Missing,
-        status_raw: String::new(),
-        school: String::new(),
+        status_raw: Default::default(),
+        school: Default::default(),
         grade: crate::model::GradeValue::Missing,
-        grade_raw: String::new(),
-        reason: String::new(),
-        evidence: String::new(),
-        surveyor: String::new(),
-        remark: String::new(),
-        platform_status: String::new(),
-        platform_dropout: String::new(),
-        platform_reason: String::new(),
-        household_no: String::new(),
-        cols,
+        grade_raw: Default::default(),
+        reason: Default::default(),
+        evidence: Default::default(),
+        surveyor: Default::default(),
+        remark: Default::default(),
+        platform_status: Default::default(),
+        platform_dropout: Default::default(),
+        platform_reason: Default::default(),
+        household_no: Default::default(),
+        cols: cols.into(),
     })
 }
 
 impl Rb {
     /// Name as the cell shows it; the clean form drops spaces and unifies dots.
     pub fn name(mut self, raw: &str) -> Rb {
-        self.0.name_raw = raw.to_string();
+        self.0.name_raw = raw.into();
         self.0.name = raw
             .chars()
             .filter(|c| !c.is_whitespace())
@@ -110,32 +111,32 @@ impl Rb {
     }
     pub fn sex(mut self, s: Sex) -> Rb {
         self.0.sex = Some(s);
-        self.0.sex_raw = s.label_zh().to_string();
+        self.0.sex_raw = s.label_zh().into();
         self
     }
     pub fn village(mut self, v: &str) -> Rb {
-        self.0.village = Some(v.to_string());
-        self.0.village_raw = v.to_string();
+        self.0.village = Some(v.into());
+        self.0.village_raw = v.into();
         self
     }
     /// A village the configuration does not know.
     pub fn unknown_village(mut self, raw: &str) -> Rb {
         self.0.village = None;
-        self.0.village_raw = raw.to_string();
+        self.0.village_raw = raw.into();
         self
     }
     pub fn head(mut self, h: &str) -> Rb {
-        self.0.household_head = h.to_string();
+        self.0.household_head = h.into();
         self
     }
     pub fn status(mut self, s: crate::model::Status) -> Rb {
         self.0.status = StatusValue::Known(s);
-        self.0.status_raw = s.label_zh().to_string();
+        self.0.status_raw = s.label_zh().into();
         self
     }
     pub fn platform(mut self, status: &str, dropout: &str) -> Rb {
-        self.0.platform_status = status.to_string();
-        self.0.platform_dropout = dropout.to_string();
+        self.0.platform_status = status.into();
+        self.0.platform_dropout = dropout.into();
         self
     }
     /// A complete child: name, valid ID from birth + seq, sex from the ID, village.

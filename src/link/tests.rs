@@ -26,6 +26,7 @@ fn table(index: usize, role: Role, file: &str) -> Table {
         header_row: 1,
         columns: BTreeMap::new(),
         rows: Vec::new(),
+        row_count: 0,
         preamble: String::new(),
         skipped: 0,
     }
@@ -841,7 +842,7 @@ fn synthetic_round(seed: u64, households: usize) -> Round {
         s.table = 1 + rng.below(2);
         s.row = srow;
         srow += 1;
-        let full = s.id.clean.clone();
+        let full = s.id.clean.to_string();
         let mut mine: Vec<&'static str> = Vec::new();
         let mut note = |k: &'static str| {
             *defects.entry(k).or_default() += 1;
@@ -851,8 +852,8 @@ fn synthetic_round(seed: u64, households: usize) -> Round {
         match rng.below(10) {
             0 | 1 => {
                 if let Some(h) = swap_homophone(&mut rng, &s.name) {
-                    s.name = h.clone();
-                    s.name_raw = h;
+                    s.name = h.clone().into();
+                    s.name_raw = h.into();
                     note("homophone");
                 }
             }
@@ -863,7 +864,7 @@ fn synthetic_round(seed: u64, households: usize) -> Round {
                     .map(|c| c.to_string())
                     .collect::<Vec<_>>()
                     .join(" ");
-                s.name_raw = spaced;
+                s.name_raw = spaced.into();
                 note("spaces");
             }
             _ => {}
@@ -915,8 +916,8 @@ fn synthetic_round(seed: u64, households: usize) -> Round {
             7 => {
                 let v = rng.pick(&VILLAGES).to_string();
                 if s.village.as_deref() != Some(v.as_str()) {
-                    s.village_raw = v.clone();
-                    s.village = Some(v);
+                    s.village_raw = v.clone().into();
+                    s.village = Some(v.into());
                     note("village_moved");
                 }
             }

@@ -75,8 +75,10 @@ pub fn parse_date(cell: &Cell) -> DateValue {
         Cell::Empty => DateValue::Missing,
         Cell::Date(s) => excel_serial_to_date(*s)
             .map(DateValue::Day)
-            .unwrap_or_else(|| DateValue::Unparsed(cell.display())),
-        Cell::Number(n) => parse_number(*n).unwrap_or_else(|| DateValue::Unparsed(cell.display())),
+            .unwrap_or_else(|| DateValue::Unparsed(cell.display().into())),
+        Cell::Number(n) => {
+            parse_number(*n).unwrap_or_else(|| DateValue::Unparsed(cell.display().into()))
+        }
         Cell::Text(s) => {
             let t = compact(s);
             if t.is_empty() {
@@ -90,9 +92,9 @@ pub fn parse_date(cell: &Cell) -> DateValue {
                     (digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()))
                         .then(|| parse_text(digits))?
                 })
-                .unwrap_or_else(|| DateValue::Unparsed(s.trim().to_string()))
+                .unwrap_or_else(|| DateValue::Unparsed(s.trim().into()))
         }
-        Cell::Bool(_) | Cell::Error(_) => DateValue::Unparsed(cell.display()),
+        Cell::Bool(_) | Cell::Error(_) => DateValue::Unparsed(cell.display().into()),
     }
 }
 

@@ -82,7 +82,7 @@ pub fn parse_grade(text: &str) -> GradeValue {
     };
     match parsed {
         Some(g) => GradeValue::Known(g),
-        None => GradeValue::Unknown(original),
+        None => GradeValue::Unknown(original.into()),
     }
 }
 

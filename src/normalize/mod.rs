@@ -9,6 +9,7 @@
 
 pub mod date;
 pub mod grade;
+pub mod intern;
 pub mod name;
 pub mod place;
 pub mod sex;
@@ -19,11 +20,16 @@ pub mod village;
 #[cfg(test)]
 mod proptests;
 
+pub use intern::Interner;
 pub use status::StatusWords;
 pub use village::VillageIndex;
 
 use crate::model::{Cell, Field, RawRow, Record, Table};
+use arcstr::ArcStr;
+use compact_str::CompactString;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One [`Record`] per row of `table`, in row order; the role is the table's.
 /// Status words are the built-in ones (see [`normalize_table_with`]).
@@ -38,41 +44,85 @@ pub fn normalize_table_with(
     villages: &VillageIndex,
     words: &StatusWords,
 ) -> Vec<Record> {
-    let rows = &table.rows;
-    let sheet_village = sheet_village(table, villages);
-    let sheet_village = sheet_village.as_deref();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(2);
-    if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
-        return rows
-            .iter()
-            .map(|row| normalize_row(table, row, villages, sheet_village, words))
-            .collect();
-    }
-    // Rows are independent: normalise contiguous halves on two threads and
-    // concatenate, so the order is the rows' order.
-    let chunk = rows.len().div_ceil(workers);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = rows
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|row| normalize_row(table, row, villages, sheet_village, words))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(rows.len());
-        for h in handles {
-            match h.join() {
-                Ok(part) => out.extend(part),
-                Err(e) => std::panic::resume_unwind(e),
-            }
+    Normalizer::new(table, villages, words).rows(&table.rows)
+}
+
+/// Normalises the rows of one table, any number at a time: the rows of a
+/// table being read need not all be held. Every record of the table shares
+/// one map of its columns.
+pub struct Normalizer<'a> {
+    /// The table's description (its rows are not used).
+    table: Table,
+    cols: Arc<BTreeMap<Field, u32>>,
+    sheet_village: Option<String>,
+    villages: &'a VillageIndex,
+    words: &'a StatusWords,
+}
+
+impl<'a> Normalizer<'a> {
+    pub fn new(table: &Table, villages: &'a VillageIndex, words: &'a StatusWords) -> Self {
+        Normalizer {
+            table: table.description(),
+            cols: Arc::new(table.columns.clone()),
+            sheet_village: sheet_village(table, villages),
+            villages,
+            words,
         }
-        out
-    })
+    }
+
+    /// One [`Record`] per row, in row order.
+    pub fn rows(&self, rows: &[RawRow]) -> Vec<Record> {
+        let (table, cols, villages, words) = (&self.table, &self.cols, self.villages, self.words);
+        let sheet_village = self.sheet_village.as_deref();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(2);
+        // Repeated text (villages, statuses, schools) is shared within each
+        // call and thread: one interner each.
+        if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
+            let mut strs = Interner::new();
+            return rows
+                .iter()
+                .map(|row| {
+                    normalize_row(table, cols, row, villages, sheet_village, words, &mut strs)
+                })
+                .collect();
+        }
+        // Rows are independent: normalise contiguous halves on two threads and
+        // concatenate, so the order is the rows' order.
+        let chunk = rows.len().div_ceil(workers);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = rows
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut strs = Interner::new();
+                        part.iter()
+                            .map(|row| {
+                                normalize_row(
+                                    table,
+                                    cols,
+                                    row,
+                                    villages,
+                                    sheet_village,
+                                    words,
+                                    &mut strs,
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(rows.len());
+            for h in handles {
+                match h.join() {
+                    Ok(part) => out.extend(part),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            out
+        })
+    }
 }
 
 /// The village of a table without a village column, for a workbook with
@@ -98,69 +148,88 @@ fn shown(c: &Cell) -> Cow<'_, str> {
     }
 }
 
+/// [`Cell::display`] as a compact string: short text stays inline.
+fn shown_compact(c: &Cell) -> CompactString {
+    match c {
+        Cell::Text(s) => CompactString::new(s),
+        other => other.display().into(),
+    }
+}
+
 fn normalize_row(
     table: &Table,
+    cols: &Arc<BTreeMap<Field, u32>>,
     row: &RawRow,
     villages: &VillageIndex,
     sheet_village: Option<&str>,
     words: &StatusWords,
+    strs: &mut Interner,
 ) -> Record {
     // As `clean_text(&row.text(f))`, without the intermediate copies.
     let t = |f: Field| {
         row.cell(f)
-            .map(|c| text::clean_text(shown(c).trim()))
+            .map(|c| text::clean_compact(shown(c).trim()))
             .unwrap_or_default()
     };
-    let raw = |f: Field| row.cell(f).map(Cell::display).unwrap_or_default();
+    let raw = |f: Field| row.cell(f).map(shown_compact).unwrap_or_default();
+    // The same, for text many rows repeat: one shared copy per value.
+    let t_shared = |strs: &mut Interner, f: Field| match row.cell(f) {
+        Some(c) => strs.get(&text::clean_cow(shown(c).trim())),
+        None => ArcStr::new(),
+    };
+    let raw_shared = |strs: &mut Interner, f: Field| match row.cell(f) {
+        Some(c) => strs.get(&shown(c)),
+        None => ArcStr::new(),
+    };
     let empty = Cell::Empty;
     let cell = |f: Field| row.cell(f).unwrap_or(&empty);
 
     let name_raw = raw(Field::Name);
-    let mut village_raw = raw(Field::Village);
+    let mut village_raw = raw_shared(strs, Field::Village);
     if !table.columns.contains_key(&Field::Village) {
         // No village column: a known village named in the address, else the
         // sheet's own village (one sheet per village).
         let address = raw(Field::Address);
-        if let Some(v) = villages
-            .find_in(&address)
-            .or_else(|| sheet_village.map(str::to_string))
-        {
-            village_raw = v;
+        if let Some(v) = villages.find_in(&address) {
+            village_raw = strs.get(&v);
+        } else if let Some(v) = sheet_village {
+            village_raw = strs.get(v);
         }
     }
-    let status_raw = raw(Field::Status);
-    let grade_raw = raw(Field::Grade);
-    let reason = t(Field::Reason);
+    let status_raw = raw_shared(strs, Field::Status);
+    let grade_raw = raw_shared(strs, Field::Grade);
+    let reason = t_shared(strs, Field::Reason);
     Record {
         table: table.index,
         role: table.role,
         row: row.row,
-        name: name::clean(&name_raw),
+        name: name::clean_compact(&name_raw),
         name_raw,
         id: crate::gb11643::parse_id(cell(Field::Id)),
         sex: sex::parse_sex(cell(Field::Sex)),
-        sex_raw: raw(Field::Sex),
+        sex_raw: raw_shared(strs, Field::Sex),
         birth: date::parse_date(cell(Field::Birthdate)),
-        village: villages.canonical(&village_raw),
+        birth_raw: raw(Field::Birthdate),
+        village: villages.canonical(&village_raw).map(|v| strs.get(&v)),
         village_raw,
-        group: t(Field::Group),
+        group: t_shared(strs, Field::Group),
         household_head: t(Field::HouseholdHead),
-        household_type: t(Field::HouseholdType),
-        township: t(Field::Township),
+        household_type: t_shared(strs, Field::HouseholdType),
+        township: t_shared(strs, Field::Township),
         status: words.parse(&status_raw, &reason),
         status_raw,
-        school: t(Field::School),
+        school: t_shared(strs, Field::School),
         grade: grade::parse_grade(&grade_raw),
         grade_raw,
         reason,
-        evidence: t(Field::Evidence),
-        surveyor: t(Field::Surveyor),
-        remark: t(Field::Remark),
-        platform_status: t(Field::PlatformStatus),
-        platform_dropout: t(Field::PlatformDropout),
-        platform_reason: t(Field::PlatformReason),
+        evidence: t_shared(strs, Field::Evidence),
+        surveyor: t_shared(strs, Field::Surveyor),
+        remark: t_shared(strs, Field::Remark),
+        platform_status: t_shared(strs, Field::PlatformStatus),
+        platform_dropout: t_shared(strs, Field::PlatformDropout),
+        platform_reason: t_shared(strs, Field::PlatformReason),
         household_no: t(Field::HouseholdNo),
-        cols: table.columns.clone(),
+        cols: Arc::clone(cols),
     }
 }
 
@@ -180,7 +249,7 @@ mod tests {
             .enumerate()
             .map(|(i, f)| (*f, i as u32 + 1))
             .collect();
-        let rows = rows
+        let rows: Vec<RawRow> = rows
             .into_iter()
             .enumerate()
             .map(|(r, cells)| RawRow {
@@ -211,6 +280,7 @@ mod tests {
             role,
             header_row: 3,
             columns,
+            row_count: rows.len(),
             rows,
             preamble: String::new(),
             skipped: 0,
@@ -271,5 +341,55 @@ mod tests {
         assert_eq!(r.evidence, "");
         assert_eq!(r.reason, "辍学在家");
         assert_eq!(r.col(Field::Id), Some(4));
+        // Short per-person text lives inside the record, not on the heap.
+        for s in [&r.name, &r.name_raw, &r.id.clean, &r.id.raw] {
+            assert!(!s.is_heap_allocated(), "{s}");
+        }
+        // Empty text is the static empty string.
+        assert!(ArcStr::is_static(&r.school) && ArcStr::is_static(&r.evidence));
+    }
+
+    #[test]
+    fn rows_share_repeated_text() {
+        let ix = VillageIndex::from_config(&Config::for_school_year(2022));
+        let t = |s: &str| Cell::Text(s.into());
+        let row = |name: &str| {
+            vec![
+                t("金星村"),
+                t(" 2组"),
+                t(name),
+                t("在校(本县)"),
+                t("熨斗中学"),
+            ]
+        };
+        let tab = table(
+            Role::Survey,
+            &[
+                Field::Village,
+                Field::Group,
+                Field::Name,
+                Field::Status,
+                Field::School,
+            ],
+            vec![row("李倩"), row("王芳")],
+        );
+        let recs = normalize_table(&tab, &ix);
+        let (a, b) = (&recs[0], &recs[1]);
+        assert_eq!((a.name.as_str(), b.name.as_str()), ("李倩", "王芳"));
+        assert_eq!(a.group, "2组");
+        for (x, y) in [
+            (&a.village_raw, &b.village_raw),
+            (&a.group, &b.group),
+            (&a.status_raw, &b.status_raw),
+            (&a.school, &b.school),
+        ] {
+            assert!(ArcStr::ptr_eq(x, y), "{x} is one shared copy");
+        }
+    }
+
+    #[test]
+    fn a_record_stays_small() {
+        let size = std::mem::size_of::<Record>();
+        assert!(size <= 440, "Record is {size} bytes");
     }
 }

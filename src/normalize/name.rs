@@ -2,6 +2,7 @@
 //! and middle dots other than U+00B7 are a format issue (NAME_FORMAT).
 
 use super::text::{is_invisible, is_space};
+use compact_str::CompactString;
 use unicode_normalization::UnicodeNormalization;
 
 /// The one middle dot a minority name may hold.
@@ -66,13 +67,18 @@ pub fn clean_name(raw: &str) -> (String, bool) {
 
 /// The clean form of [`clean_name`] alone.
 pub fn clean(raw: &str) -> String {
+    clean_compact(raw).into()
+}
+
+/// [`clean`] as a compact string: a name needs no heap.
+pub fn clean_compact(raw: &str) -> CompactString {
     let settled = raw
         .chars()
         .all(|c| !is_space(c) && !is_invisible(c) && (c == MIDDLE_DOT || !is_dot_variant(c)))
         && super::text::is_nfkc(raw);
     if settled {
         // One pass would return `raw` unchanged: it is its own fixed point.
-        return raw.to_string();
+        return CompactString::new(raw);
     }
     super::text::fixed_point(raw, |t| {
         t.nfkc()
@@ -80,6 +86,7 @@ pub fn clean(raw: &str) -> String {
             .map(|c| if is_dot_variant(c) { MIDDLE_DOT } else { c })
             .collect()
     })
+    .into()
 }
 
 #[cfg(test)]

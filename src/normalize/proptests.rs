@@ -39,7 +39,7 @@ proptest! {
     #[test]
     fn ids_are_idempotent(s in IDISH) {
         let first = parse_id(&Cell::Text(s));
-        let again = parse_id(&Cell::Text(first.clean.clone()));
+        let again = parse_id(&Cell::Text(first.clean.to_string()));
         prop_assert_eq!(&again.clean, &first.clean);
         if first.kind != IdKind::Truncated {
             prop_assert_eq!(again.kind, first.kind);
@@ -61,7 +61,7 @@ proptest! {
     fn number_ids_are_never_valid(n in 100_000_000_000_000u64..999_999_999_999_999_999u64) {
         let p = parse_id(&Cell::Number(n as f64));
         prop_assert_ne!(&p.kind, &IdKind::Valid);
-        let again = parse_id(&Cell::Text(p.clean.clone()));
+        let again = parse_id(&Cell::Text(p.clean.to_string()));
         prop_assert_eq!(again.clean, p.clean);
     }
 

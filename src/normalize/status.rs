@@ -426,7 +426,7 @@ impl StatusWords {
                 return StatusValue::Known(s);
             }
         }
-        StatusValue::Unknown(compact(status))
+        StatusValue::Unknown(compact(status).into())
     }
 }
 
@@ -649,7 +649,7 @@ mod tests {
             "生病",
             "放牛",
         ] {
-            assert_eq!(p(s), StatusValue::Unknown(compact(s)), "{s}");
+            assert_eq!(p(s), StatusValue::Unknown(compact(s).into()), "{s}");
         }
         assert!(unknown_hint("免学").unwrap().contains("送教上门"));
         assert_eq!(unknown_hint("待核实"), None);

@@ -1,6 +1,7 @@
 //! Text clean-up shared by every normaliser: NFKC (full-width forms to
 //! ASCII), invisible characters dropped, every kind of whitespace folded.
 
+use compact_str::CompactString;
 use std::borrow::Cow;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
@@ -82,6 +83,19 @@ pub fn clean_text(s: &str) -> String {
         return s.to_string();
     }
     fixed_point(s, clean_once)
+}
+
+/// [`clean_text`] as a compact string: short text needs no heap.
+pub fn clean_compact(s: &str) -> CompactString {
+    clean_cow(s).into()
+}
+
+/// [`clean_text`], borrowing `s` when it is clean already.
+pub fn clean_cow(s: &str) -> Cow<'_, str> {
+    if is_clean(s) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(fixed_point(s, clean_once))
 }
 
 /// Apply `f` until the text stops changing: removing a character can let

@@ -135,11 +135,7 @@ fn annotate_one(
                 t.sheet,
                 t.role.label_zh(),
                 t.header_row,
-                round
-                    .row_counts
-                    .get(t.index)
-                    .copied()
-                    .unwrap_or(t.rows.len())
+                t.row_count
             )
         })
         .collect();
@@ -164,6 +160,10 @@ fn annotate_one(
                 "本文件由 {} 的数据重建为 xlsx（原文件格式无法直接加批注），原文件未改动；格式与公式未保留，只保留数值。",
                 fname
             ));
+            if format == Format::Csv {
+                annotate::rebuild_csv(path, target, &own, &info)?;
+                return Ok(());
+            }
             let grids = read::read_grids(path)?;
             match format {
                 Format::Xls => annotate::rebuild_xls(path, &grids, target, &own, &info)?,

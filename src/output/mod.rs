@@ -281,39 +281,43 @@ fn io_reason_zh(e: &std::io::Error) -> &'static str {
 /// The staging folder's name inside the output folder.
 pub const STAGING_DIR: &str = ".taizhang-正在写出";
 
-/// A result file of the earlier run that could not be replaced; every file
+/// Result files of the earlier run that could not be replaced; every file
 /// of the earlier run was put back, none of this run's was kept.
 #[derive(Debug)]
 pub struct NotReplaced {
-    /// The file's name in the output folder.
-    pub file: String,
+    /// Each file's name in the output folder, with why it could not be
+    /// replaced (every such file is named, not only the first).
+    pub files: Vec<(String, std::io::Error)>,
     pub out: PathBuf,
-    pub error: std::io::Error,
+}
+
+/// Whether a file could not be replaced because it is open in another
+/// program (Windows: access denied, sharing or lock violation).
+fn in_use(error: &std::io::Error) -> bool {
+    cfg!(windows) && matches!(error.raw_os_error(), Some(5 | 32 | 33))
 }
 
 impl NotReplaced {
-    /// Whether the file is open in another program (Windows: access denied,
-    /// sharing or lock violation).
+    /// Whether every such file is open in another program.
     pub fn in_use(&self) -> bool {
-        cfg!(windows) && matches!(self.error.raw_os_error(), Some(5 | 32 | 33))
+        !self.files.is_empty() && self.files.iter().all(|(_, e)| in_use(e))
     }
 }
 
 impl std::fmt::Display for NotReplaced {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.in_use() {
+        let (open, other): (Vec<_>, Vec<_>) = self.files.iter().partition(|(_, e)| in_use(e));
+        if !open.is_empty() {
+            let names: Vec<&str> = open.iter().map(|(n, _)| n.as_str()).collect();
+            let quoted: String = names.iter().map(|n| format!("「{n}」")).collect();
             write!(
                 f,
-                "结果文件「{file}」正被其他程序打开，无法替换。请关闭 Excel/WPS 中打开的 {file}（以及其他打开的结果文件），再运行一次。",
-                file = self.file
+                "结果文件{quoted}正被其他程序打开，无法替换。请关闭 Excel/WPS 中打开的 {}（以及其他打开的结果文件），再运行一次。",
+                names.join("、")
             )?;
-        } else {
-            write!(
-                f,
-                "无法替换结果文件「{}」（{}）。",
-                self.file,
-                io_reason_zh(&self.error)
-            )?;
+        }
+        for (name, e) in other {
+            write!(f, "无法替换结果文件「{name}」（{}）。", io_reason_zh(e))?;
         }
         write!(
             f,
@@ -358,27 +362,32 @@ impl Staging {
         let aside = self.dir.join("上一次");
         std::fs::create_dir_all(&aside)
             .with_context(|| format!("无法创建临时文件夹 {}", aside.display()))?;
-        let failed = |name: &std::ffi::OsStr, error: std::io::Error| NotReplaced {
-            file: name.to_string_lossy().into_owned(),
+        let failed = |files: Vec<(String, std::io::Error)>| NotReplaced {
+            files,
             out: out.to_path_buf(),
-            error,
         };
         let put_back = |set_aside: &[&std::ffi::OsString]| {
             for n in set_aside {
                 let _ = std::fs::rename(aside.join(n), out.join(n));
             }
         };
+        // Every earlier file is tried, so that all the files open elsewhere
+        // are named at once, not one per run.
         let mut set_aside = Vec::new();
+        let mut refused = Vec::new();
         for n in &names {
             let target = out.join(n);
             if std::fs::symlink_metadata(&target).is_err() {
                 continue;
             }
-            if let Err(e) = std::fs::rename(&target, aside.join(n)) {
-                put_back(&set_aside);
-                return Err(failed(n, e).into());
+            match std::fs::rename(&target, aside.join(n)) {
+                Ok(()) => set_aside.push(n),
+                Err(e) => refused.push((n.to_string_lossy().into_owned(), e)),
             }
-            set_aside.push(n);
+        }
+        if !refused.is_empty() {
+            put_back(&set_aside);
+            return Err(failed(refused).into());
         }
         for (i, n) in names.iter().enumerate() {
             if let Err(e) = std::fs::rename(self.dir.join(n), out.join(n)) {
@@ -386,7 +395,7 @@ impl Staging {
                     let _ = std::fs::remove_file(out.join(placed));
                 }
                 put_back(&set_aside);
-                return Err(failed(n, e).into());
+                return Err(failed(vec![(n.to_string_lossy().into_owned(), e)]).into());
             }
         }
         Ok(())

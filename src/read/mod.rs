@@ -27,11 +27,15 @@
 mod csv;
 /// Text files (csv, the config) are decoded one way.
 pub(crate) use csv::decode as decode_text;
+/// A csv input's text, for its annotated copy.
+pub(crate) use csv::{CsvText, open as open_csv};
 mod header;
 mod ods;
 mod register;
 mod rows;
-use rows::{csv_data_rows, data_rows, truncate_chars};
+#[cfg(test)]
+use rows::csv_data_rows;
+use rows::{csv_data_rows_into, data_rows, data_rows_into, truncate_chars};
 mod sheet;
 mod sheet_data;
 mod sniff;
@@ -115,6 +119,70 @@ pub fn read_input(
     township: Option<&str>,
     first_index: usize,
 ) -> Result<Vec<Table>, ReadError> {
+    let tables = read_input_into(path, role, township, first_index, &|_| Vec::new())?;
+    Ok(tables
+        .into_iter()
+        .map(|(mut t, rows)| {
+            t.rows = rows;
+            t
+        })
+        .collect())
+}
+
+/// Where a reader puts the data rows of a table as it reads them.
+pub trait RowSink {
+    /// The next data row.
+    fn row(&mut self, row: RawRow);
+    /// The rows given so far are void: they all come again, from the first.
+    fn restart(&mut self);
+    /// The table has no more rows.
+    fn end(&mut self) {}
+}
+
+impl RowSink for Vec<RawRow> {
+    fn row(&mut self, row: RawRow) {
+        self.push(row);
+    }
+    fn restart(&mut self) {
+        self.clear();
+    }
+}
+
+/// The values a sheet states by its layout (see [`register`]), put on each
+/// row on its way to the sink; counts the rows.
+struct Derived<'a, S> {
+    sink: &'a mut S,
+    status: Option<&'a register::StatusDeriver>,
+    rows: usize,
+}
+
+impl<S: RowSink> RowSink for Derived<'_, S> {
+    fn row(&mut self, mut row: RawRow) {
+        register::split_village_group_of(&mut row);
+        if let Some(d) = self.status {
+            d.apply(&mut row);
+        }
+        self.rows += 1;
+        self.sink.row(row);
+    }
+    fn restart(&mut self) {
+        self.rows = 0;
+        self.sink.restart();
+    }
+}
+
+/// [`read_input`], the data rows of each table given to a sink as they are
+/// read instead of held on the table: `open` makes the sink of a table from
+/// its description (every field but `rows`, `row_count` and `skipped`,
+/// which the table returned has). A sheet's cells are dropped once its rows
+/// are read; a csv file's rows are read straight from its text.
+pub fn read_input_into<S: RowSink>(
+    path: &Path,
+    role: Option<Role>,
+    township: Option<&str>,
+    first_index: usize,
+    open: &dyn Fn(&Table) -> S,
+) -> Result<Vec<(Table, S)>, ReadError> {
     let file = file_label(path);
     if file.ends_with(".核对.xlsx") || file.ends_with(".核对.xlsm") {
         return Err(ReadError::NotInput {
@@ -143,35 +211,34 @@ pub fn read_input(
     };
     let mut tables = Vec::new();
     let mut warning_lists = Vec::new();
-    for sh in &sheets {
-        let Some(mut h) = header::find_header(sh, &accept) else {
+    // Sheets that gave no table: quoted when no sheet gives one.
+    let mut unread = Vec::new();
+    for sh in sheets {
+        let Some(mut h) = header::find_header(&sh, &accept) else {
+            unread.push(sh);
             continue;
         };
         // Without a village column, an address column may name the village.
         if !h.columns.contains_key(&Field::Village)
-            && let Some(c) = header::address_column(sh, &h)
+            && let Some(c) = header::address_column(&sh, &h)
         {
             h.columns.insert(Field::Address, c);
         }
-        let preamble = preamble_text(sh, h.top);
+        let preamble = preamble_text(&sh, h.top);
         let r = match role {
             Some(r) => r,
             None => match recognise_role(&h, &preamble, &file) {
                 Some(r) => r,
                 None => {
                     warning_lists.push(sh.name.clone());
+                    unread.push(sh);
                     continue;
                 }
             },
         };
-        let (mut rows, skipped) = match &csv_text {
-            Some(c) => csv_data_rows(c, path, sh, &h, r, township)?,
-            None => data_rows(sh, &h, r, township),
-        };
         let mut columns = h.columns.clone();
-        register::split_village_group(&mut rows);
-        register::derive_status(&mut columns, &mut rows, r, &preamble, &file);
-        tables.push(Table {
+        let status = register::StatusDeriver::new(&mut columns, r, &preamble, &file);
+        let mut table = Table {
             index: first_index + tables.len(),
             input: InputId::default(),
             path: path.to_path_buf(),
@@ -181,10 +248,27 @@ pub fn read_input(
             role: r,
             header_row: h.row,
             columns,
-            rows,
+            rows: Vec::new(),
+            row_count: 0,
             preamble,
-            skipped,
-        });
+            skipped: 0,
+        };
+        let mut sink = open(&table);
+        let mut derived = Derived {
+            sink: &mut sink,
+            status: status.as_ref(),
+            rows: 0,
+        };
+        let skipped = match &csv_text {
+            Some(c) => csv_data_rows_into(c, path, &sh, &h, r, township, &mut derived)?,
+            None => data_rows_into(&sh, &h, r, township, &mut derived),
+        };
+        table.row_count = derived.rows;
+        table.skipped = skipped;
+        sink.end();
+        // The sheet's cells are not needed any more.
+        drop(sh);
+        tables.push((table, sink));
     }
     if tables.is_empty() {
         if !warning_lists.is_empty() {
@@ -196,7 +280,7 @@ pub fn read_input(
                 ),
             });
         }
-        let mut msg = no_header_message(&file, &sheets, role);
+        let mut msg = no_header_message(&file, &unread, role);
         if format == Format::Xml {
             msg.push_str(&format!(
                 "\n（此文件是“XML 表格 2003”格式的文本文件。如果它在 Excel 或 WPS 中显示正常，{}）",
@@ -208,38 +292,38 @@ pub fn read_input(
     Ok(tables)
 }
 
-/// [`read_input`] for several files at once, on up to two threads (the
-/// files are independent). Results come in the order of `files`; the tables
-/// of each file are indexed from 0, so the caller shifts [`Table::index`] by
-/// the number of tables it kept before that file.
-pub fn read_inputs(
+/// [`read_input_into`] for several files at once, on up to two threads
+/// (the files are independent; `open` is called on either). Results come
+/// in the order of `files`; the tables of each file are indexed from 0, so
+/// the caller shifts [`Table::index`] by the number of tables it kept
+/// before that file.
+pub fn read_inputs_into<S: RowSink + Send>(
     files: &[(PathBuf, Option<Role>)],
     township: Option<&str>,
-) -> Vec<Result<Vec<Table>, ReadError>> {
+    open: &(dyn Fn(&Table) -> S + Sync),
+) -> Vec<Result<Vec<(Table, S)>, ReadError>> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(2)
         .min(files.len());
+    let read = |(p, r): &(PathBuf, Option<Role>)| read_input_into(p, *r, township, 0, open);
     if workers <= 1 {
-        return files
-            .iter()
-            .map(|(p, r)| read_input(p, *r, township, 0))
-            .collect();
+        return files.iter().map(read).collect();
     }
     let next = AtomicUsize::new(0);
-    type Slot = Mutex<Option<Result<Vec<Table>, ReadError>>>;
-    let slots: Vec<Slot> = files.iter().map(|_| Mutex::new(None)).collect();
+    type Slot<S> = Mutex<Option<Result<Vec<(Table, S)>, ReadError>>>;
+    let slots: Vec<Slot<S>> = files.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((p, r)) = files.get(i) else {
+                    let Some(f) = files.get(i) else {
                         break;
                     };
-                    let res = read_input(p, *r, township, 0);
+                    let res = read(f);
                     *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(res);
                 }
             });
@@ -248,10 +332,10 @@ pub fn read_inputs(
     slots
         .into_iter()
         .zip(files)
-        .map(|(m, (p, r))| {
+        .map(|(m, f)| {
             m.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| read_input(p, *r, township, 0))
+                .unwrap_or_else(|| read(f))
         })
         .collect()
 }

@@ -119,41 +119,57 @@ fn past_compulsory(stage: &str) -> bool {
     .any(|w| stage.contains(w))
 }
 
-/// Put the derived status (and school) on every row of a survey-role
-/// register; `columns` gains the Status column (the column the status is
-/// read from).
-pub(crate) fn derive_status(
-    columns: &mut BTreeMap<Field, u32>,
-    rows: &mut [RawRow],
-    role: Role,
-    preamble: &str,
-    file: &str,
-) {
-    if role != Role::Survey {
-        return;
+/// How the status (and school) of a survey-role register's rows is
+/// derived: decided once from the columns, then applied row by row.
+pub(crate) struct StatusDeriver {
+    kind: Layout,
+    /// The column the status is read from.
+    col: u32,
+    /// The school of a registry list without a school column.
+    school: Option<String>,
+    name_col: u32,
+}
+
+impl StatusDeriver {
+    /// None when nothing is derived (not a survey, or a plain layout);
+    /// otherwise `columns` gains the Status column.
+    pub(crate) fn new(
+        columns: &mut BTreeMap<Field, u32>,
+        role: Role,
+        preamble: &str,
+        file: &str,
+    ) -> Option<StatusDeriver> {
+        if role != Role::Survey {
+            return None;
+        }
+        let kind = layout(columns);
+        let col = match kind {
+            Layout::Plain => return None,
+            Layout::Registry => columns
+                .get(&Field::RegistryStatus)
+                .or_else(|| columns.get(&Field::RegistryNo)),
+            // A dropout's status comes from the reason: its findings sit there.
+            Layout::AidLedger => columns
+                .get(&Field::Reason)
+                .or_else(|| columns.get(&Field::InCounty))
+                .or_else(|| columns.get(&Field::Stage)),
+        }
+        .copied()?;
+        columns.insert(Field::Status, col);
+        let school = (kind == Layout::Registry && !columns.contains_key(&Field::School))
+            .then(|| school_of_file(preamble, file));
+        let name_col = columns.get(&Field::Name).copied().unwrap_or(col);
+        Some(StatusDeriver {
+            kind,
+            col,
+            school,
+            name_col,
+        })
     }
-    let kind = layout(columns);
-    let col = match kind {
-        Layout::Plain => return,
-        Layout::Registry => columns
-            .get(&Field::RegistryStatus)
-            .or_else(|| columns.get(&Field::RegistryNo)),
-        // A dropout's status comes from the reason: its findings sit there.
-        Layout::AidLedger => columns
-            .get(&Field::Reason)
-            .or_else(|| columns.get(&Field::InCounty))
-            .or_else(|| columns.get(&Field::Stage)),
-    }
-    .copied();
-    let Some(col) = col else {
-        return;
-    };
-    columns.insert(Field::Status, col);
-    let school = (kind == Layout::Registry && !columns.contains_key(&Field::School))
-        .then(|| school_of_file(preamble, file));
-    let name_col = columns.get(&Field::Name).copied().unwrap_or(col);
-    for row in rows.iter_mut() {
-        let status = match kind {
+
+    /// Put the derived status (and school) on one row.
+    pub(crate) fn apply(&self, row: &mut RawRow) {
+        let status = match self.kind {
             Layout::Registry => {
                 let reg = text_of(row, Field::RegistryStatus);
                 if !on_the_roll(&reg) {
@@ -190,12 +206,18 @@ pub(crate) fn derive_status(
         } else {
             Cell::Text(status)
         };
-        row.values.insert(Field::Status, RawValue { col, cell });
-        if let Some(s) = &school {
+        row.values.insert(
+            Field::Status,
+            RawValue {
+                col: self.col,
+                cell,
+            },
+        );
+        if let Some(s) = &self.school {
             row.values.insert(
                 Field::School,
                 RawValue {
-                    col: name_col,
+                    col: self.name_col,
                     cell: Cell::Text(s.clone()),
                 },
             );
@@ -206,32 +228,30 @@ pub(crate) fn derive_status(
 /// Split `麦坪村三组` (a 村组 value) into village and group, when the row
 /// has no group value of its own: the group is the part after the last
 /// 村/社区/居委会 that ends in 组 or 队.
-pub(crate) fn split_village_group(rows: &mut [RawRow]) {
-    for row in rows.iter_mut() {
-        let Some(v) = row.values.get(&Field::Village) else {
-            continue;
-        };
-        if row.cell(Field::Group).is_some_and(|c| !c.is_empty()) {
-            continue;
-        }
-        let col = v.col;
-        let text = crate::normalize::text::compact(&v.cell.display());
-        if let Some((village, group)) = split_once_village(&text) {
-            row.values.insert(
-                Field::Village,
-                RawValue {
-                    col,
-                    cell: Cell::Text(village),
-                },
-            );
-            row.values.insert(
-                Field::Group,
-                RawValue {
-                    col,
-                    cell: Cell::Text(group),
-                },
-            );
-        }
+pub(crate) fn split_village_group_of(row: &mut RawRow) {
+    let Some(v) = row.values.get(&Field::Village) else {
+        return;
+    };
+    if row.cell(Field::Group).is_some_and(|c| !c.is_empty()) {
+        return;
+    }
+    let col = v.col;
+    let text = crate::normalize::text::compact(&v.cell.display());
+    if let Some((village, group)) = split_once_village(&text) {
+        row.values.insert(
+            Field::Village,
+            RawValue {
+                col,
+                cell: Cell::Text(village),
+            },
+        );
+        row.values.insert(
+            Field::Group,
+            RawValue {
+                col,
+                cell: Cell::Text(group),
+            },
+        );
     }
 }
 

@@ -226,21 +226,36 @@ pub(super) fn data_rows(
     township: Option<&str>,
 ) -> (Vec<RawRow>, usize) {
     let mut out = Vec::new();
+    let skipped = data_rows_into(sh, h, role, township, &mut out);
+    (out, skipped)
+}
+
+/// [`data_rows`], each row given to `sink` as it is read; returns how many
+/// roster rows of another township were skipped.
+pub(super) fn data_rows_into(
+    sh: &SheetData,
+    h: &Header,
+    role: Role,
+    township: Option<&str>,
+    sink: &mut dyn RowSink,
+) -> usize {
     let mut skipped = 0;
     let mut rules = RowRules::new(sh, h, role, township);
     for (&r, cols) in sh.rows.range(h.row + 1..) {
         match rules.row(r, cols) {
-            RowOutcome::Keep(row) => out.push(row),
+            RowOutcome::Keep(row) => sink.row(row),
             RowOutcome::OtherTown => skipped += 1,
             RowOutcome::Drop => {}
         }
     }
-    (out, skipped)
+    skipped
 }
 
 /// [`data_rows`] for a csv file, its rows read straight from the text
-/// (`head`: the file's first rows, where the header was found). Only the
-/// cells of recognised columns are copied.
+/// (`head`: the file's first rows, where the header was found) and given
+/// to `sink` as they are read. Only the cells of recognised columns are
+/// copied.
+#[cfg(test)]
 pub(super) fn csv_data_rows(
     text: &csv::CsvText,
     path: &Path,
@@ -250,6 +265,21 @@ pub(super) fn csv_data_rows(
     township: Option<&str>,
 ) -> Result<(Vec<RawRow>, usize), ReadError> {
     let mut out = Vec::new();
+    let skipped = csv_data_rows_into(text, path, head, h, role, township, &mut out)?;
+    Ok((out, skipped))
+}
+
+/// [`csv_data_rows`], each row given to `sink` as it is read; returns how
+/// many roster rows of another township were skipped.
+pub(super) fn csv_data_rows_into(
+    text: &csv::CsvText,
+    path: &Path,
+    head: &SheetData,
+    h: &Header,
+    role: Role,
+    township: Option<&str>,
+    sink: &mut dyn RowSink,
+) -> Result<usize, ReadError> {
     let mut skipped = 0;
     let mut rules = RowRules::new(head, h, role, township);
     let mut last_row = 0;
@@ -264,7 +294,7 @@ pub(super) fn csv_data_rows(
         last_row = r;
         if r > h.row {
             match rules.row(r, fields) {
-                RowOutcome::Keep(row) => out.push(row),
+                RowOutcome::Keep(row) => sink.row(row),
                 RowOutcome::OtherTown => skipped += 1,
                 RowOutcome::Drop => {}
             }
@@ -272,8 +302,9 @@ pub(super) fn csv_data_rows(
         true
     })?;
     if one_row_each {
-        return Ok((out, skipped));
+        return Ok(skipped);
     }
+    sink.restart();
     let mut rows = BTreeMap::new();
     text.for_each_row(path, |r, fields| {
         let mut cols = BTreeMap::new();
@@ -287,7 +318,7 @@ pub(super) fn csv_data_rows(
         true
     })?;
     let sh = SheetData::new(head.name.clone(), rows, Vec::new());
-    Ok(data_rows(&sh, h, role, township))
+    Ok(data_rows_into(&sh, h, role, township, sink))
 }
 
 /// The column-number row some forms put under the header (1, 2, 3, …);

@@ -260,7 +260,8 @@ pub fn write_findings_csv(
             if k > 0 {
                 related.push_str("; ");
             }
-            let _ = write!(related, "{}:{}!{}", l.file, l.sheet, l.row);
+            // 县局名单.xlsx:Sheet1!F88 (the row alone when no column is known).
+            let _ = write!(related, "{}:{}!{}{}", l.file, l.sheet, l.column, l.row);
         }
         // findings.json keeps the field's key; the csv, read by clerks, names it in Chinese.
         let field = crate::model::Field::ALL

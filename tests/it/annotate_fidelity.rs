@@ -217,6 +217,7 @@ fn findings() -> Vec<Finding> {
         sheet: "Sheet1".into(),
         row: 88,
         input: Default::default(),
+        column: String::new(),
     });
     vec![
         finding(

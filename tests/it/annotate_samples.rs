@@ -560,3 +560,58 @@ fn two_runs_give_byte_identical_output_folders() {
     assert_eq!(ha.len(), 1, "one run in the history");
     assert!(ha == hb, "the history entries differ between two runs");
 }
+
+/// The text of a cell as a clerk sees it (IDs stored as numbers shown whole).
+fn shown(d: &calamine::Data) -> String {
+    match d {
+        calamine::Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+        calamine::Data::Int(i) => i.to_string(),
+        other => other.to_string(),
+    }
+    .trim()
+    .to_string()
+}
+
+/// findings.csv's 相关位置 names the related cell, column letter included
+/// (`县局名单.xlsx:Sheet1!K41`), and that cell holds what the finding
+/// compares with: the roster's ID for ID_DIFFERS, the roster's name for
+/// NAME_DIFFERS, the same ID for DUPLICATE_ID.
+#[test]
+fn related_places_in_findings_csv_name_the_cell_compared() {
+    use calamine::Reader;
+    let bytes = std::fs::read(out_dir().join("findings.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(&bytes[3..]);
+    let header = rd.headers().unwrap().clone();
+    assert_eq!(&header[11], "相关位置");
+    let digits = |s: &str| s.trim().trim_start_matches('\t').to_string();
+    let mut checked: BTreeMap<String, usize> = BTreeMap::new();
+    for r in rd.records().map(Result::unwrap) {
+        let code = r[1].to_string();
+        for place in r[11].split("; ").filter(|p| !p.is_empty()) {
+            let (file, rest) = place.split_once(':').expect("file:sheet!cell");
+            let (sheet, cell) = rest.rsplit_once('!').expect("sheet!cell");
+            let letters: String = cell.chars().take_while(char::is_ascii_uppercase).collect();
+            assert!(!letters.is_empty(), "{place}: the column letter is named");
+            let row: u32 = cell[letters.len()..].parse().expect("row number");
+            let col = letters
+                .bytes()
+                .fold(0u32, |n, b| n * 26 + u32::from(b - b'A' + 1));
+            let mut wb = calamine::open_workbook_auto(samples().join(file)).unwrap();
+            let range = wb.worksheet_range(sheet).unwrap();
+            let value = range
+                .get_value((row - 1, col - 1))
+                .map(shown)
+                .unwrap_or_default();
+            let expected = match code.as_str() {
+                "ID_DIFFERS" | "NAME_DIFFERS" => digits(&r[9]),
+                "DUPLICATE_ID" => digits(&r[8]),
+                _ => continue,
+            };
+            assert_eq!(value, expected, "{code} at {}!{}: {place}", &r[3], &r[5]);
+            *checked.entry(code.clone()).or_default() += 1;
+        }
+    }
+    for code in ["ID_DIFFERS", "NAME_DIFFERS"] {
+        assert!(checked.get(code).is_some_and(|&n| n > 0), "{checked:?}");
+    }
+}

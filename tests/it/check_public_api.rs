@@ -58,6 +58,7 @@ fn survey(index: usize, file: &str, rows: &[[&str; 6]]) -> Table {
                     .collect(),
             })
             .collect(),
+        row_count: rows.len(),
         preamble: "填报单位：熨斗初级中学".into(),
         skipped: 0,
     }

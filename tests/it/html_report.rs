@@ -74,6 +74,7 @@ fn fixture() -> (Report<'static>, Vec<VillageLine>, Vec<(String, usize)>) {
                     sheet: "Sheet1".into(),
                     row: 10 + n,
                     input: Default::default(),
+                    column: String::new(),
                 });
             }
             findings.push(f);

@@ -60,11 +60,11 @@ fn sample_ids(dir: &Path) -> BTreeSet<SampleId> {
                     continue;
                 }
                 out.insert(SampleId {
-                    clean: info.clean.clone(),
+                    clean: info.clean.to_string(),
                     region: full18[..6].to_string(),
                     birth: full18[6..14].to_string(),
                     seq: full18[14..17].to_string(),
-                    full18,
+                    full18: full18.to_string(),
                 });
             }
         }

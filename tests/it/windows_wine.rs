@@ -600,38 +600,49 @@ fn result_file_open_elsewhere_keeps_the_previous_results_under_wine() {
     std::fs::remove_file(work.join(FOLDER).join("附件2_学龄人口台账_手填.xlsx"))
         .expect("remove the ledger");
 
-    // The generated ledger is open "in Excel".
-    let locked = "附件2_学龄人口台账.xlsx";
-    let ready = work.join("ready");
-    let done = work.join("done");
-    let mut holder = Command::new(WINE)
-        .args(["hold_file.exe", &format!("结果\\{locked}"), "ready", "done"])
-        .current_dir(work)
-        .env("WINEPREFIX", &prefix)
-        .env("WINEDEBUG", "-all")
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-        .env_remove("DISPLAY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hold_file.exe");
-    while !ready.exists() {
-        if let Some(st) = holder.try_wait().expect("wait holder") {
-            panic!("hold_file.exe ended ({st}) without opening {locked}");
+    // The generated ledger and the report are open "in Excel": both are named.
+    // Named in the order of their file names.
+    let locked = ["报告.html", "附件2_学龄人口台账.xlsx"];
+    let mut holders = Vec::new();
+    for (i, file) in locked.iter().enumerate() {
+        let ready = format!("ready{i}");
+        let mut holder = Command::new(WINE)
+            .args([
+                "hold_file.exe",
+                &format!("结果\\{file}"),
+                &ready,
+                &format!("done{i}"),
+            ])
+            .current_dir(work)
+            .env("WINEPREFIX", &prefix)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .env_remove("DISPLAY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start hold_file.exe");
+        while !work.join(&ready).exists() {
+            if let Some(st) = holder.try_wait().expect("wait holder") {
+                panic!("hold_file.exe ended ({st}) without opening {file}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        holders.push(holder);
     }
     let second = run();
-    std::fs::write(&done, b"").expect("release the file");
-    let held = holder.wait().expect("wait holder");
-    assert!(held.success(), "hold_file.exe: {held}");
+    for (i, mut holder) in holders.into_iter().enumerate() {
+        std::fs::write(work.join(format!("done{i}")), b"").expect("release the file");
+        let held = holder.wait().expect("wait holder");
+        assert!(held.success(), "hold_file.exe: {held}");
+    }
 
     let stdout = String::from_utf8_lossy(&second.stdout).to_string();
     assert_eq!(second.status.code(), Some(2), "{}", show(&second));
     assert!(
-        stdout.contains(&format!("请关闭 Excel/WPS 中打开的 {locked}")),
-        "names the file to close:\n{}",
+        stdout.contains(&format!("请关闭 Excel/WPS 中打开的 {}", locked.join("、"))),
+        "names every file to close:\n{}",
         show(&second)
     );
     assert!(

@@ -18,7 +18,7 @@ mod vml;
 mod workbook;
 
 use super::fast;
-use super::sheet;
+use super::sheet::{self, SheetEdit};
 use super::{AnnotateError, SummaryInfo};
 use crate::model::Finding;
 use package::{Pkg, corrupt, sheet_err, write_err};
@@ -38,9 +38,34 @@ pub fn patch_package<R: Read + Seek>(
     findings: &[Finding],
     info: &SummaryInfo,
 ) -> Result<(), AnnotateError> {
+    patch_package_with(reader, input, tmp, output, findings, info, None)
+}
+
+/// A worksheet the caller writes itself instead of the package's part
+/// (which must be an empty sheet: the plan is made on it). `write` gets the
+/// output and the edit the marks make (their cells' style ids, the note
+/// drawing's relationship id) and writes the whole part.
+pub struct Generated<'a> {
+    /// The sheet's name in the workbook.
+    pub sheet: &'a str,
+    pub write: &'a mut dyn FnMut(&mut dyn Write, &SheetEdit) -> Result<(), AnnotateError>,
+    /// The part may exceed 4 GB (zip64).
+    pub large: bool,
+}
+
+/// [`patch_package`], with one sheet written by the caller.
+pub fn patch_package_with<R: Read + Seek>(
+    reader: R,
+    input: &Path,
+    tmp: &Path,
+    output: &Path,
+    findings: &[Finding],
+    info: &SummaryInfo,
+    generated: Option<Generated<'_>>,
+) -> Result<(), AnnotateError> {
     let mut pkg = Pkg::open(reader, input)?;
     let plan = plan::plan(&mut pkg, output, findings, info)?;
-    write(&mut pkg, &plan, tmp, output)
+    write(&mut pkg, &plan, tmp, output, generated)
 }
 
 fn file_options() -> SimpleFileOptions {
@@ -73,14 +98,30 @@ fn write<R: Read + Seek>(
     plan: &Plan,
     tmp: &Path,
     output: &Path,
+    mut generated: Option<Generated<'_>>,
 ) -> Result<(), AnnotateError> {
     let input = pkg.path.clone();
     let input = input.as_path();
     let file = std::fs::File::create(tmp).map_err(|e| write_err(output, e))?;
     let mut zw = ZipWriter::new(BufWriter::new(file));
     let names = pkg.names.clone();
+    let gen_part = generated
+        .as_ref()
+        .and_then(|g| plan.sheet_parts.get(g.sheet))
+        .cloned();
     for (i, name) in names.iter().enumerate() {
-        if let Some(bytes) = plan.replaced.get(name) {
+        if let Some(g) = generated
+            .as_mut()
+            .filter(|_| gen_part.as_ref() == Some(name))
+        {
+            let none = SheetEdit::default();
+            let edit = plan.sheets.get(name).map_or(&none, |sp| &sp.edit);
+            zw.start_file(name.as_str(), file_options().large_file(g.large))
+                .map_err(|e| write_err(output, e))?;
+            let mut out = BufWriter::with_capacity(1 << 16, &mut zw);
+            (g.write)(&mut out, edit)?;
+            out.flush().map_err(|e| write_err(output, e))?;
+        } else if let Some(bytes) = plan.replaced.get(name) {
             zw.start_file(name.as_str(), file_options())
                 .map_err(|e| write_err(output, e))?;
             zw.write_all(bytes).map_err(|e| write_err(output, e))?;

@@ -32,6 +32,8 @@ pub(super) struct Plan {
     pub sheets: BTreeMap<String, SheetPlan>,
     /// New parts, written after the input's entries in this order.
     pub added: Vec<(String, Vec<u8>)>,
+    /// Sheet name → worksheet part.
+    pub sheet_parts: BTreeMap<String, String>,
 }
 
 /// How a marked sheet is rewritten.
@@ -633,5 +635,6 @@ pub(super) fn plan<R: Read + Seek>(
         replaced: ch.replaced,
         sheets,
         added: ch.added,
+        sheet_parts: wb.sheet_parts,
     })
 }
