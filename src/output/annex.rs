@@ -77,7 +77,7 @@ pub fn write_annex(round: &Round, annex: Annex, out: &Path) -> Result<()> {
     })
 }
 
-fn ledger_rows(round: &Round) -> impl Iterator<Item = Vec<TCell>> + '_ {
+fn ledger_rows(round: &Round) -> impl ExactSizeIterator<Item = Vec<TCell>> + '_ {
     round.derived.ledger.iter().enumerate().map(|(i, l)| {
         vec![
             TCell::Int(i as i64 + 1),
@@ -117,7 +117,7 @@ fn stats_rows(round: &Round) -> Vec<Vec<TCell>> {
         .collect()
 }
 
-fn warning_rows(round: &Round) -> impl Iterator<Item = Vec<TCell>> + '_ {
+fn warning_rows(round: &Round) -> impl ExactSizeIterator<Item = Vec<TCell>> + '_ {
     round.derived.warnings.iter().enumerate().map(|(i, w)| {
         vec![
             TCell::Int(i as i64 + 1),
