@@ -239,7 +239,7 @@ pub fn check_ledger(
                 diffs.push((
                     Field::Grade,
                     String::new(),
-                    grade_text(s),
+                    grade_text(s).to_string(),
                     sloc.clone(),
                     "摸底表",
                 ));

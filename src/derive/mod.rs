@@ -26,6 +26,8 @@ use crate::config::Config;
 use crate::link::FxMap;
 use crate::model::{Decision, Field, GradeValue, Pair, Record, Status, StatusValue, Table};
 use crate::normalize::grade::grade_label;
+use arcstr::ArcStr;
+use compact_str::CompactString;
 use std::collections::{BTreeMap, HashMap};
 
 /// Where a roster child lands in the derived annexes.
@@ -103,28 +105,31 @@ impl Pending {
 /// One row of the derived 附件2 ledger.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LedgerRow {
-    pub township: String,
-    pub village: String,
-    pub group: String,
-    pub household_head: String,
-    pub household_type: String,
-    pub name: String,
-    pub sex: String,
-    pub id: String,
-    pub birth: String,
+    // Text many rows repeat is shared with the records (one copy per
+    // distinct value); short per-child text is held inline. A ledger row of
+    // a 1,000,000-child round stays a few hundred bytes.
+    pub township: ArcStr,
+    pub village: ArcStr,
+    pub group: ArcStr,
+    pub household_head: CompactString,
+    pub household_type: ArcStr,
+    pub name: CompactString,
+    pub sex: CompactString,
+    pub id: CompactString,
+    pub birth: CompactString,
     /// None: no known status (see `landing`).
     pub status: Option<Status>,
     /// Where the child lands.
     pub landing: Landing,
     /// The text of the status cell: the status, the clerk's own text when it
     /// maps to nothing, 待人工确认 or 未摸底.
-    pub status_shown: String,
-    pub school: String,
-    pub grade: String,
-    pub reason: String,
-    pub evidence: String,
-    pub surveyor: String,
-    pub remark: String,
+    pub status_shown: CompactString,
+    pub school: ArcStr,
+    pub grade: CompactString,
+    pub reason: ArcStr,
+    pub evidence: ArcStr,
+    pub surveyor: ArcStr,
+    pub remark: CompactString,
     /// Index of the roster record.
     pub roster: usize,
     /// Index of the linked survey record.
@@ -263,34 +268,34 @@ fn status_of(r: &Record) -> Option<Status> {
     }
 }
 
-fn grade_text(r: &Record) -> String {
+fn grade_text(r: &Record) -> CompactString {
     match &r.grade {
-        GradeValue::Known(g) => grade_label(*g),
-        GradeValue::Unknown(s) => s.to_string(),
-        GradeValue::Missing => String::new(),
+        GradeValue::Known(g) => grade_label(*g).into(),
+        GradeValue::Unknown(s) => s.as_str().into(),
+        GradeValue::Missing => CompactString::default(),
     }
 }
 
-fn birth_text(r: &Record) -> String {
+fn birth_text(r: &Record) -> CompactString {
     use chrono::Datelike;
     match r.id.birth_date() {
         Some(d) if r.id.is_valid() && (0..=9999).contains(&d.year()) => {
-            format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+            compact_str::format_compact!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
         }
-        Some(d) if r.id.is_valid() => d.format("%Y-%m-%d").to_string(),
-        _ => r.birth.display(),
+        Some(d) if r.id.is_valid() => d.format("%Y-%m-%d").to_string().into(),
+        _ => r.birth.display().into(),
     }
 }
 
-fn sex_text(r: &Record) -> String {
+fn sex_text(r: &Record) -> CompactString {
     r.sex
         .or_else(|| r.id.sex())
-        .map(|s| s.label_zh().to_string())
-        .unwrap_or_else(|| r.sex_raw.to_string())
+        .map(|s| CompactString::from(s.label_zh()))
+        .unwrap_or_else(|| r.sex_raw.as_str().into())
 }
 
-fn village_text(r: &Record) -> String {
-    r.village.as_deref().unwrap_or(&r.village_raw).to_string()
+fn village_text(r: &Record) -> ArcStr {
+    r.village.clone().unwrap_or_else(|| r.village_raw.clone())
 }
 
 /// The villages in report order: configured ones first (configuration order),
@@ -347,7 +352,7 @@ pub fn derive_round(
     survey: &[usize],
     pairs: &[Pair],
 ) -> Derived {
-    let township = cfg.township.clone().unwrap_or_default();
+    let township = ArcStr::from(cfg.township.clone().unwrap_or_default());
     let linked = linked_dense(pairs, records.len());
     // Roster record → the survey record of its best possible pair.
     let mut best: Vec<Option<(usize, f64)>> = vec![None; records.len()];
@@ -379,11 +384,11 @@ pub fn derive_round(
             (None, Some(_)) => Landing::Unconfirmed,
             (None, None) => Landing::NotSurveyed,
         };
-        let status_shown = match landing {
-            Landing::Known(st) => st.label_zh().to_string(),
-            Landing::StatusUnknown => s.map(clerk_status).unwrap_or_default(),
-            Landing::Unconfirmed => UNCONFIRMED_TEXT.to_string(),
-            Landing::NotSurveyed => NOT_SURVEYED_TEXT.to_string(),
+        let status_shown: CompactString = match landing {
+            Landing::Known(st) => st.label_zh().into(),
+            Landing::StatusUnknown => s.map(clerk_status).unwrap_or_default().into(),
+            Landing::Unconfirmed => UNCONFIRMED_TEXT.into(),
+            Landing::NotSurveyed => NOT_SURVEYED_TEXT.into(),
         };
         let remark = match landing {
             Landing::Known(_) => String::new(),
@@ -413,28 +418,29 @@ pub fn derive_round(
             },
             Landing::NotSurveyed => "未摸底，请核实去向".to_string(),
         };
+        let remark = CompactString::from(remark);
         let row = LedgerRow {
             township: if r.township.is_empty() {
                 township.clone()
             } else {
-                r.township.to_string()
+                r.township.clone()
             },
             village: village_text(r),
-            group: r.group.to_string(),
-            household_head: r.household_head.to_string(),
-            household_type: r.household_type.to_string(),
-            name: r.name.to_string(),
+            group: r.group.clone(),
+            household_head: r.household_head.clone(),
+            household_type: r.household_type.clone(),
+            name: r.name.clone(),
             sex: sex_text(r),
-            id: r.id.clean.to_string(),
+            id: r.id.clean.clone(),
             birth: birth_text(r),
             status: landing.status(),
             landing,
             status_shown,
-            school: s.map(|s| s.school.to_string()).unwrap_or_default(),
+            school: s.map(|s| s.school.clone()).unwrap_or_default(),
             grade: s.map(grade_text).unwrap_or_default(),
-            reason: s.map(|s| s.reason.to_string()).unwrap_or_default(),
-            evidence: s.map(|s| s.evidence.to_string()).unwrap_or_default(),
-            surveyor: s.map(|s| s.surveyor.to_string()).unwrap_or_default(),
+            reason: s.map(|s| s.reason.clone()).unwrap_or_default(),
+            evidence: s.map(|s| s.evidence.clone()).unwrap_or_default(),
+            surveyor: s.map(|s| s.surveyor.clone()).unwrap_or_default(),
             remark,
             roster: ri,
             survey: si,
@@ -468,23 +474,27 @@ pub fn derive_round(
                 m.surveyor.to_string(),
             ),
             (Landing::StatusUnknown, _) => (
-                l.status_shown.clone(),
+                l.status_shown.to_string(),
                 if l.reason.is_empty() {
                     "摸底表的就读状态缺失或无法识别，请核实".to_string()
                 } else {
-                    l.reason.clone()
+                    l.reason.to_string()
                 },
-                l.surveyor.clone(),
+                l.surveyor.to_string(),
             ),
-            _ => (l.status_shown.clone(), l.reason.clone(), l.surveyor.clone()),
+            _ => (
+                l.status_shown.to_string(),
+                l.reason.to_string(),
+                l.surveyor.to_string(),
+            ),
         };
         warnings.push(WarningRow {
-            township: l.township.clone(),
-            village: l.village.clone(),
-            name: l.name.clone(),
-            sex: l.sex.clone(),
-            id: l.id.clone(),
-            birth: l.birth.clone(),
+            township: l.township.to_string(),
+            village: l.village.to_string(),
+            name: l.name.to_string(),
+            sex: l.sex.to_string(),
+            id: l.id.to_string(),
+            birth: l.birth.to_string(),
             household_type: r.household_type.to_string(),
             warning_type: kind.to_string(),
             status,
@@ -507,12 +517,12 @@ pub fn derive_round(
                 format!("{}（不在县局名单中）", s.reason.trim())
             };
             warnings.push(WarningRow {
-                township: township.clone(),
-                village: village_text(s),
+                township: township.to_string(),
+                village: village_text(s).to_string(),
                 name: s.name.to_string(),
-                sex: sex_text(s),
+                sex: sex_text(s).to_string(),
                 id: s.id.clean.to_string(),
-                birth: birth_text(s),
+                birth: birth_text(s).to_string(),
                 household_type: s.household_type.to_string(),
                 warning_type: st.label_zh().to_string(),
                 status: st.label_zh().to_string(),
