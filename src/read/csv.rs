@@ -251,13 +251,6 @@ fn cells_of(fields: &Fields<'_>) -> BTreeMap<u32, Cell> {
     cols
 }
 
-/// The csv file at `path`, read and decoded as an input is (for its
-/// annotated copy).
-pub(crate) fn open(path: &Path) -> Result<CsvText, ReadError> {
-    let bytes = super::sniff::read_bytes(path)?;
-    Ok(CsvText::new(path, &bytes))
-}
-
 /// The whole file as one sheet.
 pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<SheetData, ReadError> {
     let csv = CsvText::new(path, bytes);

@@ -25,10 +25,11 @@
 //!   naming the file, never a panic.
 
 mod csv;
+/// A csv input's text, for its annotated copy.
+pub(crate) use csv::CsvText;
 /// Text files (csv, the config) are decoded one way.
 pub(crate) use csv::decode as decode_text;
-/// A csv input's text, for its annotated copy.
-pub(crate) use csv::{CsvText, open as open_csv};
+
 mod header;
 mod ods;
 mod register;
@@ -80,6 +81,14 @@ pub(crate) fn file_label(path: &Path) -> String {
     path.file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The csv file at `path`, read and decoded as an input is (for its
+/// annotated copy). Here rather than in csv.rs: the csv reader and the
+/// format sniffer must not import each other.
+pub(crate) fn open_csv(path: &Path) -> Result<CsvText, ReadError> {
+    let bytes = sniff::read_bytes(path)?;
+    Ok(CsvText::new(path, &bytes))
 }
 
 /// The container format of `path`, by extension and content: a zip holding
