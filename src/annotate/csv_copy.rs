@@ -66,24 +66,10 @@ pub fn rebuild_csv(
             detail: e.to_string(),
         }
     })?;
-    let findings: Vec<Finding> = findings
-        .iter()
-        .map(|f| {
-            let mut f = f.clone();
-            if f.sheet == text.name {
-                f.sheet = name.clone();
-            }
-            f
-        })
-        .collect();
-    let display = Path::new(
-        summary
-            .findings
-            .first()
-            .map(|f| f.file.as_str())
-            .unwrap_or("rebuilt.xlsx"),
-    )
-    .to_path_buf();
+    let findings = super::rebuild::on_renamed_sheets(findings, |sheet| {
+        (sheet == text.name).then(|| name.clone())
+    });
+    let display = super::rebuild::display_path(summary);
     let mut write = |out: &mut dyn Write, edit: &SheetEdit| -> Result<(), AnnotateError> {
         write_sheet(input, text, &extent, edit, out).map_err(|e| match e {
             SheetWriteError::Read(e) => AnnotateError::Input(e),

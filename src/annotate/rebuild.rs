@@ -709,6 +709,36 @@ fn xf_format(l: &Layout, x: &Xf) -> Format {
     f
 }
 
+/// The findings, on the sheets as the rebuilt workbook names them
+/// (`rename` gives a sheet's new name when it changed).
+pub(super) fn on_renamed_sheets(
+    findings: &[Finding],
+    rename: impl Fn(&str) -> Option<String>,
+) -> Vec<Finding> {
+    findings
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if let Some(n) = rename(&f.sheet) {
+                f.sheet = n;
+            }
+            f
+        })
+        .collect()
+}
+
+/// The name the copy's messages give the input (its findings' file).
+pub(super) fn display_path(summary: &SummaryInfo) -> std::path::PathBuf {
+    Path::new(
+        summary
+            .findings
+            .first()
+            .map(|f| f.file.as_str())
+            .unwrap_or("rebuilt.xlsx"),
+    )
+    .to_path_buf()
+}
+
 /// Mark the rebuilt workbook like an xlsx input and write it to `output`.
 fn annotate_built(
     bytes: Vec<u8>,
@@ -717,24 +747,8 @@ fn annotate_built(
     findings: &[Finding],
     summary: &SummaryInfo,
 ) -> Result<(), AnnotateError> {
-    let findings: Vec<Finding> = findings
-        .iter()
-        .map(|f| {
-            let mut f = f.clone();
-            if let Some(n) = renamed.get(&f.sheet) {
-                f.sheet = n.clone();
-            }
-            f
-        })
-        .collect();
-    let display = Path::new(
-        summary
-            .findings
-            .first()
-            .map(|f| f.file.as_str())
-            .unwrap_or("rebuilt.xlsx"),
-    )
-    .to_path_buf();
+    let findings = on_renamed_sheets(findings, |sheet| renamed.get(sheet).cloned());
+    let display = display_path(summary);
     super::write_atomically(output, |tmp| {
         super::patch::patch_package(
             std::io::Cursor::new(bytes),
