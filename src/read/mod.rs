@@ -418,6 +418,7 @@ impl<S: RowSink> Reading<'_, S> {
         while with_text < header::HEADER_SEARCH_ROWS {
             match cells.next_row()? {
                 sheet::NextRow::Row(r, cols) => {
+                    let cols: BTreeMap<u32, Cell> = cols.cells().collect();
                     if cols.values().any(|c| !c.is_empty()) {
                         with_text += 1;
                     }
@@ -481,27 +482,22 @@ impl<S: RowSink> Reading<'_, S> {
         };
         let (h, r) = (&t.h, t.table.role);
         let columns: Vec<u32> = h.columns.values().copied().collect();
-        let mut fill = rows::RowMerges::new(&merges, &columns, h.row);
-        let mut rules = rows::RowRules::new(h, r, self.township);
-        let mut skipped = 0;
-        let mut take = |row: u32, cols: &BTreeMap<u32, Cell>| {
-            fill.see(row, cols);
-            match rules.row(row, cols, &mut fill) {
-                rows::RowOutcome::Keep(x) => derived.row(x),
-                rows::RowOutcome::OtherTown => skipped += 1,
-                rows::RowOutcome::Drop => {}
-            }
+        let mut taker = rows::RowTaker {
+            fill: rows::RowMerges::new(&merges, &columns, h.row),
+            rules: rows::RowRules::new(h, r, self.township),
+            skipped: 0,
         };
         for (&row, cols) in head.rows.range(h.row + 1..) {
-            take(row, cols);
+            taker.take(row, cols, &mut derived);
         }
         let out_of_order = loop {
             match cells.next_row()? {
-                sheet::NextRow::Row(row, cols) => take(row, &cols),
+                sheet::NextRow::Row(row, cols) => taker.take(row, &cols, &mut derived),
                 sheet::NextRow::End => break false,
                 sheet::NextRow::OutOfOrder => break true,
             }
         };
+        let skipped = taker.skipped;
         let row_count = derived.rows;
         let whole = out_of_order || kept.is_some_and(|p| !same_plan(cells.width(), &p));
         drop(cells);

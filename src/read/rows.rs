@@ -60,6 +60,27 @@ impl RowCells for BTreeMap<u32, Cell> {
     }
 }
 
+impl RowCells for sheet::XlsxRow<'_> {
+    fn first(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.cells()
+            .map(|(_, c)| c)
+            .find(|c| !c.is_empty())
+            .map(|c| match c {
+                Cell::Text(s) => std::borrow::Cow::Owned(s),
+                other => std::borrow::Cow::Owned(other.display()),
+            })
+    }
+    fn cell(&self, col: u32) -> Option<Cell> {
+        self.get(col)
+    }
+    fn non_blank(&self) -> Vec<Cell> {
+        self.cells()
+            .map(|(_, c)| c)
+            .filter(|c| !c.is_empty())
+            .collect()
+    }
+}
+
 impl RowCells for csv::Fields<'_> {
     fn first(&self) -> Option<std::borrow::Cow<'_, str>> {
         (0..self.len())
@@ -77,6 +98,27 @@ impl RowCells for csv::Fields<'_> {
             .filter(|v| !v.trim().is_empty())
             .map(|v| Cell::Text(v.to_string()))
             .collect()
+    }
+}
+
+/// The rows of a sheet read a row at a time, through the data-row rules
+/// into a sink: merges filled as [`RowMerges`] says.
+pub(super) struct RowTaker<'a, 'm> {
+    pub fill: RowMerges<'m>,
+    pub rules: RowRules<'a>,
+    /// Roster rows of another township.
+    pub skipped: usize,
+}
+
+impl RowTaker<'_, '_> {
+    /// Row `r` (rows in ascending order).
+    pub(super) fn take(&mut self, r: u32, cols: &impl RowCells, sink: &mut dyn RowSink) {
+        self.fill.see(r, cols);
+        match self.rules.row(r, cols, &mut self.fill) {
+            RowOutcome::Keep(row) => sink.row(row),
+            RowOutcome::OtherTown => self.skipped += 1,
+            RowOutcome::Drop => {}
+        }
     }
 }
 
@@ -177,15 +219,15 @@ impl<'m> RowMerges<'m> {
 
     /// Row `r` is read (rows come in ascending order): keep its cells that
     /// are the top-left of a merge.
-    pub(super) fn see(&mut self, r: u32, cols: &BTreeMap<u32, Cell>) {
+    pub(super) fn see(&mut self, r: u32, cols: &impl RowCells) {
         while let Some(&(tr, tc)) = self.top_cells.get(self.next_top) {
             if tr > r {
                 break;
             }
             if tr == r
-                && let Some(cell) = cols.get(&tc)
+                && let Some(cell) = cols.cell(tc)
             {
-                self.tops.insert((tr, tc), cell.clone());
+                self.tops.insert((tr, tc), cell);
             }
             self.next_top += 1;
         }

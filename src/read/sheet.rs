@@ -144,14 +144,67 @@ impl<'b> XlsxBook<'b> {
 }
 
 /// What [`SheetCells::next_row`] gives.
-pub(crate) enum NextRow {
-    /// A row's cells (1-based row; col → cell, only non-empty cells),
-    /// final: the rows come in ascending order, empty ones left out.
-    Row(u32, BTreeMap<u32, Cell>),
+pub(crate) enum NextRow<'a> {
+    /// A row's cells (1-based row), final: the rows come in ascending
+    /// order, empty ones left out.
+    Row(u32, XlsxRow<'a>),
     End,
     /// A cell of an earlier row came after a later row (a writer that does
     /// not keep the rows in order): read the sheet whole instead.
     OutOfOrder,
+}
+
+/// One row of an xlsx worksheet as calamine's cell reader gives it: (1-based
+/// col, value) in column order, no Empty value and no empty text. A value is
+/// made a [`Cell`] only when asked for (most columns of a wide sheet are
+/// never looked at).
+pub(crate) struct XlsxRow<'a>(Vec<(u32, DataRef<'a>)>);
+
+impl XlsxRow<'_> {
+    /// The cell at 1-based `col`.
+    pub fn get(&self, col: u32) -> Option<Cell> {
+        let i = self.0.binary_search_by_key(&col, |(c, _)| *c).ok()?;
+        Some(convert_ref(&self.0[i].1))
+    }
+
+    /// Every cell, as [`xlsx_rows`] holds it.
+    pub fn cells(&self) -> impl Iterator<Item = (u32, Cell)> + '_ {
+        self.0.iter().map(|(c, d)| (*c, convert_ref(d)))
+    }
+
+    /// The last column holding a value.
+    fn last_col(&self) -> Option<u32> {
+        self.0.last().map(|(c, _)| *c)
+    }
+
+    /// One value into the row, as [`xlsx_rows`] puts a cell: a later value
+    /// at the same column replaces the earlier one, an empty text removes it.
+    fn put<'a2>(row: &mut Vec<(u32, DataRef<'a2>)>, col: u32, value: DataRef<'a2>) {
+        let remove = is_empty_text(&value);
+        if row.last().is_none_or(|(c, _)| *c < col) {
+            if !remove {
+                row.push((col, value));
+            }
+            return;
+        }
+        match row.binary_search_by_key(&col, |(c, _)| *c) {
+            Ok(i) if remove => {
+                row.remove(i);
+            }
+            Ok(i) => row[i].1 = value,
+            Err(_) if remove => {}
+            Err(i) => row.insert(i, (col, value)),
+        }
+    }
+}
+
+/// A value [`convert_ref`] makes an empty text.
+fn is_empty_text(d: &DataRef<'_>) -> bool {
+    match d {
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.is_empty(),
+        DataRef::SharedString(s) => s.is_empty(),
+        _ => false,
+    }
 }
 
 /// The cells of one xlsx worksheet straight from calamine's cell reader,
@@ -163,20 +216,20 @@ pub(crate) struct SheetCells<'a, 'b> {
     name: &'a str,
     /// None: a chart sheet (read as empty), or every cell read.
     reader: Option<calamine::XlsxCellReader<'a, Cursor<&'b [u8]>>>,
-    /// The first cell of the next row, already read (1-based).
-    pending: Option<(u32, u32, Cell)>,
+    /// The first value of the next row, already read (1-based).
+    pending: Option<(u32, u32, DataRef<'a>)>,
     /// The last column holding a cell in the rows given so far.
     width: u32,
 }
 
-impl SheetCells<'_, '_> {
+impl<'a> SheetCells<'a, '_> {
     /// The last column holding a cell in the rows given so far.
     pub fn width(&self) -> u32 {
         self.width
     }
 
-    /// The next cell that is not Empty (1-based).
-    fn next_cell(&mut self) -> Result<Option<(u32, u32, Cell)>, ReadError> {
+    /// The next value that is not Empty (1-based).
+    fn next_cell(&mut self) -> Result<Option<(u32, u32, DataRef<'a>)>, ReadError> {
         let Some(reader) = self.reader.as_mut() else {
             return Ok(None);
         };
@@ -186,12 +239,12 @@ impl SheetCells<'_, '_> {
                 let Some(c) = reader.next_cell().map_err(|e| sheet_err(path, name, e))? else {
                     return Ok(None);
                 };
-                let cell = convert_ref(c.get_value());
-                if matches!(cell, Cell::Empty) {
+                let (r, col) = c.get_position();
+                let value = c.get_value();
+                if matches!(value, DataRef::Empty) {
                     continue;
                 }
-                let (r, col) = c.get_position();
-                return Ok(Some((r + 1, col + 1, cell)));
+                return Ok(Some((r + 1, col + 1, value.clone())));
             }
         })?;
         if next.is_none() {
@@ -201,7 +254,7 @@ impl SheetCells<'_, '_> {
         Ok(next)
     }
 
-    pub fn next_row(&mut self) -> Result<NextRow, ReadError> {
+    pub fn next_row(&mut self) -> Result<NextRow<'a>, ReadError> {
         loop {
             let first = match self.pending.take() {
                 Some(c) => c,
@@ -211,34 +264,23 @@ impl SheetCells<'_, '_> {
                 },
             };
             let row = first.0;
-            let mut cols = BTreeMap::new();
-            put(&mut cols, first.1, first.2);
-            while let Some((r, c, cell)) = self.next_cell()? {
+            let mut cols = Vec::new();
+            XlsxRow::put(&mut cols, first.1, first.2);
+            while let Some((r, c, value)) = self.next_cell()? {
                 if r == row {
-                    put(&mut cols, c, cell);
+                    XlsxRow::put(&mut cols, c, value);
                 } else if r > row {
-                    self.pending = Some((r, c, cell));
+                    self.pending = Some((r, c, value));
                     break;
                 } else {
                     return Ok(NextRow::OutOfOrder);
                 }
             }
-            if let Some(&last) = cols.keys().next_back() {
+            let cols = XlsxRow(cols);
+            if let Some(last) = cols.last_col() {
                 self.width = self.width.max(last);
                 return Ok(NextRow::Row(row, cols));
             }
-        }
-    }
-}
-
-/// One cell into its row, as [`xlsx_rows`] does.
-fn put(cols: &mut BTreeMap<u32, Cell>, col: u32, cell: Cell) {
-    match cell {
-        Cell::Text(s) if s.is_empty() => {
-            cols.remove(&col);
-        }
-        cell => {
-            cols.insert(col, cell);
         }
     }
 }
@@ -569,7 +611,7 @@ type Rows = BTreeMap<u32, BTreeMap<u32, Cell>>;
 pub(crate) type Merge = (u32, u32, u32, u32);
 
 /// calamine borrowed value → model cell (as [`convert`] of the owned value).
-fn convert_ref(d: &DataRef<'_>) -> Cell {
+pub(crate) fn convert_ref(d: &DataRef<'_>) -> Cell {
     match d {
         DataRef::Empty => Cell::Empty,
         DataRef::String(s) => Cell::Text(s.clone()),
