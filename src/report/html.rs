@@ -891,7 +891,7 @@ mod tests {
             inputs: vec![],
             summary: Summary::count(&findings),
             findings: findings.leak(),
-            links: &[],
+            links: crate::report::Links::default(),
             history: None,
         }
     }
