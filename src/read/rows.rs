@@ -298,9 +298,12 @@ impl<'a> RowRules<'a> {
                 && self.names_field(t, *f)
             {
                 n += 1;
+                if n >= 2 {
+                    return true;
+                }
             }
         }
-        n >= 2
+        false
     }
 
     /// The rules of [`data_rows`] for one row; `merged`: what merges give

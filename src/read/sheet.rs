@@ -228,33 +228,35 @@ impl<'a> SheetCells<'a, '_> {
         self.width
     }
 
-    /// The next value that is not Empty (1-based).
+    /// The next value that is not Empty (1-based); calamine unguarded.
     fn next_cell(&mut self) -> Result<Option<(u32, u32, DataRef<'a>)>, ReadError> {
         let Some(reader) = self.reader.as_mut() else {
             return Ok(None);
         };
-        let (path, name) = (self.path, self.name);
-        let next = guarded(path, || {
-            loop {
-                let Some(c) = reader.next_cell().map_err(|e| sheet_err(path, name, e))? else {
-                    return Ok(None);
-                };
-                let (r, col) = c.get_position();
-                let value = c.get_value();
-                if matches!(value, DataRef::Empty) {
-                    continue;
-                }
-                return Ok(Some((r + 1, col + 1, value.clone())));
+        loop {
+            let Some(c) = reader
+                .next_cell()
+                .map_err(|e| sheet_err(self.path, self.name, e))?
+            else {
+                // The reader is not to be asked again past the end.
+                self.reader = None;
+                return Ok(None);
+            };
+            let (r, col) = c.get_position();
+            let value = c.get_value();
+            if matches!(value, DataRef::Empty) {
+                continue;
             }
-        })?;
-        if next.is_none() {
-            // The reader is not to be asked again past the end.
-            self.reader = None;
+            return Ok(Some((r + 1, col + 1, value.clone())));
         }
-        Ok(next)
     }
 
     pub fn next_row(&mut self) -> Result<NextRow<'a>, ReadError> {
+        let path = self.path;
+        guarded(path, || self.next_row_unguarded())
+    }
+
+    fn next_row_unguarded(&mut self) -> Result<NextRow<'a>, ReadError> {
         loop {
             let first = match self.pending.take() {
                 Some(c) => c,
@@ -765,6 +767,43 @@ mod tests {
         }
         assert_eq!(dimension("AA10:ab12"), Some((10, 27, 12, 28)));
         assert_eq!(dimension("10"), None);
+    }
+
+    /// A row put together value by value holds what the whole-sheet read
+    /// holds: later values replace earlier ones, an empty text removes one,
+    /// whatever the column order.
+    #[test]
+    fn row_values_replace_and_remove_like_the_sheet() {
+        let steps: Vec<(u32, DataRef<'static>)> = vec![
+            (3, DataRef::SharedString("c")),
+            (1, DataRef::Int(1)),
+            (5, DataRef::String("e".into())),
+            (3, DataRef::SharedString("")),
+            (2, DataRef::SharedString("")),
+            (5, DataRef::Float(2.5)),
+            (4, DataRef::SharedString("d")),
+            (1, DataRef::String(String::new())),
+            (6, DataRef::DateTimeIso("2010-05-03".into())),
+        ];
+        let mut row = Vec::new();
+        let mut want: BTreeMap<u32, Cell> = BTreeMap::new();
+        for (c, d) in steps {
+            match convert_ref(&d) {
+                Cell::Text(t) if t.is_empty() => {
+                    want.remove(&c);
+                }
+                cell => {
+                    want.insert(c, cell);
+                }
+            }
+            XlsxRow::put(&mut row, c, d);
+        }
+        let row = XlsxRow(row);
+        let got: BTreeMap<u32, Cell> = row.cells().collect();
+        assert_eq!(got, want);
+        assert_eq!(row.get(4), Some(Cell::Text("d".into())));
+        assert_eq!(row.get(3), None);
+        assert_eq!(row.last_col(), Some(6));
     }
 
     #[test]
