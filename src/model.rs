@@ -808,16 +808,6 @@ pub enum Decision {
     Possible,
 }
 
-/// A roster–survey pair (an entry of findings.json `links`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Link {
-    pub roster: Loc,
-    pub survey: Loc,
-    pub decision: Decision,
-    pub score: f64,
-    pub reasons: Vec<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1186,16 +1176,4 @@ impl Record {
     pub fn col(&self, f: Field) -> Option<u32> {
         self.cols.get(&f).copied()
     }
-}
-
-/// A roster–survey pairing between two records of the run (indices into the
-/// run's `Vec<Record>`), as the linker decided it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Pair {
-    pub roster: usize,
-    pub survey: usize,
-    pub decision: Decision,
-    pub score: f64,
-    /// Plain-Chinese reasons, one per compared field (e.g. "姓名同音: 张诗鑫 / 张诗欣").
-    pub reasons: Vec<String>,
 }

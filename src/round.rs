@@ -9,10 +9,9 @@ use crate::check;
 use crate::config::{Config, ConfigError};
 use crate::derive::{self, Derived};
 use crate::inputs::{Inputs, labels};
-use crate::link::{self, LinkParams};
+use crate::link::{self, LinkParams, Pair};
 use crate::model::{
-    Decision, Field, Finding, Link, Loc, Pair, RawRow, Record, Role, Severity, Status, StatusValue,
-    Table,
+    Decision, Field, Finding, RawRow, Record, Role, Severity, Status, StatusValue, Table,
 };
 use crate::normalize::village::VillageIndex;
 use crate::normalize::{Normalizer, StatusWords};
@@ -99,7 +98,6 @@ pub struct Round {
     pub records: Vec<Record>,
     pub findings: Vec<Finding>,
     pub pairs: Vec<Pair>,
-    pub links: Vec<Link>,
     pub derived: Derived,
     pub summary: Summary,
     /// Records of the roster that are children of the round.
@@ -229,16 +227,6 @@ impl Round {
         let paths = inputs.read_paths(&tables);
         crate::model::fill_related_columns(&mut findings, &tables);
         report::sort_findings(&mut findings, &labels(&paths));
-        let links: Vec<Link> = pairs
-            .iter()
-            .map(|p| Link {
-                roster: loc(&tables, &records[p.roster]),
-                survey: loc(&tables, &records[p.survey]),
-                decision: p.decision,
-                score: (p.score * 1000.0).round() / 1000.0,
-                reasons: p.reasons.clone(),
-            })
-            .collect();
         let mut summary = Summary::count(&findings);
         let in_pair_survey: HashSet<usize> = pairs.iter().map(|p| p.survey).collect();
         summary.linked = pairs
@@ -266,7 +254,6 @@ impl Round {
             records,
             findings,
             pairs,
-            links,
             derived,
             summary,
             roster,
@@ -311,7 +298,6 @@ impl Round {
             records,
             findings,
             pairs: Vec::new(),
-            links: Vec::new(),
             derived: Derived::default(),
             summary,
             roster: Vec::new(),
@@ -442,10 +428,6 @@ fn check_one(
         None
     };
     check::check_table(t, recs, config, villages, school.as_deref())
-}
-
-fn loc(tables: &[Table], r: &Record) -> Loc {
-    tables[r.table].loc(r.row)
 }
 
 /// Village index: the configured villages, or (without a configuration)
@@ -698,41 +680,48 @@ fn gather(
     let revillage = !VillageIndex::from_config(cfg).is_configured();
     let reparse = cfg.county.is_none() && !words.county().is_empty();
     let mut canonical: HashMap<arcstr::ArcStr, Option<arcstr::ArcStr>> = HashMap::new();
+    let made: usize = flows.iter().map(|f| f.records.len() + f.rows.len()).sum();
     let mut records: Vec<Record> = Vec::new();
     let mut per_table = Vec::with_capacity(tables.len());
-    for (t, f) in tables.iter_mut().zip(flows) {
-        let mut recs = if f.norm.is_none() {
+    for (t, mut f) in tables.iter_mut().zip(flows) {
+        let start = records.len();
+        if f.norm.is_none() {
             t.rows = f.rows;
-            crate::normalize::normalize_table_with(t, villages, words)
+            records.extend(crate::normalize::normalize_table_with(t, villages, words));
         } else {
-            let mut recs = f.records;
-            for r in &mut recs {
-                r.table = t.index;
-                r.role = t.role;
-                if revillage {
-                    r.village = match canonical.get(&r.village_raw) {
-                        Some(v) => v.clone(),
-                        None => {
-                            let v = villages.canonical(&r.village_raw).map(arcstr::ArcStr::from);
-                            canonical.insert(r.village_raw.clone(), v.clone());
-                            v
-                        }
-                    };
-                }
-                if reparse {
-                    r.status = words.parse(&r.status_raw, &r.reason);
+            // The round's records are the first table's vector, grown once
+            // to the round's size (a large vector grows in place, without a
+            // second copy in memory), then each later table's appended and
+            // freed.
+            if records.is_empty() {
+                records = std::mem::take(&mut f.records);
+                records.reserve_exact(made.saturating_sub(records.len()));
+            } else {
+                records.append(&mut f.records);
+            }
+            {
+                for r in &mut records[start..] {
+                    r.table = t.index;
+                    r.role = t.role;
+                    if revillage {
+                        r.village = match canonical.get(&r.village_raw) {
+                            Some(v) => v.clone(),
+                            None => {
+                                let v =
+                                    villages.canonical(&r.village_raw).map(arcstr::ArcStr::from);
+                                canonical.insert(r.village_raw.clone(), v.clone());
+                                v
+                            }
+                        };
+                    }
+                    if reparse {
+                        r.status = words.parse(&r.status_raw, &r.reason);
+                    }
                 }
             }
-            recs
-        };
+        }
         if t.role != Role::Stats {
             t.rows = Vec::new();
-        }
-        let start = records.len();
-        if records.is_empty() {
-            records = recs;
-        } else {
-            records.append(&mut recs);
         }
         per_table.push((start..records.len()).collect());
     }

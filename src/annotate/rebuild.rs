@@ -710,16 +710,21 @@ fn xf_format(l: &Layout, x: &Xf) -> Format {
 }
 
 /// The findings, on the sheets as the rebuilt workbook names them
-/// (`rename` gives a sheet's new name when it changed).
+/// (`rename` gives a sheet's new name when it changed): the findings
+/// themselves when no sheet of theirs was renamed.
 pub(super) fn on_renamed_sheets(
     findings: &[Finding],
     rename: impl Fn(&str) -> Option<String>,
-) -> Vec<Finding> {
+) -> std::borrow::Cow<'_, [Finding]> {
+    let renamed = |f: &Finding| rename(&f.sheet).filter(|n| *n != f.sheet);
+    if findings.iter().all(|f| renamed(f).is_none()) {
+        return std::borrow::Cow::Borrowed(findings);
+    }
     findings
         .iter()
         .map(|f| {
             let mut f = f.clone();
-            if let Some(n) = rename(&f.sheet) {
+            if let Some(n) = renamed(&f) {
                 f.sheet = n;
             }
             f

@@ -139,12 +139,33 @@ pub fn quote_sheet(name: &str) -> String {
 /// `own_name` is this sheet's name in the workbook (links to its own rows
 /// are sheet-qualified, as Excel and WPS require).
 /// Returns (xml, header row, last table row).
+/// 核对说明 laid out, to be written into the copy by [`SummarySheet::write`]
+/// (its XML grows with the findings: at a million children it is never
+/// held whole).
+pub struct SummarySheet {
+    sh: Sheet,
+    /// The findings table's header row and last row.
+    pub header: u32,
+    pub last: u32,
+    max_row: u32,
+}
+
+impl SummarySheet {
+    /// The sheet's XML, written into `w` in pieces.
+    ///
+    /// # Errors
+    /// Writing fails.
+    pub fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        render(&self.sh, self.header, self.last, self.max_row, w)
+    }
+}
+
 pub fn sheet_xml(
     info: &SummaryInfo,
     own_name: &str,
     styles: SumStyles,
     local_sheets: &BTreeSet<(String, String)>,
-) -> (String, u32, u32) {
+) -> SummarySheet {
     let mut sh = Sheet {
         rows: BTreeMap::new(),
         links: Vec::new(),
@@ -369,7 +390,12 @@ pub fn sheet_xml(
     ));
 
     sh.fit_rows();
-    (render(&sh, header, last, r), header, last)
+    SummarySheet {
+        sh,
+        header,
+        last,
+        max_row: r,
+    }
 }
 
 fn sev_index(s: Severity) -> usize {
@@ -380,8 +406,17 @@ fn sev_index(s: Severity) -> usize {
     }
 }
 
-fn render(sh: &Sheet, header: u32, last: u32, max_row: u32) -> String {
-    let mut x = String::with_capacity(4096 + sh.rows.len() * 400);
+/// Pieces of XML this long are passed on to the writer.
+const PIECE: usize = 1 << 16;
+
+fn render(
+    sh: &Sheet,
+    header: u32,
+    last: u32,
+    max_row: u32,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut x = String::with_capacity(2 * PIECE);
     x.push_str(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#);
     x.push('\n');
     x.push_str(r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#);
@@ -427,6 +462,10 @@ fn render(sh: &Sheet, header: u32, last: u32, max_row: u32) -> String {
             }
         }
         x.push_str("</row>");
+        if x.len() >= PIECE {
+            w.write_all(x.as_bytes())?;
+            x.clear();
+        }
     }
     x.push_str("</sheetData>");
     x.push_str(&format!(
@@ -453,6 +492,10 @@ fn render(sh: &Sheet, header: u32, last: u32, max_row: u32) -> String {
                 esc(loc),
                 esc(display)
             ));
+            if x.len() >= PIECE {
+                w.write_all(x.as_bytes())?;
+                x.clear();
+            }
         }
         x.push_str("</hyperlinks>");
     }
@@ -463,7 +506,7 @@ fn render(sh: &Sheet, header: u32, last: u32, max_row: u32) -> String {
         r#"<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>"#,
     );
     x.push_str("</worksheet>");
-    x
+    w.write_all(x.as_bytes())
 }
 
 /// The `_xlnm._FilterDatabase` range of the findings table.

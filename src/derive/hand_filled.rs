@@ -6,9 +6,9 @@ use super::{
     NOT_SURVEYED_TEXT, STATUS_PENDING_TEXT, StatsRow, TOTAL_ROW, UNCONFIRMED_TEXT, grade_text,
     linked_map, pending_in_remark, status_of,
 };
+use crate::link::Pair;
 use crate::model::{
-    Cell, Code, DateValue, Decision, Field, Finding, GradeValue, Loc, Pair, Record, Role, Status,
-    Table,
+    Cell, Code, DateValue, Decision, Field, Finding, GradeValue, Loc, Record, Role, Status, Table,
 };
 use crate::normalize::grade::grade_label;
 use crate::normalize::village::VillageIndex;

@@ -24,7 +24,8 @@ pub use hand_filled::{check_ledger, check_stats};
 
 use crate::config::Config;
 use crate::link::FxMap;
-use crate::model::{Decision, Field, GradeValue, Pair, Record, Status, StatusValue, Table};
+use crate::link::Pair;
+use crate::model::{Decision, Field, GradeValue, Record, Status, StatusValue, Table};
 use crate::normalize::grade::grade_label;
 use arcstr::ArcStr;
 use compact_str::CompactString;

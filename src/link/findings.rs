@@ -5,12 +5,13 @@
 //! the terminal masks them.
 
 use super::FxMap;
+use super::Pair;
 use super::compare::{birth_of, compare, sex_of};
 use super::name::NameLevel;
 use crate::gb11643::{IdLevel, compare_ids, segment_zh};
 use crate::model::{
-    Code, DateValue, Decision, Field, Finding, IdKind, Loc, Pair, Record, Role, Sex, Status,
-    StatusValue, Table,
+    Code, DateValue, Decision, Field, Finding, IdKind, Loc, Record, Role, Sex, Status, StatusValue,
+    Table,
 };
 use std::collections::BTreeMap;
 
@@ -377,7 +378,7 @@ impl SurveySide<'_> {
                         "疑似{rwhere}的儿童：{}（得分 {:.2}），证据不足以自动关联，请人工确认。依据：{}",
                         describe(rr),
                         p.score,
-                        p.reasons.join("；")
+                        p.reasons(records).join("；")
                     ),
                 ));
                 continue;

@@ -35,7 +35,7 @@ pub use findings::link_findings;
 pub use name::NameLevel;
 
 use crate::gb11643::compare as id;
-use crate::model::{DateValue, Decision, IdInfo, IdKind, Pair, Record, Sex};
+use crate::model::{DateValue, Decision, IdInfo, IdKind, Record, Sex};
 use chrono::Datelike;
 use compare::{NameFreq, both_ids_valid, reasons_at, score_of, sex_of, total_weight};
 use name::Readings;
@@ -1197,6 +1197,56 @@ fn competitor_note(
 }
 
 /// The pair of a candidate, with the comparison `link` already made.
+/// A roster–survey pairing between two records of the run (indices into the
+/// run's `Vec<Record>`), as the linker decided it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pair {
+    pub roster: usize,
+    pub survey: usize,
+    pub decision: Decision,
+    pub score: f64,
+    /// What the comparison found, spelled out by [`Pair::reasons`] when a
+    /// report needs it: a pair holds no text of its own (at a million
+    /// children the reasons as text took ~0.3 GB).
+    why: Why,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Why {
+    comp: Comparison,
+    /// The first differing ID position (1-based) for a one-digit or swapped
+    /// ID, else 0.
+    first_diff: u8,
+    /// Roster children with this name, when the name evidence was weighed
+    /// down for being common (else 0).
+    namesakes: u32,
+    /// Why the pair is only possible (a close competitor), in Chinese.
+    notes: Vec<String>,
+}
+
+impl Pair {
+    /// Plain-Chinese reasons, one per compared field (e.g. "姓名同音: 张诗鑫 / 张诗欣"),
+    /// then the common-name note and why the pair is only possible.
+    /// `records` is the run's records the pair indexes.
+    pub fn reasons(&self, records: &[Record]) -> Vec<String> {
+        let w = &self.why;
+        let mut rs = reasons_at(
+            &w.comp,
+            &records[self.roster],
+            &records[self.survey],
+            usize::from(w.first_diff),
+        );
+        if w.namesakes > 0 {
+            rs.push(format!(
+                "常见姓名: 县局名单中有{}人同名，姓名证据权重降低",
+                w.namesakes
+            ));
+        }
+        rs.extend(w.notes.iter().cloned());
+        rs
+    }
+}
+
 fn make_pair(ctx: &Ctx, c: &Cand, decision: Decision, notes: Vec<String>) -> Pair {
     let comp = &c.comp;
     // The first differing ID position, as `compare_ids` reports it for the
@@ -1214,23 +1264,27 @@ fn make_pair(ctx: &Ctx, c: &Cand, decision: Decision, notes: Vec<String>) -> Pai
         }
         _ => 0,
     };
-    let mut rs = reasons_at(comp, &ctx.records[c.r], &ctx.records[c.s], p);
     let (_, n) = ctx.freq(c.r);
-    if n >= 3
+    let common = n >= 3
         && matches!(
             comp.name,
             NameLevel::Identical | NameLevel::SameAfterFolding
-        )
-    {
-        rs.push(format!("常见姓名: 县局名单中有{n}人同名，姓名证据权重降低"));
-    }
-    rs.extend(notes);
+        );
     Pair {
         roster: c.r,
         survey: c.s,
         decision,
         score: score_of(c.w),
-        reasons: rs,
+        why: Why {
+            comp: *comp,
+            first_diff: u8::try_from(p).unwrap_or(0),
+            namesakes: if common {
+                u32::try_from(n).unwrap_or(u32::MAX)
+            } else {
+                0
+            },
+            notes,
+        },
     }
 }
 

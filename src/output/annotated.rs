@@ -142,7 +142,7 @@ fn annotate_one(
     let mut info = SummaryInfo {
         ready: summary.ready,
         verdict: report::verdict(summary),
-        findings: own.clone(),
+        findings: own,
         rebuilt_from: None,
         inputs_note,
         pending: report::pending_line(summary),
@@ -154,21 +154,23 @@ fn annotate_one(
             .unwrap_or_default(),
     };
     match format {
-        Format::Xlsx | Format::Xlsm => annotate::annotate_xlsx(path, target, &own, &info)?,
+        Format::Xlsx | Format::Xlsm => {
+            annotate::annotate_xlsx(path, target, &info.findings, &info)?;
+        }
         _ => {
             info.rebuilt_from = Some(format!(
                 "本文件由 {} 的数据重建为 xlsx（原文件格式无法直接加批注），原文件未改动；格式与公式未保留，只保留数值。",
                 fname
             ));
             if format == Format::Csv {
-                annotate::rebuild_csv(path, target, &own, &info)?;
+                annotate::rebuild_csv(path, target, &info.findings, &info)?;
                 return Ok(());
             }
             let grids = read::read_grids(path)?;
             match format {
-                Format::Xls => annotate::rebuild_xls(path, &grids, target, &own, &info)?,
-                Format::Ods => annotate::rebuild_ods(path, &grids, target, &own, &info)?,
-                _ => annotate::rebuild_xlsx(&grids, target, &own, &info)?,
+                Format::Xls => annotate::rebuild_xls(path, &grids, target, &info.findings, &info)?,
+                Format::Ods => annotate::rebuild_ods(path, &grids, target, &info.findings, &info)?,
+                _ => annotate::rebuild_xlsx(&grids, target, &info.findings, &info)?,
             }
         }
     }

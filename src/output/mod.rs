@@ -20,7 +20,7 @@ pub use tasks::{Task, run_tasks};
 
 use crate::inputs::file_name;
 use crate::report::history::{self, Comparison};
-use crate::report::{self, Report, html};
+use crate::report::{self, Links, Report, html};
 use crate::round::{Progress, Round};
 use crate::templates::Annex;
 use anyhow::{Context, Result, bail};
@@ -72,7 +72,7 @@ pub fn write_all(
     // The run joins the history once its outputs are written; without the
     // links (a line per child), which no comparison reads.
     let kept = Report {
-        links: &[],
+        links: Links::default(),
         ..report_of(round, Some(&comparison))
     };
     history::save(&entry, |w| report::write_findings_json(&kept, w)).map_err(|e| {
@@ -94,7 +94,11 @@ pub fn report_of<'a>(round: &'a Round, history: Option<&'a Comparison>) -> Repor
         inputs: round.input_infos(),
         summary: round.summary.clone(),
         findings: &round.findings,
-        links: &round.links,
+        links: Links {
+            pairs: &round.pairs,
+            records: &round.records,
+            tables: &round.tables,
+        },
         history,
     }
 }

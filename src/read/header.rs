@@ -595,7 +595,7 @@ pub(crate) fn names_field(text: &str, f: Field) -> bool {
 }
 
 /// A header as found in a sheet.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Header {
     /// Upper row of a two-row header (== `row` for a one-row header).
     pub top: u32,

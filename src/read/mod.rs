@@ -201,84 +201,46 @@ pub fn read_input_into<S: RowSink>(
     }
     let bytes = sniff::read_bytes(path)?;
     let format = sniff::sniff(path, &bytes)?;
-    // A csv file is one sheet: only its first rows are held as a sheet (to
-    // find the header); its data rows are read straight from the text.
-    let csv_text = (format == Format::Csv).then(|| csv::CsvText::new(path, &bytes));
-    drop(bytes);
-    let sheets = match &csv_text {
-        Some(c) => vec![c.head(path, header::HEADER_SEARCH_ROWS)?],
-        None => {
-            let bytes = sniff::read_bytes(path)?;
-            sheet::load(path, &bytes, format)?
-        }
+    let mut reading = Reading {
+        path,
+        file: file.clone(),
+        format,
+        role,
+        township,
+        first_index,
+        open,
+        tables: Vec::new(),
+        warning_lists: Vec::new(),
+        unread: Vec::new(),
     };
-
-    let accept = |h: &Header| match role {
-        Some(Role::Stats) => h.is_stats(),
-        Some(_) => h.is_person(),
-        None => true,
-    };
-    let mut tables = Vec::new();
-    let mut warning_lists = Vec::new();
-    // Sheets that gave no table: quoted when no sheet gives one.
-    let mut unread = Vec::new();
-    for sh in sheets {
-        let Some(mut h) = header::find_header(&sh, &accept) else {
-            unread.push(sh);
-            continue;
-        };
-        // Without a village column, an address column may name the village.
-        if !h.columns.contains_key(&Field::Village)
-            && let Some(c) = header::address_column(&sh, &h)
-        {
-            h.columns.insert(Field::Address, c);
+    match format {
+        // A csv file is one sheet: only its first rows are held as a sheet (to
+        // find the header); its data rows are read straight from the text.
+        Format::Csv => {
+            let text = csv::CsvText::new(path, &bytes);
+            drop(bytes);
+            let head = text.head(path, header::HEADER_SEARCH_ROWS)?;
+            reading.sheet(head, Some(&text))?;
         }
-        let preamble = preamble_text(&sh, h.top);
-        let r = match role {
-            Some(r) => r,
-            None => match recognise_role(&h, &preamble, &file) {
-                Some(r) => r,
-                None => {
-                    warning_lists.push(sh.name.clone());
-                    unread.push(sh);
-                    continue;
-                }
-            },
-        };
-        let mut columns = h.columns.clone();
-        let status = register::StatusDeriver::new(&mut columns, r, &preamble, &file);
-        let mut table = Table {
-            index: first_index + tables.len(),
-            input: InputId::default(),
-            path: path.to_path_buf(),
-            file: file.clone(),
-            format,
-            sheet: sh.name.clone(),
-            role: r,
-            header_row: h.row,
-            columns,
-            rows: Vec::new(),
-            row_count: 0,
-            preamble,
-            skipped: 0,
-        };
-        let mut sink = open(&table);
-        let mut derived = Derived {
-            sink: &mut sink,
-            status: status.as_ref(),
-            rows: 0,
-        };
-        let skipped = match &csv_text {
-            Some(c) => csv_data_rows_into(c, path, &sh, &h, r, township, &mut derived)?,
-            None => data_rows_into(&sh, &h, r, township, &mut derived),
-        };
-        table.row_count = derived.rows;
-        table.skipped = skipped;
-        sink.end();
-        // The sheet's cells are not needed any more.
-        drop(sh);
-        tables.push((table, sink));
+        // An xlsx worksheet is read a row at a time (see `Reading::stream`).
+        Format::Xlsx | Format::Xlsm => {
+            let mut book = sheet::XlsxBook::open(path, &bytes)?;
+            for i in 0..book.names().len() {
+                reading.stream(&mut book, i)?;
+            }
+        }
+        _ => {
+            for sh in sheet::load(path, &bytes, format)? {
+                reading.sheet(sh, None)?;
+            }
+        }
     }
+    let Reading {
+        tables,
+        warning_lists,
+        unread,
+        ..
+    } = reading;
     if tables.is_empty() {
         if !warning_lists.is_empty() {
             return Err(ReadError::NotInput {
@@ -299,6 +261,257 @@ pub fn read_input_into<S: RowSink>(
         return Err(ReadError::input(path, msg));
     }
     Ok(tables)
+}
+
+/// What the header rows of a sheet make of it.
+#[derive(Clone, PartialEq)]
+enum Plan {
+    /// No header (or none of the forced role's kind).
+    Unread,
+    /// A 预警清单: an output of a round, not an input.
+    WarningList,
+    /// A table: its header (an address column added when it has no village
+    /// column), role and the text above the header.
+    Table {
+        h: Header,
+        role: Role,
+        preamble: String,
+    },
+}
+
+/// Find the header of `sh` (a whole sheet, or its first rows) and the
+/// table's role.
+fn plan(sh: &SheetData, role: Option<Role>, file: &str) -> Plan {
+    let accept = |h: &Header| match role {
+        Some(Role::Stats) => h.is_stats(),
+        Some(_) => h.is_person(),
+        None => true,
+    };
+    let Some(mut h) = header::find_header(sh, &accept) else {
+        return Plan::Unread;
+    };
+    // Without a village column, an address column may name the village.
+    if !h.columns.contains_key(&Field::Village)
+        && let Some(c) = header::address_column(sh, &h)
+    {
+        h.columns.insert(Field::Address, c);
+    }
+    let preamble = preamble_text(sh, h.top);
+    let role = match role {
+        Some(r) => r,
+        None => match recognise_role(&h, &preamble, file) {
+            Some(r) => r,
+            None => return Plan::WarningList,
+        },
+    };
+    Plan::Table { h, role, preamble }
+}
+
+/// The state of [`read_input_into`] across the sheets of one file.
+struct Reading<'p, S> {
+    path: &'p Path,
+    file: String,
+    format: Format,
+    role: Option<Role>,
+    township: Option<&'p str>,
+    first_index: usize,
+    open: &'p dyn Fn(&Table) -> S,
+    tables: Vec<(Table, S)>,
+    warning_lists: Vec<String>,
+    /// Sheets that gave no table (their first rows at least): quoted when
+    /// no sheet gives one.
+    unread: Vec<SheetData>,
+}
+
+/// A table about to get its rows: its description, its sink (behind the
+/// layout-derived values) and the header it was found by.
+struct Opened<S> {
+    table: Table,
+    sink: S,
+    status: Option<register::StatusDeriver>,
+    h: Header,
+}
+
+impl<S: RowSink> Reading<'_, S> {
+    /// The table `plan` found on sheet `name`, its sink opened; None when
+    /// the sheet gives no table (noted as such).
+    fn open_table(&mut self, name: &str, plan: Plan) -> Option<Opened<S>> {
+        let (h, r, preamble) = match plan {
+            Plan::Unread => return None,
+            Plan::WarningList => {
+                self.warning_lists.push(name.to_string());
+                return None;
+            }
+            Plan::Table { h, role, preamble } => (h, role, preamble),
+        };
+        let mut columns = h.columns.clone();
+        let status = register::StatusDeriver::new(&mut columns, r, &preamble, &self.file);
+        let table = Table {
+            index: self.first_index + self.tables.len(),
+            input: InputId::default(),
+            path: self.path.to_path_buf(),
+            file: self.file.clone(),
+            format: self.format,
+            sheet: name.to_string(),
+            role: r,
+            header_row: h.row,
+            columns,
+            rows: Vec::new(),
+            row_count: 0,
+            preamble,
+            skipped: 0,
+        };
+        let sink = (self.open)(&table);
+        Some(Opened {
+            table,
+            sink,
+            status,
+            h,
+        })
+    }
+
+    /// A sheet held whole (or a csv file's first rows, its data rows read
+    /// from `csv`).
+    fn sheet(&mut self, sh: SheetData, csv: Option<&csv::CsvText>) -> Result<(), ReadError> {
+        let plan = plan(&sh, self.role, &self.file);
+        let Some(mut t) = self.open_table(&sh.name, plan) else {
+            self.unread.push(sh);
+            return Ok(());
+        };
+        let mut derived = Derived {
+            sink: &mut t.sink,
+            status: t.status.as_ref(),
+            rows: 0,
+        };
+        let (h, r) = (&t.h, t.table.role);
+        let skipped = match csv {
+            Some(c) => csv_data_rows_into(c, self.path, &sh, h, r, self.township, &mut derived)?,
+            None => data_rows_into(&sh, h, r, self.township, &mut derived),
+        };
+        t.table.row_count = derived.rows;
+        t.table.skipped = skipped;
+        t.sink.end();
+        // The sheet's cells are not needed any more.
+        drop(sh);
+        self.tables.push((t.table, t.sink));
+        Ok(())
+    }
+
+    /// Worksheet `i` of an xlsx, read a row at a time: only the rows header
+    /// finding looks at (up to the [`header::HEADER_SEARCH_ROWS`]th with a
+    /// cell that is not blank) are held; the data rows go to the sink as
+    /// they are read, merges filling them from the merge list (known before
+    /// the cells). A sheet whose rows are not in ascending order is read
+    /// whole instead, and so is one where the rest of the sheet reaches
+    /// past the columns of its first rows, a merge in those rows reaches
+    /// there too and the header found in them would differ.
+    fn stream(&mut self, book: &mut sheet::XlsxBook, i: usize) -> Result<(), ReadError> {
+        let Ok(merges) = book.merges(i) else {
+            // Read whole: its error comes as it always has.
+            return self.sheet(book.whole(i)?, None);
+        };
+        let name = book.names()[i].clone();
+        let mut cells = book.cells(i)?;
+        let mut head = BTreeMap::new();
+        let mut with_text = 0;
+        let mut ended = false;
+        while with_text < header::HEADER_SEARCH_ROWS {
+            match cells.next_row()? {
+                sheet::NextRow::Row(r, cols) => {
+                    let cols: BTreeMap<u32, Cell> = cols.cells().collect();
+                    if cols.values().any(|c| !c.is_empty()) {
+                        with_text += 1;
+                    }
+                    head.insert(r, cols);
+                }
+                sheet::NextRow::End => {
+                    ended = true;
+                    break;
+                }
+                sheet::NextRow::OutOfOrder => {
+                    drop(cells);
+                    return self.sheet(book.whole(i)?, None);
+                }
+            }
+        }
+        let head_rows = head.keys().next_back().copied().unwrap_or(0);
+        let head_width = cells.width();
+        // The rest of the sheet being wider changes what these rows show
+        // only through a merge reaching past their last column.
+        let wide_merge = !ended && merges.iter().any(|m| m.0 <= head_rows && m.3 > head_width);
+        let head = SheetData::new(name.clone(), head, merges.clone());
+        let first_plan = plan(&head, self.role, &self.file);
+        // Whether the plan stays the same with the whole sheet's width.
+        let (role, file) = (self.role, self.file.clone());
+        let same_plan = |width: u32, p: &Plan| {
+            if !wide_merge || width <= head_width {
+                return true;
+            }
+            let wide = SheetData::within(name.clone(), head.rows.clone(), merges.clone(), width);
+            plan(&wide, role, &file) == *p
+        };
+        if !matches!(first_plan, Plan::Table { .. }) {
+            if wide_merge {
+                let whole = loop {
+                    match cells.next_row()? {
+                        sheet::NextRow::Row(..) => {}
+                        sheet::NextRow::End => break false,
+                        sheet::NextRow::OutOfOrder => break true,
+                    }
+                };
+                if whole || !same_plan(cells.width(), &first_plan) {
+                    drop(cells);
+                    return self.sheet(book.whole(i)?, None);
+                }
+            }
+            drop(cells);
+            // Notes a warning list.
+            let none = self.open_table(&name, first_plan);
+            debug_assert!(none.is_none());
+            self.unread.push(head);
+            return Ok(());
+        }
+        let kept = wide_merge.then(|| first_plan.clone());
+        let Some(mut t) = self.open_table(&name, first_plan) else {
+            unreachable!("a table plan opens a table");
+        };
+        let mut derived = Derived {
+            sink: &mut t.sink,
+            status: t.status.as_ref(),
+            rows: 0,
+        };
+        let (h, r) = (&t.h, t.table.role);
+        let columns: Vec<u32> = h.columns.values().copied().collect();
+        let mut taker = rows::RowTaker {
+            fill: rows::RowMerges::new(&merges, &columns, h.row),
+            rules: rows::RowRules::new(h, r, self.township),
+            skipped: 0,
+        };
+        for (&row, cols) in head.rows.range(h.row + 1..) {
+            taker.take(row, cols, &mut derived);
+        }
+        let out_of_order = loop {
+            match cells.next_row()? {
+                sheet::NextRow::Row(row, cols) => taker.take(row, &cols, &mut derived),
+                sheet::NextRow::End => break false,
+                sheet::NextRow::OutOfOrder => break true,
+            }
+        };
+        let skipped = taker.skipped;
+        let row_count = derived.rows;
+        let whole = out_of_order || kept.is_some_and(|p| !same_plan(cells.width(), &p));
+        drop(cells);
+        if whole {
+            // The rows given are void: the sheet is read again, whole.
+            drop(t);
+            return self.sheet(book.whole(i)?, None);
+        }
+        t.table.row_count = row_count;
+        t.table.skipped = skipped;
+        t.sink.end();
+        self.tables.push((t.table, t.sink));
+        Ok(())
+    }
 }
 
 /// [`read_input_into`] for several files at once, on up to two threads

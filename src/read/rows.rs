@@ -39,7 +39,7 @@ fn is_total(text: &str) -> bool {
 }
 
 /// One row's cells, as the data-row rules read them.
-trait RowCells {
+pub(super) trait RowCells {
     /// The first cell that is not blank.
     fn first(&self) -> Option<std::borrow::Cow<'_, str>>;
     /// The cell at 1-based `col`, when present.
@@ -57,6 +57,27 @@ impl RowCells for BTreeMap<u32, Cell> {
     }
     fn non_blank(&self) -> Vec<Cell> {
         self.values().filter(|c| !c.is_empty()).cloned().collect()
+    }
+}
+
+impl RowCells for sheet::XlsxRow<'_> {
+    fn first(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.cells()
+            .map(|(_, c)| c)
+            .find(|c| !c.is_empty())
+            .map(|c| match c {
+                Cell::Text(s) => std::borrow::Cow::Owned(s),
+                other => std::borrow::Cow::Owned(other.display()),
+            })
+    }
+    fn cell(&self, col: u32) -> Option<Cell> {
+        self.get(col)
+    }
+    fn non_blank(&self) -> Vec<Cell> {
+        self.cells()
+            .map(|(_, c)| c)
+            .filter(|c| !c.is_empty())
+            .collect()
     }
 }
 
@@ -80,8 +101,29 @@ impl RowCells for csv::Fields<'_> {
     }
 }
 
+/// The rows of a sheet read a row at a time, through the data-row rules
+/// into a sink: merges filled as [`RowMerges`] says.
+pub(super) struct RowTaker<'a, 'm> {
+    pub fill: RowMerges<'m>,
+    pub rules: RowRules<'a>,
+    /// Roster rows of another township.
+    pub skipped: usize,
+}
+
+impl RowTaker<'_, '_> {
+    /// Row `r` (rows in ascending order).
+    pub(super) fn take(&mut self, r: u32, cols: &impl RowCells, sink: &mut dyn RowSink) {
+        self.fill.see(r, cols);
+        match self.rules.row(r, cols, &mut self.fill) {
+            RowOutcome::Keep(row) => sink.row(row),
+            RowOutcome::OtherTown => self.skipped += 1,
+            RowOutcome::Drop => {}
+        }
+    }
+}
+
 /// What the data-row rules make of one row.
-enum RowOutcome {
+pub(super) enum RowOutcome {
     Keep(RawRow),
     /// A roster row of another township.
     OtherTown,
@@ -89,9 +131,128 @@ enum RowOutcome {
     Drop,
 }
 
+/// Where the data-row rules find what a merge gives a blank cell.
+pub(super) trait Merged {
+    /// The value shown at the blank cell (`r`, `c`) of a data row when the
+    /// merge covering it starts below the header row `below`, in column `c`
+    /// (its top-left cell, Empty when that is blank); None otherwise.
+    fn merged(&mut self, r: u32, c: u32, below: u32) -> Option<Cell>;
+}
+
+impl Merged for &SheetData {
+    fn merged(&mut self, r: u32, c: u32, below: u32) -> Option<Cell> {
+        match self.merge_at(r, c) {
+            Some((r0, c0, _, _)) if r0 > below && c0 == c => {
+                Some(self.raw(r0, c0).cloned().unwrap_or(Cell::Empty))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What merges give the data rows of a sheet read a row at a time, rows
+/// in ascending order: the merges of each column of the table (the last
+/// one listed wins where merges overlap, as in [`SheetData`]) and the
+/// top-left values of those starting below the header, kept as their rows
+/// pass.
+pub(super) struct RowMerges<'m> {
+    merges: &'m [(u32, u32, u32, u32)],
+    columns: Vec<(u32, ColumnMerges)>,
+    /// (row, col) of the top-left cells to keep, ascending; `next_top`
+    /// is the first not yet passed.
+    top_cells: Vec<(u32, u32)>,
+    next_top: usize,
+    tops: HashMap<(u32, u32), Cell>,
+}
+
+/// The merges covering one column, by first row, and those covering the
+/// rows reached so far.
+struct ColumnMerges {
+    /// (first_row, last_row, index into the merges)
+    by_start: Vec<(u32, u32, usize)>,
+    next: usize,
+    /// (last_row, index) of the merges started so far and not yet ended.
+    active: Vec<(u32, usize)>,
+}
+
+impl<'m> RowMerges<'m> {
+    /// `columns`: the table's columns; `below`: its header row.
+    pub(super) fn new(merges: &'m [(u32, u32, u32, u32)], columns: &[u32], below: u32) -> Self {
+        let mut cols: Vec<u32> = columns.to_vec();
+        cols.sort_unstable();
+        cols.dedup();
+        let columns = cols
+            .iter()
+            .map(|&c| {
+                let mut by_start: Vec<(u32, u32, usize)> = merges
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.1 <= c && c <= m.3)
+                    .map(|(i, m)| (m.0, m.2, i))
+                    .collect();
+                by_start.sort_unstable();
+                (
+                    c,
+                    ColumnMerges {
+                        by_start,
+                        next: 0,
+                        active: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        let mut top_cells: Vec<(u32, u32)> = merges
+            .iter()
+            .filter(|m| m.0 > below && cols.binary_search(&m.1).is_ok())
+            .map(|m| (m.0, m.1))
+            .collect();
+        top_cells.sort_unstable();
+        top_cells.dedup();
+        RowMerges {
+            merges,
+            columns,
+            top_cells,
+            next_top: 0,
+            tops: HashMap::new(),
+        }
+    }
+
+    /// Row `r` is read (rows come in ascending order): keep its cells that
+    /// are the top-left of a merge.
+    pub(super) fn see(&mut self, r: u32, cols: &impl RowCells) {
+        while let Some(&(tr, tc)) = self.top_cells.get(self.next_top) {
+            if tr > r {
+                break;
+            }
+            if tr == r
+                && let Some(cell) = cols.cell(tc)
+            {
+                self.tops.insert((tr, tc), cell);
+            }
+            self.next_top += 1;
+        }
+    }
+}
+
+impl Merged for RowMerges<'_> {
+    fn merged(&mut self, r: u32, c: u32, below: u32) -> Option<Cell> {
+        let (_, col) = self.columns.iter_mut().find(|(x, _)| *x == c)?;
+        while let Some(&(r0, r1, i)) = col.by_start.get(col.next) {
+            if r0 > r {
+                break;
+            }
+            col.active.push((r1, i));
+            col.next += 1;
+        }
+        col.active.retain(|&(r1, _)| r1 >= r);
+        let &(_, i) = col.active.iter().max_by_key(|(_, i)| *i)?;
+        let (r0, c0, _, _) = self.merges[i];
+        (r0 > below && c0 == c).then(|| self.tops.get(&(r0, c0)).cloned().unwrap_or(Cell::Empty))
+    }
+}
+
 /// The state the data-row rules keep across the rows of one table.
-struct RowRules<'a> {
-    sh: &'a SheetData,
+pub(super) struct RowRules<'a> {
     h: &'a Header,
     role: Role,
     want_town: Option<String>,
@@ -104,9 +265,8 @@ struct RowRules<'a> {
 const NAMES_MEMO_MAX: usize = 4096;
 
 impl<'a> RowRules<'a> {
-    fn new(sh: &'a SheetData, h: &'a Header, role: Role, township: Option<&str>) -> Self {
+    pub(super) fn new(h: &'a Header, role: Role, township: Option<&str>) -> Self {
         RowRules {
-            sh,
             h,
             role,
             want_town: township.map(town_key).filter(|t| !t.is_empty()),
@@ -138,14 +298,23 @@ impl<'a> RowRules<'a> {
                 && self.names_field(t, *f)
             {
                 n += 1;
+                if n >= 2 {
+                    return true;
+                }
             }
         }
-        n >= 2
+        false
     }
 
-    /// The rules of [`data_rows`] for one row.
-    fn row(&mut self, r: u32, cols: &impl RowCells) -> RowOutcome {
-        let (sh, h, role) = (self.sh, self.h, self.role);
+    /// The rules of [`data_rows`] for one row; `merged`: what merges give
+    /// its blank cells.
+    pub(super) fn row(
+        &mut self,
+        r: u32,
+        cols: &impl RowCells,
+        merged: &mut impl Merged,
+    ) -> RowOutcome {
+        let (h, role) = (self.h, self.role);
         // First non-empty cell's text, normalised.
         let Some(first) = cols.first() else {
             return RowOutcome::Drop;
@@ -161,15 +330,13 @@ impl<'a> RowRules<'a> {
             }
             let cell = match raw {
                 Some(x) if filled => x,
-                raw => match sh.merge_at(r, c) {
-                    // A merge starting in the data area fills every row it
-                    // covers, in its own column (a label merged across
-                    // columns says nothing about the neighbours); one
-                    // starting in the header does not.
-                    Some((r0, c0, _, _)) if r0 > h.row && c0 == c => {
-                        sh.raw(r0, c0).cloned().unwrap_or(Cell::Empty)
-                    }
-                    _ => raw.unwrap_or(Cell::Empty),
+                // A merge starting in the data area fills every row it
+                // covers, in its own column (a label merged across columns
+                // says nothing about the neighbours); one starting in the
+                // header does not.
+                raw => match merged.merged(r, c, h.row) {
+                    Some(x) => x,
+                    None => raw.unwrap_or(Cell::Empty),
                 },
             };
             values.insert(f, RawValue { col: c, cell });
@@ -240,9 +407,9 @@ pub(super) fn data_rows_into(
     sink: &mut dyn RowSink,
 ) -> usize {
     let mut skipped = 0;
-    let mut rules = RowRules::new(sh, h, role, township);
+    let mut rules = RowRules::new(h, role, township);
     for (&r, cols) in sh.rows.range(h.row + 1..) {
-        match rules.row(r, cols) {
+        match rules.row(r, cols, &mut &*sh) {
             RowOutcome::Keep(row) => sink.row(row),
             RowOutcome::OtherTown => skipped += 1,
             RowOutcome::Drop => {}
@@ -281,7 +448,7 @@ pub(super) fn csv_data_rows_into(
     sink: &mut dyn RowSink,
 ) -> Result<usize, ReadError> {
     let mut skipped = 0;
-    let mut rules = RowRules::new(head, h, role, township);
+    let mut rules = RowRules::new(h, role, township);
     let mut last_row = 0;
     let mut one_row_each = true;
     text.for_each_row(path, |r, fields| {
@@ -293,7 +460,7 @@ pub(super) fn csv_data_rows_into(
         }
         last_row = r;
         if r > h.row {
-            match rules.row(r, fields) {
+            match rules.row(r, fields, &mut &*head) {
                 RowOutcome::Keep(row) => sink.row(row),
                 RowOutcome::OtherTown => skipped += 1,
                 RowOutcome::Drop => {}

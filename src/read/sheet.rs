@@ -17,17 +17,7 @@ pub(crate) fn load(path: &Path, bytes: &[u8], format: Format) -> Result<Vec<Shee
         _ => {
             // calamine has been known to panic on hostile files; a bad input
             // must be an Err, never a crash.
-            let res = crate::guard::catch(|| load_workbook(path, bytes, format));
-            match res {
-                Some(r) => r,
-                None => Err(ReadError::input(
-                    path,
-                    format!(
-                        "「{}」的内容已损坏，无法解析。请在 Excel 或 WPS 中打开后重新保存为 .xlsx",
-                        file_label(path)
-                    ),
-                )),
-            }
+            guarded(path, || load_workbook(path, bytes, format))
         }
     }
 }
@@ -56,26 +46,255 @@ fn sheet_err(path: &Path, sheet: &str, e: impl std::fmt::Display) -> ReadError {
     )
 }
 
+/// The message for a file calamine could not parse (or panicked on).
+fn damaged(path: &Path) -> ReadError {
+    ReadError::input(
+        path,
+        format!(
+            "「{}」的内容已损坏，无法解析。请在 Excel 或 WPS 中打开后重新保存为 .xlsx",
+            file_label(path)
+        ),
+    )
+}
+
+/// `f` under the panic guard: a panic in calamine is the damaged-file error.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
+    crate::guard::catch(f).unwrap_or_else(|| Err(damaged(path)))
+}
+
+/// An xlsx/xlsm workbook whose worksheets are read one at a time, either
+/// whole ([`XlsxBook::whole`]) or a row at a time ([`XlsxBook::cells`]).
+pub(crate) struct XlsxBook<'b> {
+    path: &'b Path,
+    wb: Xlsx<Cursor<&'b [u8]>>,
+    names: Vec<String>,
+    /// Merges of every worksheet from a byte scan of the parts, when the
+    /// package allows it.
+    fast: Option<Vec<Vec<Merge>>>,
+}
+
+impl<'b> XlsxBook<'b> {
+    pub fn open(path: &'b Path, bytes: &'b [u8]) -> Result<XlsxBook<'b>, ReadError> {
+        guarded(path, || {
+            let wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| calamine_err(path, e))?;
+            let names = worksheet_names(wb.sheets_metadata());
+            let fast = fast_xlsx_merges(bytes, &names);
+            Ok(XlsxBook {
+                path,
+                wb,
+                names,
+                fast,
+            })
+        })
+    }
+
+    /// The worksheet names (hidden ones included), in workbook order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The merged ranges of worksheet `i` (1-based, inclusive, empty or
+    /// reversed ones dropped), as [`SheetData::merges`] holds them.
+    pub fn merges(&mut self, i: usize) -> Result<Vec<Merge>, ReadError> {
+        let (path, name) = (self.path, &self.names[i]);
+        let mut merges: Vec<Merge> = match self.fast.as_ref().and_then(|m| m.get(i)) {
+            Some(m) => m.clone(),
+            None => guarded(path, || {
+                let dims = self
+                    .wb
+                    .merge_cells_by_sheet_name(name)
+                    .map_err(|e| sheet_err(path, name, e))?;
+                Ok(dims
+                    .iter()
+                    .map(|d| (d.start.0 + 1, d.start.1 + 1, d.end.0 + 1, d.end.1 + 1))
+                    .collect())
+            })?,
+        };
+        merges.retain(|m| m.0 <= m.2 && m.1 <= m.3);
+        Ok(merges)
+    }
+
+    /// Worksheet `i` read whole.
+    pub fn whole(&mut self, i: usize) -> Result<SheetData, ReadError> {
+        let (path, name) = (self.path, self.names[i].clone());
+        let rows = guarded(path, || {
+            xlsx_rows(&mut self.wb, &name).map_err(|e| sheet_err(path, &name, e))
+        })?;
+        let merges = self.merges(i)?;
+        Ok(SheetData::new(name, rows, merges))
+    }
+
+    /// The cells of worksheet `i`, a row at a time.
+    pub fn cells(&mut self, i: usize) -> Result<SheetCells<'_, 'b>, ReadError> {
+        let (path, name) = (self.path, &self.names[i]);
+        let reader = guarded(path, || match self.wb.worksheet_cells_reader(name) {
+            Ok(r) => Ok(Some(r)),
+            // calamine's worksheet_range reads a chart sheet as an empty range.
+            Err(XlsxError::NotAWorksheet(_)) => Ok(None),
+            Err(e) => Err(sheet_err(path, name, e)),
+        })?;
+        Ok(SheetCells {
+            path,
+            name,
+            reader,
+            pending: None,
+            width: 0,
+        })
+    }
+}
+
+/// What [`SheetCells::next_row`] gives.
+pub(crate) enum NextRow<'a> {
+    /// A row's cells (1-based row), final: the rows come in ascending
+    /// order, empty ones left out.
+    Row(u32, XlsxRow<'a>),
+    End,
+    /// A cell of an earlier row came after a later row (a writer that does
+    /// not keep the rows in order): read the sheet whole instead.
+    OutOfOrder,
+}
+
+/// One row of an xlsx worksheet as calamine's cell reader gives it: (1-based
+/// col, value) in column order, no Empty value and no empty text. A value is
+/// made a [`Cell`] only when asked for (most columns of a wide sheet are
+/// never looked at).
+pub(crate) struct XlsxRow<'a>(Vec<(u32, DataRef<'a>)>);
+
+impl XlsxRow<'_> {
+    /// The cell at 1-based `col`.
+    pub fn get(&self, col: u32) -> Option<Cell> {
+        let i = self.0.binary_search_by_key(&col, |(c, _)| *c).ok()?;
+        Some(convert_ref(&self.0[i].1))
+    }
+
+    /// Every cell, as [`xlsx_rows`] holds it.
+    pub fn cells(&self) -> impl Iterator<Item = (u32, Cell)> + '_ {
+        self.0.iter().map(|(c, d)| (*c, convert_ref(d)))
+    }
+
+    /// The last column holding a value.
+    fn last_col(&self) -> Option<u32> {
+        self.0.last().map(|(c, _)| *c)
+    }
+
+    /// One value into the row, as [`xlsx_rows`] puts a cell: a later value
+    /// at the same column replaces the earlier one, an empty text removes it.
+    fn put<'a2>(row: &mut Vec<(u32, DataRef<'a2>)>, col: u32, value: DataRef<'a2>) {
+        let remove = is_empty_text(&value);
+        if row.last().is_none_or(|(c, _)| *c < col) {
+            if !remove {
+                row.push((col, value));
+            }
+            return;
+        }
+        match row.binary_search_by_key(&col, |(c, _)| *c) {
+            Ok(i) if remove => {
+                row.remove(i);
+            }
+            Ok(i) => row[i].1 = value,
+            Err(_) if remove => {}
+            Err(i) => row.insert(i, (col, value)),
+        }
+    }
+}
+
+/// A value [`convert_ref`] makes an empty text.
+fn is_empty_text(d: &DataRef<'_>) -> bool {
+    match d {
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.is_empty(),
+        DataRef::SharedString(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+/// The cells of one xlsx worksheet straight from calamine's cell reader,
+/// grouped by row, with the rules of [`xlsx_rows`]: empty cells dropped, a
+/// later cell at the same position replacing an earlier one (an empty
+/// string removes it).
+pub(crate) struct SheetCells<'a, 'b> {
+    path: &'a Path,
+    name: &'a str,
+    /// None: a chart sheet (read as empty), or every cell read.
+    reader: Option<calamine::XlsxCellReader<'a, Cursor<&'b [u8]>>>,
+    /// The first value of the next row, already read (1-based).
+    pending: Option<(u32, u32, DataRef<'a>)>,
+    /// The last column holding a cell in the rows given so far.
+    width: u32,
+}
+
+impl<'a> SheetCells<'a, '_> {
+    /// The last column holding a cell in the rows given so far.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// The next value that is not Empty (1-based); calamine unguarded.
+    fn next_cell(&mut self) -> Result<Option<(u32, u32, DataRef<'a>)>, ReadError> {
+        let Some(reader) = self.reader.as_mut() else {
+            return Ok(None);
+        };
+        loop {
+            let Some(c) = reader
+                .next_cell()
+                .map_err(|e| sheet_err(self.path, self.name, e))?
+            else {
+                // The reader is not to be asked again past the end.
+                self.reader = None;
+                return Ok(None);
+            };
+            let (r, col) = c.get_position();
+            let value = c.get_value();
+            if matches!(value, DataRef::Empty) {
+                continue;
+            }
+            return Ok(Some((r + 1, col + 1, value.clone())));
+        }
+    }
+
+    pub fn next_row(&mut self) -> Result<NextRow<'a>, ReadError> {
+        let path = self.path;
+        guarded(path, || self.next_row_unguarded())
+    }
+
+    fn next_row_unguarded(&mut self) -> Result<NextRow<'a>, ReadError> {
+        loop {
+            let first = match self.pending.take() {
+                Some(c) => c,
+                None => match self.next_cell()? {
+                    Some(c) => c,
+                    None => return Ok(NextRow::End),
+                },
+            };
+            let row = first.0;
+            let mut cols = Vec::new();
+            XlsxRow::put(&mut cols, first.1, first.2);
+            while let Some((r, c, value)) = self.next_cell()? {
+                if r == row {
+                    XlsxRow::put(&mut cols, c, value);
+                } else if r > row {
+                    self.pending = Some((r, c, value));
+                    break;
+                } else {
+                    return Ok(NextRow::OutOfOrder);
+                }
+            }
+            let cols = XlsxRow(cols);
+            if let Some(last) = cols.last_col() {
+                self.width = self.width.max(last);
+                return Ok(NextRow::Row(row, cols));
+            }
+        }
+    }
+}
+
 fn load_workbook(path: &Path, bytes: &[u8], format: Format) -> Result<Vec<SheetData>, ReadError> {
     let cursor = Cursor::new(bytes);
     let mut out = Vec::new();
     match format {
         Format::Xlsx | Format::Xlsm => {
-            let mut wb: Xlsx<_> = Xlsx::new(cursor).map_err(|e| calamine_err(path, e))?;
-            let names = worksheet_names(wb.sheets_metadata());
-            let fast = fast_xlsx_merges(bytes, &names);
-            for (i, name) in names.into_iter().enumerate() {
-                let rows = xlsx_rows(&mut wb, &name).map_err(|e| sheet_err(path, &name, e))?;
-                let sheet = match fast.as_ref().and_then(|m| m.get(i)) {
-                    Some(m) => with_merges(name, rows, &[], m),
-                    None => {
-                        let merges = wb
-                            .merge_cells_by_sheet_name(&name)
-                            .map_err(|e| sheet_err(path, &name, e))?;
-                        with_merges(name, rows, &merges, &[])
-                    }
-                };
-                out.push(sheet);
+            let mut book = XlsxBook::open(path, bytes)?;
+            for i in 0..book.names().len() {
+                out.push(book.whole(i)?);
             }
         }
         Format::Xls => {
@@ -391,25 +610,10 @@ fn xlsx_rows<RS: std::io::Read + std::io::Seek>(
 type Rows = BTreeMap<u32, BTreeMap<u32, Cell>>;
 
 /// A merged range: (first_row, first_col, last_row, last_col), 1-based.
-type Merge = (u32, u32, u32, u32);
-
-fn with_merges(
-    name: String,
-    rows: Rows,
-    dims: &[Dimensions],
-    extra: &[(u32, u32, u32, u32)],
-) -> SheetData {
-    let mut merges: Vec<(u32, u32, u32, u32)> = dims
-        .iter()
-        .map(|d| (d.start.0 + 1, d.start.1 + 1, d.end.0 + 1, d.end.1 + 1))
-        .collect();
-    merges.extend_from_slice(extra);
-    merges.retain(|m| m.0 <= m.2 && m.1 <= m.3);
-    SheetData::new(name, rows, merges)
-}
+pub(crate) type Merge = (u32, u32, u32, u32);
 
 /// calamine borrowed value → model cell (as [`convert`] of the owned value).
-fn convert_ref(d: &DataRef<'_>) -> Cell {
+pub(crate) fn convert_ref(d: &DataRef<'_>) -> Cell {
     match d {
         DataRef::Empty => Cell::Empty,
         DataRef::String(s) => Cell::Text(s.clone()),
@@ -563,6 +767,43 @@ mod tests {
         }
         assert_eq!(dimension("AA10:ab12"), Some((10, 27, 12, 28)));
         assert_eq!(dimension("10"), None);
+    }
+
+    /// A row put together value by value holds what the whole-sheet read
+    /// holds: later values replace earlier ones, an empty text removes one,
+    /// whatever the column order.
+    #[test]
+    fn row_values_replace_and_remove_like_the_sheet() {
+        let steps: Vec<(u32, DataRef<'static>)> = vec![
+            (3, DataRef::SharedString("c")),
+            (1, DataRef::Int(1)),
+            (5, DataRef::String("e".into())),
+            (3, DataRef::SharedString("")),
+            (2, DataRef::SharedString("")),
+            (5, DataRef::Float(2.5)),
+            (4, DataRef::SharedString("d")),
+            (1, DataRef::String(String::new())),
+            (6, DataRef::DateTimeIso("2010-05-03".into())),
+        ];
+        let mut row = Vec::new();
+        let mut want: BTreeMap<u32, Cell> = BTreeMap::new();
+        for (c, d) in steps {
+            match convert_ref(&d) {
+                Cell::Text(t) if t.is_empty() => {
+                    want.remove(&c);
+                }
+                cell => {
+                    want.insert(c, cell);
+                }
+            }
+            XlsxRow::put(&mut row, c, d);
+        }
+        let row = XlsxRow(row);
+        let got: BTreeMap<u32, Cell> = row.cells().collect();
+        assert_eq!(got, want);
+        assert_eq!(row.get(4), Some(Cell::Text("d".into())));
+        assert_eq!(row.get(3), None);
+        assert_eq!(row.last_col(), Some(6));
     }
 
     #[test]

@@ -6,6 +6,14 @@ use super::Grid;
 use crate::model::Cell;
 use std::collections::{BTreeMap, HashMap};
 
+/// The last column holding a cell in any of `rows` (0: none).
+pub(crate) fn width_of(rows: &BTreeMap<u32, BTreeMap<u32, Cell>>) -> u32 {
+    rows.values()
+        .filter_map(|r| r.keys().next_back().copied())
+        .max()
+        .unwrap_or(0)
+}
+
 /// One sheet, with absolute 1-based positions.
 #[derive(Debug, Default)]
 pub(crate) struct SheetData {
@@ -16,6 +24,9 @@ pub(crate) struct SheetData {
     pub merges: Vec<(u32, u32, u32, u32)>,
     /// covered cell → index into `merges` (clamped to the used area).
     covered: HashMap<(u32, u32), usize>,
+    /// The last column with a cell (of the whole sheet, when only its
+    /// first rows are held).
+    width: u32,
 }
 
 impl SheetData {
@@ -24,12 +35,20 @@ impl SheetData {
         rows: BTreeMap<u32, BTreeMap<u32, Cell>>,
         merges: Vec<(u32, u32, u32, u32)>,
     ) -> SheetData {
+        let max_col = width_of(&rows);
+        SheetData::within(name, rows, merges, max_col)
+    }
+
+    /// The first rows of a sheet whose last column with a cell (in any row)
+    /// is `max_col`: merges are clamped and columns scanned as for the whole
+    /// sheet, as far as these rows go.
+    pub fn within(
+        name: String,
+        rows: BTreeMap<u32, BTreeMap<u32, Cell>>,
+        merges: Vec<(u32, u32, u32, u32)>,
+        max_col: u32,
+    ) -> SheetData {
         let max_row = rows.keys().next_back().copied().unwrap_or(0);
-        let max_col = rows
-            .values()
-            .filter_map(|r| r.keys().next_back().copied())
-            .max()
-            .unwrap_or(0);
         let mut covered = HashMap::new();
         for (i, &(r0, c0, r1, c1)) in merges.iter().enumerate() {
             // Clamp: a merge may run far past the data (A1:XFD1); only the used
@@ -47,6 +66,7 @@ impl SheetData {
             rows,
             merges,
             covered,
+            width: max_col,
         }
     }
 
@@ -73,11 +93,7 @@ impl SheetData {
     }
 
     pub fn max_col(&self) -> u32 {
-        self.rows
-            .values()
-            .filter_map(|r| r.keys().next_back().copied())
-            .max()
-            .unwrap_or(0)
+        self.width
     }
 
     pub fn into_grid(self) -> Grid {

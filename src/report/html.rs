@@ -901,7 +901,7 @@ mod tests {
             inputs: vec![],
             summary: Summary::count(&findings),
             findings: findings.leak(),
-            links: &[],
+            links: crate::report::Links::default(),
             history: None,
         }
     }

@@ -9,7 +9,8 @@ pub mod history;
 pub mod html;
 
 use crate::gb11643::mask_text;
-use crate::model::{Code, Finding, Link, Role, Severity};
+use crate::link::Pair;
+use crate::model::{Code, Decision, Finding, Record, Role, Severity, Table};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -102,7 +103,7 @@ pub struct Report<'a> {
     pub inputs: Vec<InputInfo>,
     pub summary: Summary,
     pub findings: &'a [Finding],
-    pub links: &'a [Link],
+    pub links: Links<'a>,
     /// This run against the earlier one (reconcile): each finding's match
     /// keys and `since_last`, and `changes`.
     pub history: Option<&'a history::Comparison>,
@@ -149,7 +150,7 @@ struct ReportOut<'a> {
     summary: &'a Summary,
     changes: Option<&'a history::Changes>,
     findings: FindingsOut<'a>,
-    links: &'a [Link],
+    links: Links<'a>,
 }
 
 impl Serialize for Report<'_> {
@@ -168,6 +169,61 @@ impl Serialize for Report<'_> {
             links: self.links,
         }
         .serialize(s)
+    }
+}
+
+/// findings.json's `links`: a line per roster–survey pair, made from the
+/// pairs as it is written and never held as a list (at a million children
+/// such a list took ~0.5 GB). The default has no pairs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Links<'a> {
+    /// The pairs, indexing `records`.
+    pub pairs: &'a [Pair],
+    pub records: &'a [Record],
+    /// The tables the records come from.
+    pub tables: &'a [Table],
+}
+
+/// A row a link names: as a related place is written (file, sheet, row).
+#[derive(Serialize)]
+struct PlaceOut<'a> {
+    file: &'a str,
+    sheet: &'a str,
+    row: u32,
+}
+
+#[derive(Serialize)]
+struct LinkOut<'a> {
+    roster: PlaceOut<'a>,
+    survey: PlaceOut<'a>,
+    decision: Decision,
+    score: f64,
+    reasons: Vec<String>,
+}
+
+impl Serialize for Links<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let place = |i: usize| {
+            let r = &self.records[i];
+            let t = &self.tables[r.table];
+            PlaceOut {
+                file: &t.file,
+                sheet: &t.sheet,
+                row: r.row,
+            }
+        };
+        let mut seq = s.serialize_seq(Some(self.pairs.len()))?;
+        for p in self.pairs {
+            seq.serialize_element(&LinkOut {
+                roster: place(p.roster),
+                survey: place(p.survey),
+                decision: p.decision,
+                score: (p.score * 1000.0).round() / 1000.0,
+                reasons: p.reasons(self.records),
+            })?;
+        }
+        seq.end()
     }
 }
 

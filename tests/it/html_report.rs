@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use support::{dump_dom, fake_id, file_url, screenshot};
 use taizhang::model::{Code, Finding, Loc, Role};
 use taizhang::report::html::{VillageLine, render, render_with_township};
-use taizhang::report::{InputInfo, Report, Summary};
+use taizhang::report::{InputInfo, Links, Report, Summary};
 
 const VILLAGES: [&str; 5] = ["青松村", "石门村", "柳湾社区", "杨家坪村", "红岩村"];
 const SURNAMES: [&str; 6] = ["张", "李", "王", "刘", "陈", "杨"];
@@ -128,7 +128,7 @@ fn fixture() -> (Report<'static>, Vec<VillageLine>, Vec<(String, usize)>) {
         ],
         summary,
         findings: findings.leak(),
-        links: &[],
+        links: Links::default(),
         history: None,
     };
     let villages: Vec<VillageLine> = VILLAGES

@@ -34,3 +34,4 @@ mod template;
 mod templates_config;
 mod templates_filled;
 mod windows_wine;
+mod xlsx_stream;

@@ -29,19 +29,22 @@ fn comment_xml(prefix: &str, row: u32, col: u32, author: usize, text: &str) -> S
     )
 }
 
-/// A new comments part holding `notes` (cell → text).
-pub(super) fn new_part(notes: &BTreeMap<(u32, u32), String>) -> String {
-    let mut x = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<comments xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">",
-    );
-    x.push_str(&format!(
+/// A new comments part holding `notes` (cell → text), written into `w`.
+pub(super) fn write_new_part(
+    notes: &BTreeMap<(u32, u32), String>,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    w.write_all(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<comments xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">".as_bytes(),
+    )?;
+    write!(
+        w,
         "<authors><author>{AUTHOR}</author></authors><commentList>"
-    ));
+    )?;
     for ((r, c), t) in notes {
-        x.push_str(&comment_xml("", *r, *c, 0, t));
+        w.write_all(comment_xml("", *r, *c, 0, t).as_bytes())?;
     }
-    x.push_str("</commentList></comments>");
-    x
+    w.write_all(b"</commentList></comments>")
 }
 
 /// Counts the authors of a comments part.

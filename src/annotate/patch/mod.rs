@@ -65,7 +65,7 @@ pub fn patch_package_with<R: Read + Seek>(
 ) -> Result<(), AnnotateError> {
     let mut pkg = Pkg::open(reader, input)?;
     let plan = plan::plan(&mut pkg, output, findings, info)?;
-    write(&mut pkg, &plan, tmp, output, generated)
+    write(&mut pkg, plan, tmp, output, generated)
 }
 
 fn file_options() -> SimpleFileOptions {
@@ -95,7 +95,7 @@ fn sheet_selected<R: Read + Seek>(
 /// re-streamed or copied raw), then the new parts.
 fn write<R: Read + Seek>(
     pkg: &mut Pkg<R>,
-    plan: &Plan,
+    plan: Plan,
     tmp: &Path,
     output: &Path,
     mut generated: Option<Generated<'_>>,
@@ -168,10 +168,17 @@ fn write<R: Read + Seek>(
             zw.raw_copy_file(zf).map_err(|e| write_err(output, e))?;
         }
     }
-    for (name, bytes) in &plan.added {
+    for (name, part) in plan.added {
         zw.start_file(name.as_str(), file_options())
             .map_err(|e| write_err(output, e))?;
-        zw.write_all(bytes).map_err(|e| write_err(output, e))?;
+        match part {
+            plan::Added::Bytes(bytes) => zw.write_all(&bytes),
+            plan::Added::Written(write) => {
+                let mut out = BufWriter::with_capacity(1 << 16, &mut zw);
+                write(&mut out).and_then(|()| out.flush())
+            }
+        }
+        .map_err(|e| write_err(output, e))?;
     }
     let w = zw.finish().map_err(|e| write_err(output, e))?;
     let f = w

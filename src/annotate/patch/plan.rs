@@ -31,9 +31,17 @@ pub(super) struct Plan {
     /// Marked sheets, rewritten by a streaming pass: part → how.
     pub sheets: BTreeMap<String, SheetPlan>,
     /// New parts, written after the input's entries in this order.
-    pub added: Vec<(String, Vec<u8>)>,
+    pub added: Vec<(String, Added)>,
     /// Sheet name → worksheet part.
     pub sheet_parts: BTreeMap<String, String>,
+}
+
+/// A new part: its bytes, or written straight into the copy. The notes,
+/// their drawing and 核对说明 grow with the findings (at a million children,
+/// ~0.4 GB of XML if built first), so they are written, never held.
+pub(super) enum Added {
+    Bytes(Vec<u8>),
+    Written(Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>>),
 }
 
 /// How a marked sheet is rewritten.
@@ -368,7 +376,7 @@ impl Names {
 #[derive(Default)]
 struct Changes {
     replaced: BTreeMap<String, Vec<u8>>,
-    added: Vec<(String, Vec<u8>)>,
+    added: Vec<(String, Added)>,
     /// Content type overrides for the new parts.
     overrides: Vec<(String, &'static str)>,
     /// A new VML drawing needs the `.vml` default content type.
@@ -416,6 +424,8 @@ fn plan_notes<R: Read + Seek>(
         .find(|r| r.typ == T_COMMENTS || r.typ.ends_with("/comments"))
         .map(|r| resolve_target(&sheet_dir, &r.target));
     let mut had_note: BTreeSet<(u32, u32)> = BTreeSet::new();
+    // A new comments part, written from `notes` once the shapes are known.
+    let mut new_comments = None;
     match existing_comments.as_ref().filter(|p| pkg.exists(p)) {
         Some(cpart) => {
             let xml = pkg.read(cpart)?.unwrap_or_default();
@@ -426,8 +436,7 @@ fn plan_notes<R: Read + Seek>(
         }
         None => {
             let cpart = names.alloc(&|k| format!("xl/comments{k}.xml"));
-            ch.added
-                .push((cpart.clone(), comments::new_part(&notes).into_bytes()));
+            new_comments = Some(cpart.clone());
             ch.overrides.push((format!("/{cpart}"), CT_COMMENTS));
             new_rels.push(Rel {
                 id: rels::next_id(&mut used_ids),
@@ -443,6 +452,12 @@ fn plan_notes<R: Read + Seek>(
         .filter(|(k, _)| !had_note.contains(k))
         .map(|(k, t)| (*k, t.lines().count() + 2))
         .collect();
+    if let Some(cpart) = new_comments {
+        ch.added.push((
+            cpart,
+            Added::Written(Box::new(move |w| comments::write_new_part(&notes, w))),
+        ));
+    }
     let existing_vml = scan
         .legacy_rid
         .as_ref()
@@ -461,7 +476,9 @@ fn plan_notes<R: Read + Seek>(
             vml_used.extend(blocks.clone());
             ch.added.push((
                 vpart.clone(),
-                vml::new_part(&shape_cells, &blocks).into_bytes(),
+                Added::Written(Box::new(move |w| {
+                    vml::write_new_part(&shape_cells, &blocks, w)
+                })),
             ));
             ch.vml_default = true;
             let id = rels::next_id(&mut used_ids);
@@ -481,9 +498,10 @@ fn plan_notes<R: Read + Seek>(
                     .map_err(|e| corrupt(input, format!("{rels_part}：{e}")))?;
                 ch.replaced.insert(rels_part, new);
             }
-            None => ch
-                .added
-                .push((rels_part, rels::new_part(&new_rels).into_bytes())),
+            None => ch.added.push((
+                rels_part,
+                Added::Bytes(rels::new_part(&new_rels).into_bytes()),
+            )),
         }
     }
     ch.edits.insert(part.to_string(), edit);
@@ -545,7 +563,8 @@ pub(super) fn plan<R: Read + Seek>(
     let mut wb_new_rels: Vec<Rel> = Vec::new();
     let mut wb_ids: BTreeSet<String> = wb.rels.iter().map(|r| r.id.clone()).collect();
     if styles.is_new {
-        ch.added.push((styles.part.clone(), styles.xml));
+        ch.added
+            .push((styles.part.clone(), Added::Bytes(styles.xml)));
         ch.overrides.push((format!("/{}", styles.part), CT_STYLES));
         // A dangling styles relationship (part missing) now has its part.
         if styles.rel.is_none() {
@@ -579,14 +598,21 @@ pub(super) fn plan<R: Read + Seek>(
             local.insert((f.clone(), s.clone()));
         }
     }
-    let (sum_xml, header, last) = summary::sheet_xml(info, &sum_name, styles.summary, &local);
+    let sum = summary::sheet_xml(info, &sum_name, styles.summary, &local);
+    let (header, last) = (sum.header, sum.last);
     let wb_dir = &wb.dir;
     let sum_part = names.alloc(&|k| {
         format!("{wb_dir}/worksheets/sheet{k}.xml")
             .trim_start_matches('/')
             .to_string()
     });
-    ch.added.insert(0, (sum_part.clone(), sum_xml.into_bytes()));
+    ch.added.insert(
+        0,
+        (
+            sum_part.clone(),
+            Added::Written(Box::new(move |w| sum.write(w))),
+        ),
+    );
     ch.overrides
         .insert(0, (format!("/{sum_part}"), CT_WORKSHEET));
     let sum_rid = rels::next_id(&mut wb_ids);

@@ -61,25 +61,26 @@ fn idmap_data(blocks: &[u32]) -> String {
         .join(",")
 }
 
-pub(super) fn new_part(cells: &[((u32, u32), usize)], blocks: &[u32]) -> String {
+/// A new VML drawing with a note shape for each of `cells` (cell, lines of
+/// text), numbered in `blocks`, written into `w`.
+pub(super) fn write_new_part(
+    cells: &[((u32, u32), usize)],
+    blocks: &[u32],
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let first = blocks.first().copied().unwrap_or(1);
-    let mut x = format!(
+    write!(
+        w,
         "<xml {VML_NS}>\n <o:shapelayout v:ext=\"edit\"><o:idmap v:ext=\"edit\" data=\"{}\"/></o:shapelayout>{SHAPETYPE}\n",
         idmap_data(blocks)
-    );
+    )?;
     for (i, ((r, c), lines)) in cells.iter().enumerate() {
-        x.push_str(&vml_shape(
-            first * 1024 + 1 + i as u32,
-            *r,
-            *c,
-            *lines,
-            i + 1,
-            false,
-        ));
-        x.push('\n');
+        w.write_all(
+            vml_shape(first * 1024 + 1 + i as u32, *r, *c, *lines, i + 1, false).as_bytes(),
+        )?;
+        w.write_all(b"\n")?;
     }
-    x.push_str("</xml>");
-    x
+    w.write_all(b"</xml>")
 }
 
 /// The idmap blocks and shape numbers of a VML drawing.
@@ -284,7 +285,9 @@ mod tests {
         let cells: Vec<((u32, u32), usize)> = (1..=1500).map(|r| ((r, 1), 4)).collect();
         let blocks = free_blocks(&used, shape_blocks(cells.len()));
         assert_eq!(blocks, vec![2, 3]);
-        let x = new_part(&cells, &blocks);
+        let mut x = Vec::new();
+        write_new_part(&cells, &blocks, &mut x).unwrap();
+        let x = String::from_utf8(x).unwrap();
         assert!(x.contains("<o:idmap v:ext=\"edit\" data=\"2,3\"/>"));
         assert!(x.contains("_x0000_s2049\"") && x.contains("_x0000_s3548\""));
         let ids = vml_ids(x.as_bytes());
