@@ -41,8 +41,11 @@ pub(super) struct Plan {
 /// ~0.4 GB of XML if built first), so they are written, never held.
 pub(super) enum Added {
     Bytes(Vec<u8>),
-    Written(Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>>),
+    Written(WritePart),
 }
+
+/// Writes a part's XML into the copy.
+pub(super) type WritePart = Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>>;
 
 /// How a marked sheet is rewritten.
 pub(super) struct SheetPlan {
