@@ -526,7 +526,10 @@ pub struct Flow<'a> {
     /// None: the rows are kept.
     norm: Option<Normalizer<'a>>,
     batch: Vec<RawRow>,
-    records: Vec<Record>,
+    /// The records made so far, a vector per batch: moved into the
+    /// round's one vector, made at its final size, a batch at a time (a
+    /// growing vector is copied into a larger one, twice the memory).
+    records: Vec<Vec<Record>>,
     rows: Vec<RawRow>,
     learn_villages: bool,
     learn_county: bool,
@@ -575,7 +578,7 @@ impl<'a> Flow<'a> {
         if let Some(n) = &self.norm
             && !self.batch.is_empty()
         {
-            self.records.extend(n.rows(&self.batch));
+            self.records.push(n.rows(&self.batch));
             self.batch.clear();
         }
     }
@@ -680,24 +683,20 @@ fn gather(
     let revillage = !VillageIndex::from_config(cfg).is_configured();
     let reparse = cfg.county.is_none() && !words.county().is_empty();
     let mut canonical: HashMap<arcstr::ArcStr, Option<arcstr::ArcStr>> = HashMap::new();
-    let made: usize = flows.iter().map(|f| f.records.len() + f.rows.len()).sum();
-    let mut records: Vec<Record> = Vec::new();
+    let made: usize = flows
+        .iter()
+        .map(|f| f.records.iter().map(Vec::len).sum::<usize>() + f.rows.len())
+        .sum();
+    let mut records: Vec<Record> = Vec::with_capacity(made);
     let mut per_table = Vec::with_capacity(tables.len());
-    for (t, mut f) in tables.iter_mut().zip(flows) {
+    for (t, f) in tables.iter_mut().zip(flows) {
         let start = records.len();
         if f.norm.is_none() {
             t.rows = f.rows;
             records.extend(crate::normalize::normalize_table_with(t, villages, words));
         } else {
-            // The round's records are the first table's vector, grown once
-            // to the round's size (a large vector grows in place, without a
-            // second copy in memory), then each later table's appended and
-            // freed.
-            if records.is_empty() {
-                records = std::mem::take(&mut f.records);
-                records.reserve_exact(made.saturating_sub(records.len()));
-            } else {
-                records.append(&mut f.records);
+            for batch in f.records {
+                records.extend(batch);
             }
             {
                 for r in &mut records[start..] {

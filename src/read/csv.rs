@@ -170,7 +170,9 @@ fn decode_stream(
         let last = n == 0;
         let mut src = &buf[..n];
         loop {
-            let need = dec.max_utf8_buffer_length(src.len()).unwrap_or(usize::MAX / 2);
+            let need = dec
+                .max_utf8_buffer_length(src.len())
+                .unwrap_or(usize::MAX / 2);
             text.reserve(need);
             if replace {
                 let (res, read, _) = dec.decode_to_string(src, &mut text, last);
