@@ -14,6 +14,7 @@
 #   DPI           resolution (default 100)
 #   DATA_MARK     text on the data sheet's first printed page (default 填报单位):
 #                 pages before it are 核对说明's
+#   PDF_OUT       also keep LibreOffice's PDF of the copy at this path
 # Needs: soffice (LibreOffice), pdftoppm and pdftotext (poppler-utils), python3.
 set -euo pipefail
 
@@ -48,6 +49,9 @@ cp "$work/out/$copy" "$work/copy.xlsx"
 soffice "-env:UserInstallation=file://$work/profile" --headless --norestore \
     --convert-to pdf --outdir "$work" "$work/copy.xlsx" >"$work/soffice.log" 2>&1
 [[ -s "$work/copy.pdf" ]] || { cat "$work/soffice.log" >&2; echo "LibreOffice wrote no PDF" >&2; exit 2; }
+if [[ -n "${PDF_OUT:-}" ]]; then
+    cp "$work/copy.pdf" "$PDF_OUT"
+fi
 
 # 3. Page 1 is 核对说明; the data sheet starts at the first page showing
 #    $mark, and of its pages the one with the most red and orange fills wins.

@@ -18,15 +18,6 @@ use chrono::Datelike;
 use std::collections::HashMap;
 
 /// The column a finding about `field` goes to.
-fn col_for(table: &Table, field: Field) -> u32 {
-    table
-        .columns
-        .get(&field)
-        .or_else(|| table.columns.get(&Field::Name))
-        .copied()
-        .unwrap_or(1)
-}
-
 struct Ctx<'a> {
     table: &'a Table,
     rec: &'a Record,
@@ -46,7 +37,7 @@ impl Ctx<'_> {
             code,
             self.table,
             self.rec.row,
-            col_for(self.table, field),
+            self.table.column_of(field),
             Some(field),
             value,
             message,
@@ -677,7 +668,7 @@ fn duplicates(
                         Code::DUPLICATE_ID,
                         table,
                         rec.row,
-                        col_for(table, Field::Id),
+                        table.column_of(Field::Id),
                         Some(Field::Id),
                         rec.id.raw.trim(),
                         format!("身份证号与{place}重复，同一人登记了两次"),

@@ -498,6 +498,22 @@ impl Table {
         }
     }
 
+    /// The column a finding about `field` points at: the field's own
+    /// column, else the name column, else A.
+    pub fn column_of(&self, field: Field) -> u32 {
+        Table::column_in(&self.columns, field)
+    }
+
+    /// [`Table::column_of`] in a table's column map (every record holds
+    /// its table's, see `Record::cols`).
+    pub fn column_in(columns: &BTreeMap<Field, u32>, field: Field) -> u32 {
+        columns
+            .get(&field)
+            .or_else(|| columns.get(&Field::Name))
+            .copied()
+            .unwrap_or(1)
+    }
+
     /// A row of this table, as a finding or link refers to it.
     pub fn loc(&self, row: u32) -> Loc {
         Loc {
@@ -688,12 +704,8 @@ pub fn fill_related_columns(findings: &mut [Finding], tables: &[Table]) {
             else {
                 continue;
             };
-            let col = field
-                .and_then(|k| t.columns.get(&k))
-                .or_else(|| t.columns.get(&Field::Name))
-                .copied()
-                .unwrap_or(1);
-            l.column = col_letter(col);
+            // Without a field, the name column (else A).
+            l.column = col_letter(t.column_of(field.unwrap_or(Field::Name)));
         }
     }
 }

@@ -559,6 +559,18 @@ impl<'a> Flow<'a> {
         }
     }
 
+    /// A field's trimmed text as [`RawRow::text`] gives it, borrowed from
+    /// the row when the cell holds text (a number or date is shown anew);
+    /// "" when absent.
+    fn text_of(row: &RawRow, f: Field) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match row.cell(f) {
+            None => Cow::Borrowed(""),
+            Some(crate::model::Cell::Text(s)) => Cow::Borrowed(s.trim()),
+            Some(c) => Cow::Owned(c.display().trim().to_string()),
+        }
+    }
+
     fn flush(&mut self) {
         if let Some(n) = &self.norm
             && !self.batch.is_empty()
@@ -571,18 +583,24 @@ impl<'a> Flow<'a> {
 
 impl RowSink for Flow<'_> {
     fn row(&mut self, row: RawRow) {
+        // Looked at in place: a text is copied only the first time it is met.
         if self.learn_villages {
-            let v = row.text(Field::Village);
-            if !v.is_empty() && !self.seen.contains(&v) {
+            let v = Flow::text_of(&row, Field::Village);
+            if !v.is_empty() && !self.seen.contains(v.as_ref()) {
+                let v = v.into_owned();
                 self.seen.insert(v.clone());
                 self.villages.push(v);
             }
         }
         if self.learn_county {
-            let v = row.text(Field::County);
-            let v = v.trim();
+            let v = Flow::text_of(&row, Field::County);
             if !v.is_empty() {
-                *self.counties.entry(v.to_string()).or_default() += 1;
+                match self.counties.get_mut(v.as_ref()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        self.counties.insert(v.into_owned(), 1);
+                    }
+                }
             }
         }
         if self.norm.is_none() {

@@ -29,6 +29,8 @@ pub struct StylePlan {
     pub new_xfs: Vec<String>,
     /// (existing xf index to copy, fillId) appended after `new_xfs`.
     pub copies: Vec<(u32, u32)>,
+    /// Complete `<xf>` elements appended last, after the copies.
+    pub last_xfs: Vec<String>,
 }
 
 /// The styles part written into a workbook that has none: one font, the two
@@ -119,7 +121,9 @@ impl Append<'_> {
         match section {
             "fonts" => Some(self.plan.fonts.len()),
             "fills" => Some(self.plan.fills.len()),
-            "cellXfs" => Some(self.plan.new_xfs.len() + self.plan.copies.len()),
+            "cellXfs" => {
+                Some(self.plan.new_xfs.len() + self.plan.copies.len() + self.plan.last_xfs.len())
+            }
             _ => None,
         }
     }
@@ -272,6 +276,9 @@ fn append_section<W: Write>(
                     }
                 }
             }
+            for x in &plan.last_xfs {
+                w.get_mut().write_all(with_prefix(x, prefix).as_bytes())?;
+            }
         }
         _ => {}
     }
@@ -302,6 +309,7 @@ mod tests {
             fills: vec![solid_fill("FFFFC7CE")],
             new_xfs: vec![],
             copies: vec![(1, 2)],
+            last_xfs: vec![],
         };
         let out = String::from_utf8(rewrite(STYLES.as_bytes(), &plan, p).unwrap()).unwrap();
         assert!(

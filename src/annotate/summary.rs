@@ -20,6 +20,8 @@ pub struct SumStyles {
     pub error: u32,
     pub warning: u32,
     pub notice: u32,
+    /// Plain text, wrapped.
+    pub wrap: u32,
 }
 
 impl SumStyles {
@@ -40,6 +42,10 @@ enum V {
 struct Sheet {
     rows: BTreeMap<u32, Vec<(u32, V, u32)>>,
     links: Vec<(u32, u32, String, String)>,
+    /// Cells merged across to the last column: (row, first column).
+    merged: Vec<(u32, u32)>,
+    /// Row heights in points, where a row is set taller.
+    heights: BTreeMap<u32, f64>,
 }
 
 impl Sheet {
@@ -49,6 +55,57 @@ impl Sheet {
     fn text(&mut self, row: u32, col: u32, s: impl Into<String>, style: u32) {
         self.put(row, col, V::S(s.into()), style);
     }
+    /// A line of text that runs across the sheet: from `col` to the last
+    /// column, merged and wrapped, the row as tall as its lines (a merged
+    /// cell's row does not grow by itself). `pt` is the font size.
+    fn line(&mut self, row: u32, col: u32, s: impl Into<String>, style: u32, pt: f64) {
+        let s = s.into();
+        let width: f64 = WIDTHS[col as usize - 1..].iter().sum();
+        let lines = lines_in(&s, width, pt);
+        if row == 1 || lines > 1.0 {
+            let h = lines * (pt * 1.35).round();
+            self.heights
+                .insert(row, if row == 1 { h.max(27.0) } else { h });
+        }
+        self.merged.push((row, col));
+        self.text(row, col, s, style);
+    }
+    /// Rows whose wrapped text takes more than one line get the height of
+    /// their longest cell: set explicitly, as not every program grows a
+    /// row to its wrapped text when it opens the file. Cells of the plain
+    /// format (style 0) run over into empty neighbours instead of wrapping.
+    fn fit_rows(&mut self) {
+        for (r, cells) in &self.rows {
+            if self.heights.contains_key(r) || self.merged.iter().any(|(m, _)| m == r) {
+                continue;
+            }
+            let lines = cells
+                .iter()
+                .filter(|(_, _, style)| *style != 0)
+                .map(|(c, v, _)| match v {
+                    V::S(t) => lines_in(t, WIDTHS[*c as usize - 1], 11.0),
+                    V::N(_) => 1.0,
+                })
+                .fold(1.0, f64::max);
+            if lines > 1.0 {
+                self.heights.insert(*r, lines * 15.0);
+            }
+        }
+    }
+}
+
+/// How many lines `text` wraps to in a column `width` characters wide, in
+/// a font of `pt` points: a character counts as one digit width, a
+/// full-width one (Chinese) as 2.1 (a Chinese glyph next to Calibri's
+/// digits; a Song typeface's take two), less the cell's padding.
+fn lines_in(text: &str, width: f64, pt: f64) -> f64 {
+    let units: f64 = text
+        .chars()
+        .map(|c| if c.is_ascii() { 1.0 } else { 2.1 })
+        .sum::<f64>()
+        * pt
+        / 11.0;
+    (units / (width - 0.75)).ceil().max(1.0)
 }
 
 /// Appended to the level of a finding that is new since the last run.
@@ -66,7 +123,11 @@ pub const TABLE_HEADER: [&str; 9] = [
     "当前值",
     "建议值",
 ];
-const WIDTHS: [f64; 9] = [8.0, 24.0, 30.0, 60.0, 26.0, 14.0, 12.0, 22.0, 22.0];
+/// Column widths, in characters of the default font's digit width: the
+/// longest code and an 18-digit ID on one line, the other text wrapped, so
+/// that one landscape A4 page width holds the table at (nearly) full size
+/// (133 characters; the page's narrow side margins leave 11.2 inches).
+pub const WIDTHS: [f64; 9] = [9.0, 21.0, 12.0, 26.0, 10.0, 7.0, 10.0, 19.0, 19.0];
 
 /// Quote a sheet name for a formula reference: 'Sheet 1'!A1 ('' inside).
 pub fn quote_sheet(name: &str) -> String {
@@ -108,6 +169,8 @@ pub fn sheet_xml(
     let mut sh = Sheet {
         rows: BTreeMap::new(),
         links: Vec::new(),
+        merged: Vec::new(),
+        heights: BTreeMap::new(),
     };
     let fs = &info.findings;
     let count = |s: Severity| fs.iter().filter(|f| f.severity == s).count();
@@ -125,11 +188,11 @@ pub fn sheet_xml(
     } else {
         info.verdict.clone()
     };
-    sh.text(1, 1, verdict, styles.title);
+    sh.line(1, 1, verdict, styles.title, 16.0);
     // Rows after the table: counts start here (known once the table size is).
     // Row 2: the totals (written once the table size is known); row 3: what
     // to do next.
-    sh.text(
+    sh.line(
         3,
         1,
         format!(
@@ -138,6 +201,7 @@ pub fn sheet_xml(
             crate::report::OVERWRITE_NOTE
         ),
         styles.bold,
+        11.0,
     );
     let mut row = 4;
     sh.text(row, 1, "错误", styles.error);
@@ -152,16 +216,16 @@ pub fn sheet_xml(
     if let Some(r) = &info.rebuilt_from {
         // One line per row: what the copy is, then each part not carried over.
         for line in r.lines().filter(|l| !l.trim().is_empty()) {
-            sh.text(row, 1, line.to_string(), styles.bold);
+            sh.line(row, 1, line.to_string(), styles.bold, 11.0);
             row += 1;
         }
     }
     if let Some(p) = &info.pending {
-        sh.text(row, 1, p.clone(), styles.bold);
+        sh.line(row, 1, p.clone(), styles.bold, 11.0);
         row += 1;
     }
     for line in &info.skipped {
-        sh.text(row, 1, line.clone(), styles.error);
+        sh.line(row, 1, line.clone(), styles.error, 11.0);
         row += 1;
     }
     let header = row;
@@ -177,11 +241,11 @@ pub fn sheet_xml(
             f.severity.label_zh().to_string()
         };
         sh.text(r, 1, level, styles.sev(f.severity));
-        sh.text(r, 2, f.code.as_str(), 0);
-        sh.text(r, 3, f.code.title_zh(), 0);
-        sh.text(r, 4, f.message.clone(), 0);
-        sh.text(r, 5, f.file.clone(), 0);
-        sh.text(r, 6, f.sheet.clone(), 0);
+        sh.text(r, 2, f.code.as_str(), styles.wrap);
+        sh.text(r, 3, f.code.title_zh(), styles.wrap);
+        sh.text(r, 4, f.message.clone(), styles.wrap);
+        sh.text(r, 5, f.file.clone(), styles.wrap);
+        sh.text(r, 6, f.sheet.clone(), styles.wrap);
         let cell = format!("{}{}", f.column, f.row);
         if local_sheets.contains(&(f.file.clone(), f.sheet.clone())) {
             let display = format!("{}!{}", f.sheet, cell);
@@ -189,10 +253,10 @@ pub fn sheet_xml(
             sh.links
                 .push((r, 7, format!("{}!{}", quote_sheet(&f.sheet), cell), display));
         } else {
-            sh.text(r, 7, cell, 0);
+            sh.text(r, 7, cell, styles.wrap);
         }
-        sh.text(r, 8, f.value.clone(), 0);
-        sh.text(r, 9, f.suggestion.clone().unwrap_or_default(), 0);
+        sh.text(r, 8, f.value.clone(), styles.wrap);
+        sh.text(r, 9, f.suggestion.clone().unwrap_or_default(), styles.wrap);
     }
     let last = r;
     if fs.is_empty() {
@@ -214,8 +278,8 @@ pub fn sheet_xml(
     codes.sort_by_key(|(c, _)| (c.severity(), *c));
     for (c, n) in &codes {
         r += 1;
-        sh.text(r, 2, c.as_str(), 0);
-        sh.text(r, 3, c.title_zh(), 0);
+        sh.text(r, 2, c.as_str(), styles.wrap);
+        sh.text(r, 3, c.title_zh(), styles.wrap);
         sh.text(r, 4, c.severity().label_zh(), styles.sev(c.severity()));
         sh.put(r, 5, V::N(*n), 0);
     }
@@ -241,7 +305,7 @@ pub fn sheet_xml(
     let mut total = [0u64; 3];
     for (v, n) in &by_village {
         r += 1;
-        sh.text(r, 2, v.clone(), 0);
+        sh.text(r, 2, v.clone(), styles.wrap);
         for i in 0..3 {
             sh.put(r, 3 + i as u32, V::N(n[i]), 0);
             total[i] += n[i];
@@ -258,11 +322,12 @@ pub fn sheet_xml(
     if info.change.is_some() {
         r += 2;
         fixed_row = Some(r);
-        sh.text(
+        sh.line(
             r,
             2,
             format!("本文件比上次已改正的问题（{} 条）", info.fixed.len()),
             styles.bold,
+            11.0,
         );
         r += 1;
         for (i, h) in [
@@ -293,7 +358,7 @@ pub fn sheet_xml(
             .into_iter()
             .enumerate()
             {
-                sh.text(r, i as u32 + 2, v.clone(), 0);
+                sh.text(r, i as u32 + 2, v.clone(), styles.wrap);
             }
         }
         if info.fixed.is_empty() {
@@ -306,7 +371,7 @@ pub fn sheet_xml(
         sh.text(r, 2, "读取的文件", styles.bold);
         for line in &info.inputs_note {
             r += 1;
-            sh.text(r, 2, line.clone(), 0);
+            sh.line(r, 2, line.clone(), styles.wrap, 11.0);
         }
     }
     let mut totals = format!(
@@ -316,7 +381,7 @@ pub fn sheet_xml(
     if let (Some(change), Some(fr)) = (&info.change, fixed_row) {
         totals = format!("{change}新出现的标有“{NEW_MARK}”，已改正的列在第 {fr} 行。{totals}");
     }
-    sh.text(2, 1, totals, styles.link);
+    sh.line(2, 1, totals, styles.link, 11.0);
     sh.links.push((
         2,
         1,
@@ -324,6 +389,7 @@ pub fn sheet_xml(
         format!("第 {counts_row} 行"),
     ));
 
+    sh.fit_rows();
     SummarySheet {
         sh,
         header,
@@ -373,10 +439,9 @@ fn render(
     }
     x.push_str("</cols><sheetData>");
     for (r, cells) in &sh.rows {
-        if *r == 1 {
-            x.push_str(r#"<row r="1" ht="27" customHeight="1">"#);
-        } else {
-            x.push_str(&format!(r#"<row r="{r}">"#));
+        match sh.heights.get(r) {
+            Some(h) => x.push_str(&format!(r#"<row r="{r}" ht="{h}" customHeight="1">"#)),
+            None => x.push_str(&format!(r#"<row r="{r}">"#)),
         }
         let mut cells: Vec<&(u32, V, u32)> = cells.iter().collect();
         cells.sort_by_key(|(c, _, _)| *c);
@@ -407,6 +472,17 @@ fn render(
         r#"<autoFilter ref="A{header}:I{}"/>"#,
         last.max(header)
     ));
+    if !sh.merged.is_empty() {
+        x.push_str(&format!(r#"<mergeCells count="{}">"#, sh.merged.len()));
+        for (r, c) in &sh.merged {
+            x.push_str(&format!(
+                r#"<mergeCell ref="{}:{}"/>"#,
+                cell_name(*r, *c),
+                cell_name(*r, WIDTHS.len() as u32)
+            ));
+        }
+        x.push_str("</mergeCells>");
+    }
     if !sh.links.is_empty() {
         x.push_str("<hyperlinks>");
         for (r, c, loc, display) in &sh.links {
@@ -416,10 +492,16 @@ fn render(
                 esc(loc),
                 esc(display)
             ));
+            if x.len() >= PIECE {
+                w.write_all(x.as_bytes())?;
+                x.clear();
+            }
         }
         x.push_str("</hyperlinks>");
     }
-    x.push_str(r#"<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>"#);
+    x.push_str(
+        r#"<pageMargins left="0.25" right="0.25" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>"#,
+    );
     x.push_str(
         r#"<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>"#,
     );

@@ -23,11 +23,6 @@ fn loc_of(tables: &[Table], r: &Record) -> Option<Loc> {
     table_of(tables, r).map(|t| t.loc(r.row))
 }
 
-/// The column of a field in the record's table, else its name column, else A.
-fn col(r: &Record, f: Field) -> u32 {
-    r.col(f).or_else(|| r.col(Field::Name)).unwrap_or(1)
-}
-
 /// "县局名单第88行" (with the file name when the round has several rosters).
 fn where_zh(tables: &[Table], r: &Record, several: bool) -> String {
     let role = match r.role {
@@ -292,7 +287,7 @@ pub fn link_findings(
             Code::VILLAGE_NOT_COVERED,
             t,
             rr.row,
-            col(rr, Field::Village),
+            Table::column_in(&rr.cols, Field::Village),
             Some(Field::Village),
             rr.village_raw.to_string(),
             format!("整村未摸底：{v}在县局名单中有{count}名儿童，但所有摸底表中都没有该村的记录"),
@@ -376,7 +371,7 @@ impl SurveySide<'_> {
                     Code::POSSIBLE_MATCH,
                     st,
                     sr.row,
-                    col(sr, Field::Name),
+                    Table::column_in(&sr.cols, Field::Name),
                     Some(Field::Name),
                     sr.name_raw.clone(),
                     format!(
@@ -398,7 +393,7 @@ impl SurveySide<'_> {
                         Code::NAME_DIFFERS,
                         st,
                         sr.row,
-                        col(sr, Field::Name),
+                        Table::column_in(&sr.cols, Field::Name),
                         Some(Field::Name),
                         sr.name_raw.clone(),
                         format!(
@@ -427,7 +422,7 @@ impl SurveySide<'_> {
                     Code::ID_DIFFERS,
                     st,
                     sr.row,
-                    col(sr, Field::Id),
+                    Table::column_in(&sr.cols, Field::Id),
                     Some(Field::Id),
                     sr.id.raw.clone(),
                     msg,
@@ -445,7 +440,7 @@ impl SurveySide<'_> {
                             Code::BIRTHDATE_DIFFERS,
                             st,
                             sr.row,
-                            col(sr, Field::Birthdate),
+                            Table::column_in(&sr.cols, Field::Birthdate),
                             Some(Field::Birthdate),
                             sr.birth.display(),
                             format!(
@@ -467,7 +462,7 @@ impl SurveySide<'_> {
                         Code::SEX_DIFFERS,
                         st,
                         sr.row,
-                        col(sr, Field::Sex),
+                        Table::column_in(&sr.cols, Field::Sex),
                         Some(Field::Sex),
                         sr.sex_raw.to_string(),
                         format!(
@@ -488,7 +483,7 @@ impl SurveySide<'_> {
                         Code::VILLAGE_DIFFERS,
                         st,
                         sr.row,
-                        col(sr, Field::Village),
+                        Table::column_in(&sr.cols, Field::Village),
                         Some(Field::Village),
                         sr.village_raw.to_string(),
                         format!(
@@ -504,7 +499,7 @@ impl SurveySide<'_> {
                     Code::ROSTER_STATUS_DIFFERS,
                     st,
                     sr.row,
-                    col(sr, Field::Status),
+                    Table::column_in(&sr.cols, Field::Status),
                     Some(Field::Status),
                     sr.status_raw.to_string(),
                     format!(

@@ -15,7 +15,7 @@
 
 use super::{Report, code_counts};
 use crate::gb11643::mask_text;
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, Loc, Severity};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -685,6 +685,16 @@ fn location(f: &Finding) -> String {
     }
 }
 
+/// A related place as findings.csv names it: the cell (`县局名单.xlsx:Sheet1!J48`),
+/// or the row when no column is known.
+fn related_place(l: &Loc) -> String {
+    if l.column.is_empty() {
+        format!("{}:{}!第{}行", l.file, l.sheet, l.row)
+    } else {
+        format!("{}:{}!{}{}", l.file, l.sheet, l.column, l.row)
+    }
+}
+
 fn findings_table(o: &mut Sink, p: &Page, report: &Report, villages: &[VillageLine]) {
     let total = report.findings.len();
     // Village choices: the village lines' order, then any other village named by a finding.
@@ -805,7 +815,7 @@ fn findings_table(o: &mut Sink, p: &Page, report: &Report, villages: &[VillageLi
             let rel = f
                 .related
                 .iter()
-                .map(|l| format!("{}:{}!第{}行", l.file, l.sheet, l.row))
+                .map(related_place)
                 .collect::<Vec<_>>()
                 .join("；");
             let _ = write!(o, "<div class=\"rel\">相关：{}</div>", p.t(&rel));

@@ -615,3 +615,75 @@ fn related_places_in_findings_csv_name_the_cell_compared() {
         assert!(checked.get(code).is_some_and(|&n| n > 0), "{checked:?}");
     }
 }
+
+/// 报告.html names a finding's related places as findings.csv does: the
+/// cell, column letter included (`县局名单.xlsx:Sheet1!J48`), for every
+/// finding of the samples, in particular every ID_DIFFERS.
+#[test]
+fn related_places_in_the_html_report_match_findings_csv() {
+    let bytes = std::fs::read(out_dir().join("findings.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(&bytes[3..]);
+    let csv_rows: Vec<(String, Vec<String>)> = rd
+        .records()
+        .map(Result::unwrap)
+        .map(|r| {
+            let places = r[11]
+                .split("; ")
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect();
+            (r[1].to_string(), places)
+        })
+        .collect();
+    let html = std::fs::read_to_string(out_dir().join("报告.html")).unwrap();
+    let body = html
+        .split("id=\"findings-table\"")
+        .nth(1)
+        .and_then(|t| t.split("<tbody>").nth(1))
+        .and_then(|t| t.split("</tbody>").next())
+        .expect("findings table body");
+    let unescape = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    };
+    let html_rows: Vec<(String, Vec<String>)> = body
+        .split("<tr ")
+        .skip(1)
+        .map(|tr| {
+            let code = tr
+                .split("data-code=\"")
+                .nth(1)
+                .and_then(|t| t.split('"').next())
+                .expect("data-code")
+                .to_string();
+            let places = tr
+                .split("<div class=\"rel\">相关：")
+                .nth(1)
+                .and_then(|t| t.split("</div>").next())
+                .map(|t| unescape(t).split('；').map(str::to_string).collect())
+                .unwrap_or_default();
+            (code, places)
+        })
+        .collect();
+    assert_eq!(html_rows.len(), csv_rows.len(), "one html row per finding");
+    let mut id_differs = 0;
+    for (i, (h, c)) in html_rows.iter().zip(&csv_rows).enumerate() {
+        assert_eq!(h.0, c.0, "finding {i}: same order in both");
+        assert_eq!(h.1, c.1, "finding {i} ({}): related places", c.0);
+        if c.0 == "ID_DIFFERS" {
+            assert!(!h.1.is_empty(), "ID_DIFFERS names the roster's cell");
+            for place in &h.1 {
+                let cell = place.rsplit_once('!').unwrap().1;
+                assert!(
+                    cell.starts_with(|ch: char| ch.is_ascii_uppercase()),
+                    "{place}: the column letter is named"
+                );
+            }
+            id_differs += 1;
+        }
+    }
+    assert!(id_differs > 0, "the samples have an ID_DIFFERS finding");
+}

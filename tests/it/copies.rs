@@ -940,7 +940,7 @@ fn ods_copy_keeps_widths_fonts_borders_and_page_setup() {
 /// 核对说明: the workbook's active tab is the first sheet, 核对说明, and it is
 /// the only selected tab (a second selected tab would group the sheets in
 /// Excel and WPS, and an edit would go into both). 核对说明 prints one page
-/// wide.
+/// wide, at 85 % or more, its message column wrapped.
 #[test]
 fn annotated_copies_open_on_the_summary_sheet_alone_and_it_prints_one_page_wide() {
     let w = Workdir::new("open_on_summary");
@@ -954,6 +954,8 @@ fn annotated_copies_open_on_the_summary_sheet_alone_and_it_prints_one_page_wide(
     }
     let out = w.run(&["reconcile", "in", "--out", "out"]);
     assert_eq!(out.status, 1, "{}", out.all());
+    let cols = regex::Regex::new(r"<col [^>]*>").unwrap();
+    let message_header = regex::Regex::new(r#"<c r="D(\d+)"[^>]*><is><t[^>]*>说明</t>"#).unwrap();
     let mut copies = 0;
     for e in std::fs::read_dir(w.join("out")).unwrap() {
         let p = e.unwrap().path();
@@ -988,6 +990,52 @@ fn annotated_copies_open_on_the_summary_sheet_alone_and_it_prints_one_page_wide(
         let setup = element_attrs(&summary, "pageSetup");
         assert_eq!(attr(&setup, "fitToWidth").as_deref(), Some("1"), "{name}");
         assert_eq!(attr(&setup, "fitToHeight").as_deref(), Some("0"), "{name}");
+        // ... and large: its columns fit the printable width of the page
+        // (A4, in the sheet's orientation, less its side margins) at 85 % or
+        // more, a column character counted as 7 points (a digit of the
+        // widest default font: LibreOffice printing Calibri as DejaVu Sans).
+        assert_eq!(attr(&setup, "paperSize").as_deref(), Some("9"), "{name}");
+        let page_in = match attr(&setup, "orientation").as_deref() {
+            Some("landscape") => 11.69,
+            _ => 8.27,
+        };
+        let margins = element_attrs(&summary, "pageMargins");
+        let margin = |k: &str| -> f64 { attr(&margins, k).unwrap().parse().unwrap() };
+        let printable_pt = (page_in - margin("left") - margin("right")) * 72.0;
+        let chars: f64 = cols
+            .find_iter(&summary)
+            .map(|m| {
+                let a = element_attrs(m.as_str(), "col");
+                let n = |k: &str| -> f64 { attr(&a, k).unwrap().parse().unwrap() };
+                (n("max") - n("min") + 1.0) * n("width")
+            })
+            .sum();
+        assert!(chars > 0.0, "{name}: column widths are set");
+        let scale = printable_pt / (chars * 7.0);
+        assert!(
+            scale >= 0.85,
+            "{name}: {chars} characters wide print at {:.0} %",
+            scale * 100.0
+        );
+        // The message column wraps: the first finding's 说明 cell has a
+        // format with wrapped text.
+        let header = message_header
+            .captures(&summary)
+            .map(|c| c[1].parse::<u32>().unwrap())
+            .unwrap_or_else(|| panic!("{name}: no 说明 header"));
+        let first = format!(r#"<c r="D{}" "#, header + 1);
+        let cell = &summary[summary
+            .find(&first)
+            .unwrap_or_else(|| panic!("{name}: {first}"))..];
+        let s: usize = attr(&element_attrs(cell, "c"), "s")
+            .expect("the message cell has a format")
+            .parse()
+            .unwrap();
+        let styles = part(&entries, "xl/styles.xml");
+        let xfs = &styles[styles.find("<cellXfs").unwrap()..];
+        let xfs = &xfs[..xfs.find("</cellXfs>").unwrap()];
+        let xf = xfs.split("<xf ").nth(s + 1).unwrap();
+        assert!(xf.contains(r#"wrapText="1""#), "{name}: format {s} is {xf}");
     }
     assert_eq!(copies, 5, "five annotated copies of the samples");
 }

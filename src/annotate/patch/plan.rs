@@ -41,8 +41,11 @@ pub(super) struct Plan {
 /// ~0.4 GB of XML if built first), so they are written, never held.
 pub(super) enum Added {
     Bytes(Vec<u8>),
-    Written(Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>>),
+    Written(WritePart),
 }
+
+/// Writes a part's XML into the copy.
+pub(super) type WritePart = Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>>;
 
 /// How a marked sheet is rewritten.
 pub(super) struct SheetPlan {
@@ -292,10 +295,13 @@ fn plan_styles<R: Read + Seek>(
         ],
         new_xfs: Vec::new(),
         copies: Vec::new(),
+        last_xfs: Vec::new(),
     };
+    // Every format of 核对说明 wraps its text at the top of the cell: the
+    // sheet's columns are narrow enough to print large on one page width.
     let xf = |font: u32, fill: u32| {
         format!(
-            r#"<xf numFmtId="0" fontId="{font}" fillId="{fill}" borderId="0" xfId="0" applyFont="1" applyFill="1"/>"#
+            r#"<xf numFmtId="0" fontId="{font}" fillId="{fill}" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>"#
         )
     };
     plan.new_xfs = vec![
@@ -315,6 +321,9 @@ fn plan_styles<R: Read + Seek>(
         error: xf0 + 4,
         warning: xf0 + 5,
         notice: xf0 + 6,
+        // Set below: after the marked cells' copies, so that adding it
+        // shifts no format index the data sheets use.
+        wrap: 0,
     };
     let sev_fill = |s: Severity| match s {
         Severity::Error => fill0,
@@ -342,6 +351,8 @@ fn plan_styles<R: Read + Seek>(
         plan.copies.push((*base, sev_fill(*sev)));
         out.copy_index.insert((*base, *sev), first_copy + i as u32);
     }
+    out.summary.wrap = first_copy + plan.copies.len() as u32;
+    plan.last_xfs.push(xf(0, 0));
     out.xml = styles::rewrite(&styles_xml, &plan, input)?;
     Ok(out)
 }
