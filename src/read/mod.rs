@@ -240,32 +240,7 @@ pub fn read_input_into<S: RowSink>(
             }
         }
     }
-    let Reading {
-        tables,
-        warning_lists,
-        unread,
-        ..
-    } = reading;
-    if tables.is_empty() {
-        if !warning_lists.is_empty() {
-            return Err(ReadError::NotInput {
-                path: path.to_path_buf(),
-                message: format!(
-                    "「{file}」是筛查预警清单（工作表「{}」），是核对的结果而不是要核对的输入，已跳过",
-                    warning_lists.join("」「")
-                ),
-            });
-        }
-        let mut msg = no_header_message(&file, &unread, role);
-        if format == Format::Xml {
-            msg.push_str(&format!(
-                "\n（此文件是“XML 表格 2003”格式的文本文件。如果它在 Excel 或 WPS 中显示正常，{}）",
-                sniff::RESAVE_HINT
-            ));
-        }
-        return Err(ReadError::input(path, msg));
-    }
-    Ok(tables)
+    reading.finish()
 }
 
 /// What the header rows of a sheet make of it.
@@ -338,6 +313,40 @@ struct Opened<S> {
 }
 
 impl<S: RowSink> Reading<'_, S> {
+    /// The tables read, or why the file gives none.
+    fn finish(self) -> Result<Vec<(Table, S)>, ReadError> {
+        let Reading {
+            path,
+            file,
+            format,
+            role,
+            tables,
+            warning_lists,
+            unread,
+            ..
+        } = self;
+        if tables.is_empty() {
+            if !warning_lists.is_empty() {
+                return Err(ReadError::NotInput {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "「{file}」是筛查预警清单（工作表「{}」），是核对的结果而不是要核对的输入，已跳过",
+                        warning_lists.join("」「")
+                    ),
+                });
+            }
+            let mut msg = no_header_message(&file, &unread, role);
+            if format == Format::Xml {
+                msg.push_str(&format!(
+                    "\n（此文件是“XML 表格 2003”格式的文本文件。如果它在 Excel 或 WPS 中显示正常，{}）",
+                    sniff::RESAVE_HINT
+                ));
+            }
+            return Err(ReadError::input(path, msg));
+        }
+        Ok(tables)
+    }
+
     /// The table `plan` found on sheet `name`, its sink opened; None when
     /// the sheet gives no table (noted as such).
     fn open_table(&mut self, name: &str, plan: Plan) -> Option<Opened<S>> {
@@ -847,6 +856,200 @@ mod tests {
             let whole = data_rows(&sheet, &h, Role::Roster, Some("熨斗镇"));
             assert_eq!(format!("{streamed:?}"), format!("{whole:?}"), "{data}");
         }
+    }
+
+    /// [`read_input`] with every sheet of an xlsx held whole first (the
+    /// way xls and ods sheets are read).
+    fn read_whole_sheets(path: &Path, role: Option<Role>) -> Result<Vec<Table>, ReadError> {
+        let bytes = sniff::read_bytes(path)?;
+        let format = sniff::sniff(path, &bytes)?;
+        let open = |_: &Table| Vec::new();
+        let mut reading = Reading {
+            path,
+            file: file_label(path),
+            format,
+            role,
+            township: Some("熨斗镇"),
+            first_index: 0,
+            open: &open,
+            tables: Vec::new(),
+            warning_lists: Vec::new(),
+            unread: Vec::new(),
+        };
+        for sh in sheet::load(path, &bytes, format)? {
+            reading.sheet(sh, None)?;
+        }
+        Ok(reading
+            .finish()?
+            .into_iter()
+            .map(|(mut t, rows)| {
+                t.rows = rows;
+                t
+            })
+            .collect())
+    }
+
+    /// A cell or merge of a generated sheet (0-based, as the writer takes it).
+    #[derive(Clone)]
+    enum Put {
+        Text(u32, u16, String),
+        Num(u32, u16, f64),
+        Merge(u32, u16, u32, u16, String),
+    }
+
+    fn tx(r: u32, c: u16, t: impl Into<String>) -> Put {
+        Put::Text(r, c, t.into())
+    }
+
+    fn mg(r0: u32, c0: u16, r1: u32, c1: u16, t: &str) -> Put {
+        Put::Merge(r0, c0, r1, c1, t.to_string())
+    }
+
+    /// An xlsx streamed a row at a time reads exactly as its sheets read
+    /// whole: merges over the header, the title and the data (also running
+    /// past the header window and past the first rows' columns), a header
+    /// low in the window, sheets without a header, a warning list.
+    #[test]
+    fn streamed_xlsx_reads_as_whole_sheets() {
+        use Put::{Merge, Num, Text};
+        let dir = tempfile::tempdir().unwrap();
+        let id = |i: u32| testkit_free_id(i);
+        let mut people: Vec<Put> = Vec::new();
+        for i in 0..40u32 {
+            let r = 3 + i;
+            people.push(Num(r, 0, f64::from(i + 1)));
+            people.push(tx(r, 1, if i % 7 == 3 { "双河镇" } else { "熨斗镇" }));
+            people.push(tx(r, 3, ["甲测", "乙测", "丙测", "丁测"][i as usize % 4]));
+            people.push(tx(r, 4, id(i)));
+            people.push(tx(r, 5, ["之子", "户主"][i as usize % 2]));
+        }
+        let roster_header = vec![
+            tx(2, 0, "序号"),
+            tx(2, 1, "乡(镇)"),
+            tx(2, 2, "行政村"),
+            tx(2, 3, "姓名"),
+            tx(2, 4, "证件号码"),
+            tx(2, 5, "与户主关系"),
+            tx(2, 6, "在校生状况"),
+        ];
+        let villages = vec![
+            mg(3, 2, 9, 2, "金星村"),
+            mg(10, 2, 30, 2, "双坪村"),
+            mg(31, 2, 42, 2, "河湾村"),
+            mg(20, 6, 25, 7, "非在校生"),
+        ];
+        let wide_title = mg(0, 0, 1, 11, "熨斗镇 县乡村振兴局名单");
+        let mut cases: Vec<(&str, Vec<Vec<Put>>)> = Vec::new();
+        let sheet = |parts: Vec<Vec<Put>>| parts.into_iter().flatten().collect::<Vec<Put>>();
+        cases.push((
+            "plain",
+            vec![sheet(vec![
+                roster_header.clone(),
+                villages.clone(),
+                people.clone(),
+            ])],
+        ));
+        cases.push((
+            "wide",
+            vec![sheet(vec![
+                vec![wide_title.clone(), tx(41, 14, "备注"), tx(12, 9, "核实")],
+                roster_header.clone(),
+                villages.clone(),
+                people.clone(),
+            ])],
+        ));
+        // The header as the last row of the window, a two-row header with
+        // a group label merged wider than the first rows.
+        let mut low: Vec<Put> = (0..12u32).map(|r| tx(r, 0, "说明")).collect();
+        low.extend([
+            mg(12, 3, 12, 8, "学生"),
+            tx(13, 0, "序号"),
+            tx(13, 1, "村（社区）"),
+            tx(13, 3, "姓名"),
+            tx(13, 4, "身份证号码"),
+            tx(13, 5, "就读状态"),
+            mg(14, 1, 30, 1, "金星村"),
+        ]);
+        for i in 0..20u32 {
+            let r = 14 + i;
+            low.push(tx(r, 3, "甲测"));
+            low.push(tx(r, 4, id(100 + i)));
+            low.push(tx(r, 5, "在校"));
+        }
+        low.push(tx(33, 12, "x"));
+        cases.push(("low", vec![low]));
+        cases.push((
+            "no header, then a table",
+            vec![
+                vec![mg(0, 0, 0, 20, "封面"), tx(3, 0, "一"), tx(30, 25, "尾")],
+                sheet(vec![roster_header.clone(), people.clone()]),
+            ],
+        ));
+        cases.push((
+            "no header at all",
+            vec![vec![
+                mg(0, 0, 2, 9, "封面"),
+                tx(5, 0, "一"),
+                tx(6, 1, "6109222010050312"),
+                tx(40, 15, "尾"),
+            ]],
+        ));
+        cases.push((
+            "warning list",
+            vec![vec![
+                tx(0, 0, "筛查预警清单"),
+                tx(1, 0, "姓名"),
+                tx(1, 1, "身份证号码"),
+                tx(1, 2, "预警类型"),
+                tx(2, 0, "甲测"),
+                tx(2, 1, id(7)),
+            ]],
+        ));
+        for (name, sheets) in cases {
+            let path = dir.path().join(format!("{name}.xlsx"));
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            for puts in sheets {
+                let ws = wb.add_worksheet();
+                let f = rust_xlsxwriter::Format::new();
+                for p in puts {
+                    match p {
+                        Text(r, c, t) => {
+                            ws.write_string(r, c, &t).unwrap();
+                        }
+                        Num(r, c, n) => {
+                            ws.write_number(r, c, n).unwrap();
+                        }
+                        Merge(r0, c0, r1, c1, t) => {
+                            ws.merge_range(r0, c0, r1, c1, &t, &f).unwrap();
+                        }
+                    }
+                }
+            }
+            wb.save(&path).unwrap();
+            // The cases read as meant: a table of every child, or none.
+            let rows = read_input(&path, None, Some("熨斗镇"), 0)
+                .map(|t| t.iter().map(|t| t.rows.len()).sum::<usize>());
+            match name {
+                "no header at all" | "warning list" => assert!(rows.is_err(), "{name}"),
+                "low" => assert_eq!(rows.ok(), Some(20), "{name}"),
+                _ => assert_eq!(rows.ok(), Some(34), "{name}: six of another township"),
+            }
+            for role in [None, Some(Role::Roster), Some(Role::Stats)] {
+                let streamed = read_input(&path, role, Some("熨斗镇"), 0);
+                let whole = read_whole_sheets(&path, role);
+                assert_eq!(
+                    format!("{streamed:?}"),
+                    format!("{whole:?}"),
+                    "{name} {role:?}"
+                );
+            }
+        }
+    }
+
+    /// A valid 18-digit ID of the invented county (birth 2010-05-03).
+    fn testkit_free_id(seq: u32) -> String {
+        let first17 = format!("61092220100503{:03}", seq % 1000);
+        crate::gb11643::with_check(&first17).unwrap()
     }
 
     #[test]
