@@ -19,6 +19,7 @@ import json
 import os
 import re
 import signal
+import shutil
 import subprocess
 import sys
 import time
@@ -191,6 +192,9 @@ def run_size(n, args):
     def run_taizhang(binary, name):
         print(f"[{n}] {name} reconcile …", flush=True)
         out = os.path.join(rd, name.replace(" ", "_").replace("(", "").replace(")", "") + "_out")
+        # A fresh folder: an earlier run's history would make this run's
+        # findings.json compare with it (changes.previous_run differs).
+        shutil.rmtree(out, ignore_errors=True)
         cmd = [binary, "reconcile"] + inputs + ["--out", out, "--quiet"]
         # TAIZHANG_TIMINGS: each phase's wall time and memory, on stderr.
         t = timed(cmd, env=dict(os.environ, TAIZHANG_TIMINGS="1"))
