@@ -669,31 +669,15 @@ fn col_letter_of(annex: Annex, f: Field) -> String {
 /// first worksheet of an xlsx: a 合计 that no longer adds up, as when a
 /// clerk types over the formula.
 fn patch_cached_value(xlsx: &[u8], cell: &str, value: i64) -> Vec<u8> {
-    use std::io::{Cursor, Read, Write};
-    let mut zin = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
-    let mut zout = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let re = regex::Regex::new(&format!(
         r#"(<c r="{cell}"[^>]*>(?:<f>[^<]*</f>)?<v>)[^<]*(</v>)"#
     ))
     .unwrap();
-    let mut patched = false;
-    for i in 0..zin.len() {
-        let mut f = zin.by_index(i).unwrap();
-        let name = f.name().unwrap().to_string();
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes).unwrap();
-        if name.starts_with("xl/worksheets/sheet1") {
-            let s = String::from_utf8(bytes).unwrap();
-            let t = re.replace(&s, format!("${{1}}{value}${{2}}")).into_owned();
-            patched |= t != s;
-            bytes = t.into_bytes();
-        }
-        zout.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zout.write_all(&bytes).unwrap();
-    }
-    assert!(patched, "cell {cell} not found");
-    zout.finish().unwrap().into_inner()
+    rewrite_xlsx_parts(
+        xlsx,
+        |name| name.starts_with("xl/worksheets/sheet1"),
+        |s| re.replace(&s, format!("${{1}}{value}${{2}}")).into_owned(),
+    )
 }
 
 /// A finding with `code` at (file, row, column).

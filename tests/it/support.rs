@@ -162,3 +162,34 @@ pub fn checksums_of_dir(dir: impl AsRef<Path>) -> Vec<(String, u64)> {
 
 /// The full resident IDs left in text a person reads.
 pub use testkit::readback::full_ids_in;
+
+/// A copy of the xlsx `xlsx` with the text of every part named by `wanted`
+/// rewritten by `edit` (which returns it changed or not); panics unless some
+/// part changed.
+pub fn rewrite_xlsx_parts(
+    xlsx: &[u8],
+    wanted: impl Fn(&str) -> bool,
+    mut edit: impl FnMut(String) -> String,
+) -> Vec<u8> {
+    use std::io::{Cursor, Read, Write};
+    let mut zin = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
+    let mut zout = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let mut patched = false;
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if wanted(&name) {
+            let s = String::from_utf8(bytes).unwrap();
+            let t = edit(s.clone());
+            patched |= t != s;
+            bytes = t.into_bytes();
+        }
+        zout.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zout.write_all(&bytes).unwrap();
+    }
+    assert!(patched, "no part of the workbook was changed");
+    zout.finish().unwrap().into_inner()
+}

@@ -5,7 +5,6 @@
 
 use crate::support::{Workdir, findings_array};
 use rust_xlsxwriter::{Format as XFormat, Workbook};
-use std::io::{Cursor, Read, Write};
 use std::path::Path;
 use testkit::ids::fake_id;
 use testkit::readback::workbook_rows;
@@ -114,31 +113,18 @@ fn write_survey(path: &Path, kids: &[Child]) {
 /// The worksheet XML of `xlsx` with the `<row>` element of row `moved`
 /// put after the last row (as some writers order rows).
 fn move_row_to_end(xlsx: &[u8], moved: u32) -> Vec<u8> {
-    let mut zin = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
-    let mut zout = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let mut patched = false;
-    for i in 0..zin.len() {
-        let mut f = zin.by_index(i).unwrap();
-        let name = f.name().unwrap().to_string();
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes).unwrap();
-        if name == "xl/worksheets/sheet1.xml" {
-            let s = String::from_utf8(bytes).unwrap();
+    crate::support::rewrite_xlsx_parts(
+        xlsx,
+        |name| name == "xl/worksheets/sheet1.xml",
+        |s| {
             let open = format!("<row r=\"{moved}\"");
             let start = s.find(&open).expect("the row");
             let end = start + s[start..].find("</row>").expect("row end") + "</row>".len();
             let row = &s[start..end];
             let close = s.find("</sheetData>").expect("sheetData");
-            let t = format!("{}{}{row}{}", &s[..start], &s[end..close], &s[close..]);
-            patched = true;
-            bytes = t.into_bytes();
-        }
-        zout.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zout.write_all(&bytes).unwrap();
-    }
-    assert!(patched, "no worksheet part");
-    zout.finish().unwrap().into_inner()
+            format!("{}{}{row}{}", &s[..start], &s[end..close], &s[close..])
+        },
+    )
 }
 
 /// Run the round in `wd` and check every child's village in the ledger
