@@ -33,15 +33,7 @@ impl Ctx<'_> {
         message: impl Into<String>,
         suggestion: Option<String>,
     ) {
-        let mut f = Finding::at(
-            code,
-            self.table,
-            self.rec.row,
-            self.table.column_of(field),
-            Some(field),
-            value,
-            message,
-        );
+        let mut f = Finding::on_field(code, self.table, self.rec, field, value, message);
         f.suggestion = suggestion;
         f.village = self.rec.village.as_deref().map(String::from);
         self.out.push(f);

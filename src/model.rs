@@ -769,18 +769,22 @@ impl Finding {
     /// A finding about a whole row: on the record's name cell (column A when
     /// the table has no name column), carrying the record's village.
     pub fn on_name(code: Code, table: &Table, r: &Record, message: impl Into<String>) -> Finding {
-        let col = r.col(Field::Name).unwrap_or(1);
-        let mut f = Finding::at(
-            code,
-            table,
-            r.row,
-            col,
-            Some(Field::Name),
-            r.name_raw.clone(),
-            message,
-        );
+        let mut f = Finding::on_field(code, table, r, Field::Name, r.name_raw.clone(), message);
         f.village = r.village.as_deref().map(String::from);
         f
+    }
+    /// A finding at record `r`'s cell of `field` in `table` (see
+    /// [`Table::column_of`]), `value` being what the cell shows.
+    pub fn on_field(
+        code: Code,
+        table: &Table,
+        r: &Record,
+        field: Field,
+        value: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Finding {
+        let col = Table::column_in(&r.cols, field);
+        Finding::at(code, table, r.row, col, Some(field), value, message)
     }
     pub fn with_suggestion(mut self, s: impl Into<String>) -> Finding {
         self.suggestion = Some(s.into());

@@ -283,12 +283,11 @@ pub fn link_findings(
         let Some(t) = table_of(tables, rr) else {
             continue;
         };
-        let mut f = Finding::at(
+        let mut f = Finding::on_field(
             Code::VILLAGE_NOT_COVERED,
             t,
-            rr.row,
-            Table::column_in(&rr.cols, Field::Village),
-            Some(Field::Village),
+            rr,
+            Field::Village,
             rr.village_raw.to_string(),
             format!("整村未摸底：{v}在县局名单中有{count}名儿童，但所有摸底表中都没有该村的记录"),
         );
@@ -367,12 +366,11 @@ impl SurveySide<'_> {
                 out.push(f);
             };
             if p.decision == Decision::Possible {
-                push(Finding::at(
+                push(Finding::on_field(
                     Code::POSSIBLE_MATCH,
                     st,
-                    sr.row,
-                    Table::column_in(&sr.cols, Field::Name),
-                    Some(Field::Name),
+                    sr,
+                    Field::Name,
                     sr.name_raw.clone(),
                     format!(
                         "疑似{rwhere}的儿童：{}（得分 {:.2}），证据不足以自动关联，请人工确认。依据：{}",
@@ -389,12 +387,11 @@ impl SurveySide<'_> {
                 NameLevel::Identical | NameLevel::SameAfterFolding | NameLevel::Missing
             ) {
                 push(
-                    Finding::at(
+                    Finding::on_field(
                         Code::NAME_DIFFERS,
                         st,
-                        sr.row,
-                        Table::column_in(&sr.cols, Field::Name),
-                        Some(Field::Name),
+                        sr,
+                        Field::Name,
                         sr.name_raw.clone(),
                         format!(
                             "姓名与{rwhere}不一致（{}）：县局名单为 {} {}，摸底表为 {}",
@@ -418,15 +415,8 @@ impl SurveySide<'_> {
                 if !roster_ok {
                     msg.push_str("；县局名单中的身份证号本身也未通过校验，请核实户籍信息");
                 }
-                let mut f = Finding::at(
-                    Code::ID_DIFFERS,
-                    st,
-                    sr.row,
-                    Table::column_in(&sr.cols, Field::Id),
-                    Some(Field::Id),
-                    sr.id.raw.clone(),
-                    msg,
-                );
+                let mut f =
+                    Finding::on_field(Code::ID_DIFFERS, st, sr, Field::Id, sr.id.raw.clone(), msg);
                 if roster_ok {
                     f = f.with_suggestion(rr.id.clean.clone());
                 }
@@ -436,12 +426,11 @@ impl SurveySide<'_> {
                 let rb = birth_of(rr);
                 if sr.birth.agrees(&rb) == Some(false) {
                     push(
-                        Finding::at(
+                        Finding::on_field(
                             Code::BIRTHDATE_DIFFERS,
                             st,
-                            sr.row,
-                            Table::column_in(&sr.cols, Field::Birthdate),
-                            Some(Field::Birthdate),
+                            sr,
+                            Field::Birthdate,
                             sr.birth.display(),
                             format!(
                                 "出生日期与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
@@ -458,12 +447,11 @@ impl SurveySide<'_> {
                 && ss != rs
             {
                 push(
-                    Finding::at(
+                    Finding::on_field(
                         Code::SEX_DIFFERS,
                         st,
-                        sr.row,
-                        Table::column_in(&sr.cols, Field::Sex),
-                        Some(Field::Sex),
+                        sr,
+                        Field::Sex,
                         sr.sex_raw.to_string(),
                         format!(
                             "性别与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
@@ -479,12 +467,11 @@ impl SurveySide<'_> {
                 && sv != rv
             {
                 push(
-                    Finding::at(
+                    Finding::on_field(
                         Code::VILLAGE_DIFFERS,
                         st,
-                        sr.row,
-                        Table::column_in(&sr.cols, Field::Village),
-                        Some(Field::Village),
+                        sr,
+                        Field::Village,
                         sr.village_raw.to_string(),
                         format!(
                             "村（社区）与{rwhere}不一致：县局名单为 {} {}，摸底表为 {}",
@@ -495,12 +482,11 @@ impl SurveySide<'_> {
                 );
             }
             if let Some(why) = status_contradiction(rr, sr) {
-                push(Finding::at(
+                push(Finding::on_field(
                     Code::ROSTER_STATUS_DIFFERS,
                     st,
-                    sr.row,
-                    Table::column_in(&sr.cols, Field::Status),
-                    Some(Field::Status),
+                    sr,
+                    Field::Status,
                     sr.status_raw.to_string(),
                     format!(
                         "{rwhere}（{}）的平台信息{why}，摸底结果为「{}」，平台信息需更新",
