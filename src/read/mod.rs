@@ -87,10 +87,8 @@ pub(crate) fn file_label(path: &Path) -> String {
 /// annotated copy). Here rather than in csv.rs: the csv reader and the
 /// format sniffer must not import each other.
 pub(crate) fn open_csv(path: &Path) -> Result<CsvText, ReadError> {
-    let name = file_label(path);
-    let failed =
-        |e: std::io::Error| ReadError::input(path, format!("读取文件「{name}」时出错：{e}"));
-    let f = std::fs::File::open(path).map_err(failed)?;
+    let failed = |e: std::io::Error| sniff::read_failed(path, &e);
+    let f = sniff::open_file(path)?;
     let len = f.metadata().map_err(failed)?.len();
     let text = csv::read_text(std::io::BufReader::new(f), len).map_err(failed)?;
     Ok(CsvText::of_text(path, text))

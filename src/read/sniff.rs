@@ -28,8 +28,17 @@ fn ext_of(path: &Path) -> String {
 
 /// Read the whole file (inputs are small enough), read-only.
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let mut f = open_file(path)?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf).map_err(|e| read_failed(path, &e))?;
+    Ok(buf)
+}
+
+/// The file at `path` opened for reading; a folder or a file that cannot be
+/// opened is an error saying so in Chinese.
+pub(crate) fn open_file(path: &Path) -> Result<std::fs::File, ReadError> {
     let name = file_label(path);
-    let mut f = std::fs::File::open(path).map_err(|e| {
+    let f = std::fs::File::open(path).map_err(|e| {
         let msg = match e.kind() {
             std::io::ErrorKind::NotFound => format!("找不到文件「{name}」，请检查文件名和路径"),
             std::io::ErrorKind::PermissionDenied => {
@@ -45,10 +54,12 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, ReadError> {
             format!("「{name}」是一个文件夹，不是工作簿文件"),
         ));
     }
-    let mut buf = Vec::new();
-    f.read_to_end(&mut buf)
-        .map_err(|e| ReadError::input(path, format!("读取文件「{name}」时出错：{e}")))?;
-    Ok(buf)
+    Ok(f)
+}
+
+/// Reading the file at `path` failed with `e`.
+pub(crate) fn read_failed(path: &Path, e: &std::io::Error) -> ReadError {
+    ReadError::input(path, format!("读取文件「{}」时出错：{e}", file_label(path)))
 }
 
 /// Recognise the format of `path` by extension and content.
