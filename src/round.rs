@@ -175,24 +175,35 @@ impl Round {
         let survey = of_role(Role::Survey);
         let ledger = of_role(Role::Ledger);
 
-        let mut findings = Vec::new();
-        for t in tables.iter().filter(|t| t.role != Role::Stats) {
-            findings.extend(check_one(t, &records, &per_table, config, &villages));
-        }
-        findings.extend(check::check_duplicates_in_round(&tables, &records, config));
-        progress.phase("check");
-
+        // The single-record checks need no links: they run beside the
+        // linker, on the core its one-thread stretches leave idle.
         progress.begin("匹配", 1);
         let params = LinkParams::default();
-        let pairs = link::link(&records, &roster, &survey, &params);
+        let (mut findings, pairs) = std::thread::scope(|s| {
+            let checking = s.spawn(|| {
+                let mut found = Vec::new();
+                for t in tables.iter().filter(|t| t.role != Role::Stats) {
+                    found.extend(check_one(t, &records, &per_table, config, &villages));
+                }
+                found.extend(check::check_duplicates_in_round(&tables, &records, config));
+                found
+            });
+            let pairs = link::link(&records, &roster, &survey, &params);
+            (joined(checking), pairs)
+        });
         progress.end();
-        progress.phase("link");
-        findings.extend(link::link_findings(
-            &tables, &records, &roster, &survey, &pairs,
-        ));
-        progress.phase("link_findings");
-
-        let derived = derive::derive_round(config, &tables, &records, &roster, &survey, &pairs);
+        progress.phase("check+link");
+        // The link findings and the derived annexes both read the pairs
+        // only: side by side.
+        let (link_found, derived) = std::thread::scope(|s| {
+            let deriving = s.spawn(|| {
+                derive::derive_round(config, &tables, &records, &roster, &survey, &pairs)
+            });
+            let found = link::link_findings(&tables, &records, &roster, &survey, &pairs);
+            (found, joined(deriving))
+        });
+        findings.extend(link_found);
+        progress.phase("link_findings+derive");
         if !ledger.is_empty() {
             let ledger_pairs = link::link(&records, &roster, &ledger, &params);
             findings.extend(derive::check_ledger(
@@ -244,7 +255,7 @@ impl Round {
             .iter()
             .filter(|i| !in_pair_survey.contains(i))
             .count();
-        progress.phase("derive");
+        progress.phase("summary");
         Ok(Round {
             config: config.clone(),
             check_only: false,
@@ -413,6 +424,14 @@ impl Round {
     }
 }
 
+/// The result of a scoped thread; its panic goes on in the caller.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match h.join() {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e),
+    }
+}
+
 /// The record-level checks of one table that is not a statistics table.
 fn check_one(
     t: &Table,
@@ -526,7 +545,7 @@ pub struct Flow<'a> {
     /// None: the rows are kept.
     norm: Option<Normalizer<'a>>,
     batch: Vec<RawRow>,
-    /// The records made so far, a vector per batch: moved into the
+    /// The records made so far, a vector per batch and normalising thread: moved into the
     /// round's one vector, made at its final size, a batch at a time (a
     /// growing vector is copied into a larger one, twice the memory).
     records: Vec<Vec<Record>>,
@@ -578,7 +597,7 @@ impl<'a> Flow<'a> {
         if let Some(n) = &self.norm
             && !self.batch.is_empty()
         {
-            self.records.push(n.rows(&self.batch));
+            self.records.extend(n.rows_in_parts(&self.batch));
             self.batch.clear();
         }
     }

@@ -72,6 +72,21 @@ impl<'a> Normalizer<'a> {
 
     /// One [`Record`] per row, in row order.
     pub fn rows(&self, rows: &[RawRow]) -> Vec<Record> {
+        let mut parts = self.rows_in_parts(rows);
+        if parts.len() == 1 {
+            return parts.pop().unwrap_or_default();
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for part in parts {
+            out.extend(part);
+        }
+        out
+    }
+
+    /// As [`Normalizer::rows`], in consecutive parts (one per thread that
+    /// made them), so a caller that keeps parts need not copy them into
+    /// one vector.
+    pub fn rows_in_parts(&self, rows: &[RawRow]) -> Vec<Vec<Record>> {
         let (table, cols, villages, words) = (&self.table, &self.cols, self.villages, self.words);
         let sheet_village = self.sheet_village.as_deref();
         let workers = std::thread::available_parallelism()
@@ -79,48 +94,32 @@ impl<'a> Normalizer<'a> {
             .min(2);
         // Repeated text (villages, statuses, schools) is shared within each
         // call and thread: one interner each.
-        if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
+        let run = |part: &[RawRow]| {
             let mut strs = Interner::new();
-            return rows
-                .iter()
+            part.iter()
                 .map(|row| {
                     normalize_row(table, cols, row, villages, sheet_village, words, &mut strs)
                 })
-                .collect();
+                .collect::<Vec<_>>()
+        };
+        if workers <= 1 || rows.len() < PARALLEL_MIN_ROWS {
+            return vec![run(rows)];
         }
-        // Rows are independent: normalise contiguous halves on two threads and
-        // concatenate, so the order is the rows' order.
+        // Rows are independent: contiguous halves on two threads, in the
+        // rows' order.
         let chunk = rows.len().div_ceil(workers);
         std::thread::scope(|s| {
             let handles: Vec<_> = rows
                 .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        let mut strs = Interner::new();
-                        part.iter()
-                            .map(|row| {
-                                normalize_row(
-                                    table,
-                                    cols,
-                                    row,
-                                    villages,
-                                    sheet_village,
-                                    words,
-                                    &mut strs,
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
+                .map(|part| s.spawn(move || run(part)))
                 .collect();
-            let mut out = Vec::with_capacity(rows.len());
-            for h in handles {
-                match h.join() {
-                    Ok(part) => out.extend(part),
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(part) => part,
                     Err(e) => std::panic::resume_unwind(e),
-                }
-            }
-            out
+                })
+                .collect()
         })
     }
 }
