@@ -290,7 +290,15 @@ PHASE = re.compile(r"\[timing\] (\S+)\s+([\d.]+) ms\s+rss (\d+) MB, peak (\d+) M
 def summarize_phases(results):
     """One row per (size, taizhang binary): each phase's wall ms and the peak
     RSS at its end (MB), then CPU s per 1,000 roster children."""
-    names = ["read", "normalize", "check", "link", "link_findings", "derive", "outputs", "terminal"]
+    # The phases in the order the binaries print them (an older binary may
+    # name them differently: each keeps its own, "–" where it has none).
+    names = []
+    for r in results:
+        for t in r["tools"].values():
+            for l in t.get("phases", []) if isinstance(t, dict) else []:
+                m = PHASE.match(l)
+                if m and m.group(1) not in names:
+                    names.append(m.group(1))
     lines = ["| size | binary | " + " | ".join(names) + " | cpu s / 1k children | peak MB / 1k children |",
              "|---|---|" + "---|" * len(names) + "---|---|"]
     for r in results:

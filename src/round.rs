@@ -335,20 +335,22 @@ impl Round {
     /// Per-village counts: roster, surveyed, linked, errors, warnings, dropouts.
     pub fn village_lines(&self) -> Vec<VillageLine> {
         let order = derive::village_order(&self.config, &self.records, &self.roster);
-        let mut m: BTreeMap<String, VillageLine> = BTreeMap::new();
-        let unnamed = || crate::report::html::NO_VILLAGE.to_string();
-        let vname = |r: &Record| {
-            r.village.as_deref().map(String::from).unwrap_or_else(|| {
-                if r.village_raw.is_empty() {
-                    unnamed()
-                } else {
-                    r.village_raw.to_string()
-                }
-            })
-        };
-        fn entry(m: &mut BTreeMap<String, VillageLine>, k: String) -> &mut VillageLine {
-            m.entry(k.clone()).or_insert_with(|| VillageLine {
-                village: k,
+        // Keyed by the village text borrowed from the records and findings:
+        // a line's own copy is made once, when the village is first met.
+        let mut m: BTreeMap<&str, VillageLine> = BTreeMap::new();
+        fn vname(r: &Record) -> &str {
+            match r.village.as_deref() {
+                Some(v) => v,
+                None if r.village_raw.is_empty() => crate::report::html::NO_VILLAGE,
+                None => r.village_raw.as_str(),
+            }
+        }
+        fn entry<'k, 'm>(
+            m: &'m mut BTreeMap<&'k str, VillageLine>,
+            k: &'k str,
+        ) -> &'m mut VillageLine {
+            m.entry(k).or_insert_with(|| VillageLine {
+                village: k.to_string(),
                 ..Default::default()
             })
         }
@@ -381,20 +383,30 @@ impl Round {
             entry(&mut m, vname(&self.records[p.roster])).linked += 1;
         }
         for f in &self.findings {
-            let v = entry(&mut m, f.village.clone().unwrap_or_else(unnamed));
+            let v = entry(
+                &mut m,
+                f.village
+                    .as_deref()
+                    .unwrap_or(crate::report::html::NO_VILLAGE),
+            );
             match f.severity {
                 Severity::Error => v.errors += 1,
                 Severity::Warning => v.warnings += 1,
                 Severity::Notice => {}
             }
         }
-        let mut keys: Vec<String> = order.into_iter().filter(|k| m.contains_key(k)).collect();
+        let mut keys: Vec<String> = order
+            .into_iter()
+            .filter(|k| m.contains_key(k.as_str()))
+            .collect();
         for k in m.keys() {
-            if !keys.contains(k) {
-                keys.push(k.clone());
+            if !keys.iter().any(|x| x == k) {
+                keys.push(k.to_string());
             }
         }
-        keys.into_iter().filter_map(|k| m.remove(&k)).collect()
+        keys.into_iter()
+            .filter_map(|k| m.remove(k.as_str()))
+            .collect()
     }
 
     /// Roster children per status, then 状态待核实, 待人工确认 and 未摸底.
