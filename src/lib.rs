@@ -14,6 +14,7 @@ pub mod config;
 pub mod derive;
 pub mod gb11643;
 pub mod guard;
+pub(crate) mod hash;
 pub mod inputs;
 pub mod link;
 pub mod model;

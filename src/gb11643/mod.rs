@@ -97,8 +97,26 @@ pub fn birth_digits(id: &str) -> Option<String> {
 /// Birth date of an 18-character ID, when it is a real date in 1900 or
 /// later.
 pub fn birth_date(id18: &str) -> Option<NaiveDate> {
-    let d = NaiveDate::parse_from_str(id18.get(6..14)?, "%Y%m%d").ok()?;
+    let digits = id18.get(6..14)?;
+    let d = match ymd_digits(digits) {
+        Some((y, m, d)) => NaiveDate::from_ymd_opt(y, m, d)?,
+        // Not eight ASCII digits: chrono's reading of the text.
+        None => NaiveDate::parse_from_str(digits, "%Y%m%d").ok()?,
+    };
     (chrono::Datelike::year(&d) >= 1900).then_some(d)
+}
+
+/// Year, month and day of eight ASCII digits `YYYYMMDD` (what chrono's
+/// `%Y%m%d` reads from them, without its format machinery: this runs
+/// several times per child).
+fn ymd_digits(s: &str) -> Option<(i32, u32, u32)> {
+    let b = s.as_bytes();
+    if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let num =
+        |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
+    Some((num(0..4) as i32, num(4..6), num(6..8)))
 }
 
 /// The sex digit of an 18-character ID: position 17, the last of the
@@ -190,6 +208,30 @@ pub(crate) mod tests {
         );
         assert_eq!(sex("11010519491231002X"), Some(Sex::Female));
         assert_eq!(sex_digit("11010519491231002X"), Some('2'));
+    }
+
+    #[test]
+    fn birth_dates_read_as_chrono_reads_them() {
+        // Every day of two years, impossible days and odd text: the digit
+        // reading gives what chrono's `%Y%m%d` gives.
+        let mut texts: Vec<String> = Vec::new();
+        for y in ["1899", "2012", "2013"] {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    texts.push(format!("{y}{m:02}{d:02}"));
+                }
+            }
+        }
+        texts.extend(
+            ["2010 503", "+2010503", "201005O3", "2010-5-3", "20100503x"].map(String::from),
+        );
+        for t in texts {
+            let id = format!("610922{t}0012");
+            let chrono = NaiveDate::parse_from_str(id.get(6..14).unwrap_or(""), "%Y%m%d")
+                .ok()
+                .filter(|d| chrono::Datelike::year(d) >= 1900);
+            assert_eq!(birth_date(&id), chrono, "{t}");
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! One shared copy of each distinct value: the village, group, status,
 //! school … that thousands of rows of a table repeat.
 
+use crate::hash::MixSet;
 use arcstr::ArcStr;
-use std::collections::HashSet;
 
 /// Hands out one [`ArcStr`] per distinct text, so records holding the same
 /// value point to one copy. Empty text is the static empty string (no heap).
@@ -10,7 +10,7 @@ use std::collections::HashSet;
 /// value, which changes nothing but a few bytes.
 #[derive(Debug, Default)]
 pub struct Interner {
-    seen: HashSet<ArcStr>,
+    seen: MixSet<ArcStr>,
 }
 
 impl Interner {

@@ -511,12 +511,16 @@ impl CharSet {
 
 /// The first characters of `f`'s synonym keys, and of the core words.
 fn first_chars(f: Field) -> (&'static CharSet, &'static CharSet) {
-    static FIRST: OnceLock<(HashMap<Field, CharSet>, CharSet, CharSet)> = OnceLock::new();
+    // Indexed by field (`Field as usize`): this runs for every data cell.
+    static FIRST: OnceLock<(Vec<CharSet>, CharSet, CharSet)> = OnceLock::new();
     let (keys, triggers, none) = FIRST.get_or_init(|| {
-        let mut m: HashMap<Field, CharSet> = HashMap::new();
+        let mut m: Vec<CharSet> = Vec::new();
         for (k, &f) in synonym_map() {
             if let Some(c) = k.chars().next() {
-                m.entry(f).or_default().insert(c);
+                if m.len() <= f as usize {
+                    m.resize_with(f as usize + 1, CharSet::default);
+                }
+                m[f as usize].insert(c);
             }
         }
         let mut t = CharSet::default();
@@ -527,7 +531,7 @@ fn first_chars(f: Field) -> (&'static CharSet, &'static CharSet) {
         }
         (m, t, CharSet::default())
     });
-    (keys.get(&f).unwrap_or(none), triggers)
+    (keys.get(f as usize).unwrap_or(none), triggers)
 }
 
 /// Characters that [`normalize_header`] removes or folds.

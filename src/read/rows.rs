@@ -3,6 +3,7 @@
 //! rows of another township are not), and the rows as [`RawRow`]s.
 
 use super::*;
+use crate::hash::MixMap;
 
 /// Footer and stray-line openings: a row whose first non-empty cell starts
 /// with one of these is not a child.
@@ -258,7 +259,8 @@ pub(super) struct RowRules<'a> {
     want_town: Option<String>,
     /// Answers of [`header::names_field`] for the data cells that need the
     /// full check (villages, groups, schools: few distinct values).
-    names_memo: HashMap<Field, HashMap<String, bool>>,
+    /// Indexed by field (`Field as usize`).
+    names_memo: Vec<MixMap<String, bool>>,
 }
 
 /// Distinct texts remembered per field by [`RowRules::names_field`].
@@ -270,7 +272,7 @@ impl<'a> RowRules<'a> {
             h,
             role,
             want_town: township.map(town_key).filter(|t| !t.is_empty()),
-            names_memo: HashMap::new(),
+            names_memo: Vec::new(),
         }
     }
 
@@ -278,7 +280,11 @@ impl<'a> RowRules<'a> {
         if header::surely_names_no_field(text, f) {
             return false;
         }
-        let memo = self.names_memo.entry(f).or_default();
+        let k = f as usize;
+        if self.names_memo.len() <= k {
+            self.names_memo.resize_with(k + 1, MixMap::default);
+        }
+        let memo = &mut self.names_memo[k];
         if let Some(&b) = memo.get(text) {
             return b;
         }
