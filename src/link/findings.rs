@@ -23,17 +23,26 @@ fn loc_of(tables: &[Table], r: &Record) -> Option<Loc> {
     table_of(tables, r).map(|t| t.loc(r.row))
 }
 
-/// "县局名单第88行" (with the file name when the round has several rosters).
-fn where_zh(tables: &[Table], r: &Record, several: bool) -> String {
-    let role = match r.role {
-        Role::Roster => "县局名单",
-        Role::Survey => "摸底表",
-        Role::Ledger => "台账",
-        Role::Stats => "统计表",
-    };
-    match (several, table_of(tables, r)) {
-        (true, Some(t)) => format!("{role}《{}》第{}行", t.file, r.row),
-        _ => format!("{role}第{}行", r.row),
+/// "县局名单第88行" (with the file name when the round has several rosters),
+/// spelled out only when a finding is written with it.
+struct WhereZh<'a> {
+    tables: &'a [Table],
+    r: &'a Record,
+    several: bool,
+}
+
+impl std::fmt::Display for WhereZh<'_> {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let role = match self.r.role {
+            Role::Roster => "县局名单",
+            Role::Survey => "摸底表",
+            Role::Ledger => "台账",
+            Role::Stats => "统计表",
+        };
+        match (self.several, table_of(self.tables, self.r)) {
+            (true, Some(t)) => write!(out, "{role}《{}》第{}行", t.file, self.r.row),
+            _ => write!(out, "{role}第{}行", self.r.row),
+        }
     }
 }
 
@@ -355,11 +364,17 @@ impl SurveySide<'_> {
                 continue;
             };
             let rr = &records[p.roster];
-            let rloc = loc_of(tables, rr);
-            let rwhere = where_zh(tables, rr, several_rosters);
+            // Most pairs make no finding: where the roster row is, is
+            // worked out for the first one.
+            let rloc = std::cell::OnceCell::new();
+            let rwhere = WhereZh {
+                tables,
+                r: rr,
+                several: several_rosters,
+            };
             let village = sr.village.clone().or_else(|| rr.village.clone());
             let mut push = |mut f: Finding| {
-                if let Some(l) = &rloc {
+                if let Some(l) = rloc.get_or_init(|| loc_of(tables, rr)) {
                     f = f.with_related(l.clone());
                 }
                 f.village = village.as_deref().map(String::from);
