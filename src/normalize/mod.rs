@@ -24,7 +24,8 @@ pub use intern::Interner;
 pub use status::StatusWords;
 pub use village::VillageIndex;
 
-use crate::model::{Cell, Field, RawRow, Record, Table};
+use crate::hash::MixMap;
+use crate::model::{Cell, Field, GradeValue, RawRow, Record, StatusValue, Table};
 use arcstr::ArcStr;
 use compact_str::CompactString;
 use std::borrow::Cow;
@@ -95,10 +96,10 @@ impl<'a> Normalizer<'a> {
         // Repeated text (villages, statuses, schools) is shared within each
         // call and thread: one interner each.
         let run = |part: &[RawRow]| {
-            let mut strs = Interner::new();
+            let mut seen = Seen::default();
             part.iter()
                 .map(|row| {
-                    normalize_row(table, cols, row, villages, sheet_village, words, &mut strs)
+                    normalize_row(table, cols, row, villages, sheet_village, words, &mut seen)
                 })
                 .collect::<Vec<_>>()
         };
@@ -155,6 +156,37 @@ fn shown_compact(c: &Cell) -> CompactString {
     }
 }
 
+/// What one normalising thread keeps from row to row: one shared copy of
+/// each distinct text, and what a status, grade or village text came to
+/// (a county has a handful of each, and every row would ask again).
+#[derive(Default)]
+struct Seen {
+    strs: Interner,
+    status: MixMap<(ArcStr, ArcStr), StatusValue>,
+    grade: MixMap<ArcStr, GradeValue>,
+    village: MixMap<ArcStr, Option<ArcStr>>,
+}
+
+/// Distinct texts each of [`Seen`]'s answers keeps (free text in a status
+/// column must not grow them without end).
+const SEEN_MAX: usize = 4096;
+
+/// `map[key]`, made by `make` the first time (kept while the map is small).
+fn remembered<K: std::hash::Hash + Eq, V: Clone>(
+    map: &mut MixMap<K, V>,
+    key: K,
+    make: impl FnOnce(&K) -> V,
+) -> V {
+    if let Some(v) = map.get(&key) {
+        return v.clone();
+    }
+    let v = make(&key);
+    if map.len() < SEEN_MAX {
+        map.insert(key, v.clone());
+    }
+    v
+}
+
 fn normalize_row(
     table: &Table,
     cols: &Arc<BTreeMap<Field, u32>>,
@@ -162,8 +194,14 @@ fn normalize_row(
     villages: &VillageIndex,
     sheet_village: Option<&str>,
     words: &StatusWords,
-    strs: &mut Interner,
+    seen: &mut Seen,
 ) -> Record {
+    let Seen {
+        strs,
+        status: status_seen,
+        grade: grade_seen,
+        village: village_seen,
+    } = seen;
     // As `clean_text(&row.text(f))`, without the intermediate copies.
     let t = |f: Field| {
         row.cell(f)
@@ -198,6 +236,15 @@ fn normalize_row(
     let status_raw = raw_shared(strs, Field::Status);
     let grade_raw = raw_shared(strs, Field::Grade);
     let reason = t_shared(strs, Field::Reason);
+    let status = remembered(
+        status_seen,
+        (status_raw.clone(), reason.clone()),
+        |(s, r)| words.parse(s, r),
+    );
+    let grade = remembered(grade_seen, grade_raw.clone(), |g| grade::parse_grade(g));
+    let village = remembered(village_seen, village_raw.clone(), |v| {
+        villages.canonical(v).map(|v| strs.get(&v))
+    });
     Record {
         table: table.index,
         role: table.role,
@@ -209,16 +256,16 @@ fn normalize_row(
         sex_raw: raw_shared(strs, Field::Sex),
         birth: date::parse_date(cell(Field::Birthdate)),
         birth_raw: raw(Field::Birthdate),
-        village: villages.canonical(&village_raw).map(|v| strs.get(&v)),
+        village,
         village_raw,
         group: t_shared(strs, Field::Group),
         household_head: t(Field::HouseholdHead),
         household_type: t_shared(strs, Field::HouseholdType),
         township: t_shared(strs, Field::Township),
-        status: words.parse(&status_raw, &reason),
+        status,
         status_raw,
         school: t_shared(strs, Field::School),
-        grade: grade::parse_grade(&grade_raw),
+        grade,
         grade_raw,
         reason,
         evidence: t_shared(strs, Field::Evidence),
@@ -384,6 +431,46 @@ mod tests {
         ] {
             assert!(ArcStr::ptr_eq(x, y), "{x} is one shared copy");
         }
+    }
+
+    #[test]
+    fn remembered_answers_are_the_answers_of_each_row_alone() {
+        // Status, grade and village answers are kept from row to row: a
+        // table of repeated and different texts reads as each row alone.
+        let mut ix = VillageIndex::from_config(&Config::for_school_year(2022));
+        ix.learn("金星村");
+        ix.learn("双坪村");
+        let t = |s: &str| Cell::Text(s.into());
+        let fields = [
+            Field::Village,
+            Field::Name,
+            Field::Status,
+            Field::Reason,
+            Field::Grade,
+        ];
+        let rows: Vec<Vec<Cell>> = [
+            ("金星村", "在校", "", "三年级"),
+            ("金星", "辍学", "外出务工", "初一"),
+            ("金星村", "在校", "", "三年级"),
+            ("双坪", "否", "外出务工", "7年级"),
+            ("金星", "辍学", "", "初一"),
+            ("白云村", "否", "在本县读书", "高一"),
+        ]
+        .iter()
+        .map(|(v, s, r, g)| vec![t(v), t("李倩"), t(s), t(r), t(g)])
+        .collect();
+        let all = normalize_table(&table(Role::Survey, &fields, rows.clone()), &ix);
+        for (i, row) in rows.into_iter().enumerate() {
+            let alone = normalize_table(&table(Role::Survey, &fields, vec![row]), &ix);
+            let (a, b) = (&all[i], &alone[0]);
+            assert_eq!(
+                (&a.status, &a.grade, &a.village),
+                (&b.status, &b.grade, &b.village),
+                "row {i}"
+            );
+        }
+        assert_ne!(all[0].status, all[1].status);
+        assert!(all[1].village.is_some() && all[5].village.is_none());
     }
 
     #[test]
