@@ -567,13 +567,38 @@ pub(crate) fn surely_names_no_field(text: &str, f: Field) -> bool {
     if rest.chars().next().is_some_and(|c| key_first.has(c)) {
         return false;
     }
-    if text
-        .chars()
-        .any(|c| trigger_first.has(c) || needs_folding(c))
-    {
-        return false;
+    // One pass over the text (this runs for most data cells): a core
+    // word's first character, or one that needs folding, says "look
+    // closer". ASCII and CJK ideographs alone are NFKC; any other
+    // character leaves that to the full check at the end.
+    static ASCII_STOPS: OnceLock<[bool; 128]> = OnceLock::new();
+    let ascii_stops = ASCII_STOPS.get_or_init(|| {
+        let mut m = [false; 128];
+        for (b, stop) in m.iter_mut().enumerate() {
+            let c = char::from(b as u8);
+            *stop = trigger_first.has(c) || needs_folding(c);
+        }
+        m
+    });
+    let mut simple = true;
+    for c in text.chars() {
+        if c.is_ascii() {
+            if ascii_stops[c as usize] {
+                return false;
+            }
+        } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            // No folding character lies in this block.
+            if trigger_first.has(c) {
+                return false;
+            }
+        } else {
+            if trigger_first.has(c) || needs_folding(c) {
+                return false;
+            }
+            simple = false;
+        }
     }
-    crate::normalize::text::is_nfkc(text)
+    simple || crate::normalize::text::is_nfkc(text)
 }
 
 /// `text` without leading `*`/`※` when it needs no normalising beyond that
@@ -751,6 +776,67 @@ pub(crate) fn find_header(sheet: &SheetData, accept: &dyn Fn(&Header) -> bool) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The definition the one-pass check must agree with.
+    fn surely_names_no_field_by_definition(text: &str, f: Field) -> bool {
+        let (key_first, trigger_first) = first_chars(f);
+        let rest = text.trim_start_matches(['*', '※']);
+        if rest.chars().next().is_some_and(|c| key_first.has(c)) {
+            return false;
+        }
+        if text
+            .chars()
+            .any(|c| trigger_first.has(c) || needs_folding(c))
+        {
+            return false;
+        }
+        crate::normalize::text::is_nfkc(text)
+    }
+
+    #[test]
+    fn the_quick_no_agrees_with_its_definition() {
+        let texts = [
+            "张诗欣",
+            "李 倩",
+            "610922201005031234",
+            "2010-05-03",
+            "金星村",
+            "在校(本县)",
+            "姓名",
+            "*姓名",
+            "※身份证号",
+            "身份证号码",
+            "出生日期",
+            "村（社区）",
+            "【村】",
+            "ｶ",
+            "ﬁ",
+            "Å",
+            "\u{3000}王芳",
+            "王\u{200b}芳",
+            "abc def",
+            "[1]",
+            "性别",
+            "男",
+            "女",
+            "学校",
+            "就读学校",
+            "三年级",
+            "辍学",
+            "外出务工",
+            "备注",
+            "",
+        ];
+        for f in Field::ALL {
+            for t in texts {
+                assert_eq!(
+                    surely_names_no_field(t, *f),
+                    surely_names_no_field_by_definition(t, *f),
+                    "{t:?} {f:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn header_text_variants_match() {
