@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod double_click;
+pub mod memory;
 pub mod reconcile;
 pub mod template;
 pub mod timing;
@@ -69,6 +70,7 @@ impl Ui {
 impl Progress for Ui {
     fn phase(&self, name: &str) {
         timing::mark(name);
+        memory::after_stage();
     }
     fn begin(&self, what: &str, len: u64) {
         if let Ok(mut bar) = self.bar.lock() {

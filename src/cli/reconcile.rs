@@ -175,7 +175,7 @@ pub fn print_summary(
         .derived
         .ledger
         .iter()
-        .filter(|l| l.status.is_some_and(Status::is_dropout))
+        .filter(|l| l.status().is_some_and(Status::is_dropout))
         .count();
     if dropouts > 0 {
         let _ = writeln!(s, "失学辍学 {dropouts} 人，已列入筛查预警清单。");

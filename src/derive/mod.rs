@@ -27,8 +27,8 @@ use crate::link::FxMap;
 use crate::link::Pair;
 use crate::model::{Decision, Field, GradeValue, Record, Status, StatusValue, Table};
 use crate::normalize::grade::grade_label;
-use arcstr::ArcStr;
 use compact_str::CompactString;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// Where a roster child lands in the derived annexes.
@@ -103,43 +103,148 @@ impl Pending {
     }
 }
 
-/// One row of the derived 附件2 ledger.
+/// One row of the derived 附件2 ledger: the records it shows and where the
+/// child lands. The text of its cells is read from the records when it is
+/// written ([`LedgerRow::view`]), so a 1,000,000-child ledger holds no copy
+/// of the roster's text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LedgerRow {
-    // Text many rows repeat is shared with the records (one copy per
-    // distinct value); short per-child text is held inline. A ledger row of
-    // a 1,000,000-child round stays a few hundred bytes.
-    pub township: ArcStr,
-    pub village: ArcStr,
-    pub group: ArcStr,
-    pub household_head: CompactString,
-    pub household_type: ArcStr,
-    pub name: CompactString,
-    pub sex: CompactString,
-    pub id: CompactString,
-    pub birth: CompactString,
-    /// None: no known status (see `landing`).
-    pub status: Option<Status>,
-    /// Where the child lands.
-    pub landing: Landing,
-    /// The text of the status cell: the status, the clerk's own text when it
-    /// maps to nothing, 待人工确认 or 未摸底.
-    pub status_shown: CompactString,
-    pub school: ArcStr,
-    pub grade: CompactString,
-    pub reason: ArcStr,
-    pub evidence: ArcStr,
-    pub surveyor: ArcStr,
-    pub remark: CompactString,
     /// Index of the roster record.
     pub roster: usize,
     /// Index of the linked survey record.
     pub survey: Option<usize>,
+    /// Index of the survey record of the child's best possible match (only
+    /// when the child lands 待人工确认).
+    pub maybe: Option<usize>,
+    /// Where the child lands.
+    pub landing: Landing,
 }
 
 impl LedgerRow {
-    pub fn status_text(&self) -> &str {
-        &self.status_shown
+    /// None: no known status (see `landing`).
+    pub fn status(&self) -> Option<Status> {
+        self.landing.status()
+    }
+
+    /// The row's cells, read from the round's records. `township` is the
+    /// configured township (shown when the roster row names none); `tables`
+    /// name the file of a possible match in the 备注 note.
+    pub fn view<'a>(
+        &'a self,
+        township: &'a str,
+        tables: &'a [Table],
+        records: &'a [Record],
+    ) -> LedgerView<'a> {
+        LedgerView {
+            row: self,
+            township,
+            tables,
+            r: &records[self.roster],
+            s: self.survey.map(|i| &records[i]),
+            maybe: self.maybe.map(|i| &records[i]),
+        }
+    }
+}
+
+/// The cells of one ledger row, read from its roster record and (when
+/// linked) its survey record.
+#[derive(Clone, Copy, Debug)]
+pub struct LedgerView<'a> {
+    pub row: &'a LedgerRow,
+    township: &'a str,
+    tables: &'a [Table],
+    r: &'a Record,
+    s: Option<&'a Record>,
+    maybe: Option<&'a Record>,
+}
+
+impl<'a> LedgerView<'a> {
+    pub fn landing(&self) -> Landing {
+        self.row.landing
+    }
+    /// The roster row's township, else the configured one.
+    pub fn township(&self) -> &'a str {
+        if self.r.township.is_empty() {
+            self.township
+        } else {
+            &self.r.township
+        }
+    }
+    pub fn village(&self) -> &'a str {
+        village_str(self.r)
+    }
+    pub fn group(&self) -> &'a str {
+        &self.r.group
+    }
+    pub fn household_head(&self) -> &'a str {
+        &self.r.household_head
+    }
+    pub fn household_type(&self) -> &'a str {
+        &self.r.household_type
+    }
+    pub fn name(&self) -> &'a str {
+        &self.r.name
+    }
+    pub fn sex(&self) -> &'a str {
+        sex_text(self.r)
+    }
+    pub fn id(&self) -> &'a str {
+        &self.r.id.clean
+    }
+    pub fn birth(&self) -> CompactString {
+        birth_text(self.r)
+    }
+    /// The text of the status cell: the status, the clerk's own text when it
+    /// maps to nothing, 待人工确认 or 未摸底.
+    pub fn status_text(&self) -> &'a str {
+        match self.row.landing {
+            Landing::Known(st) => st.label_zh(),
+            Landing::StatusUnknown => self.s.map(clerk_status).unwrap_or_default(),
+            Landing::Unconfirmed => UNCONFIRMED_TEXT,
+            Landing::NotSurveyed => NOT_SURVEYED_TEXT,
+        }
+    }
+    pub fn school(&self) -> &'a str {
+        self.s.map_or("", |s| &s.school)
+    }
+    pub fn grade(&self) -> Cow<'a, str> {
+        self.s.map_or(Cow::Borrowed(""), grade_text)
+    }
+    pub fn reason(&self) -> &'a str {
+        self.s.map_or("", |s| &s.reason)
+    }
+    pub fn evidence(&self) -> &'a str {
+        self.s.map_or("", |s| &s.evidence)
+    }
+    pub fn surveyor(&self) -> &'a str {
+        self.s.map_or("", |s| &s.surveyor)
+    }
+    /// The 备注: why the child is not counted under a status (empty when it is).
+    pub fn remark(&self) -> Cow<'static, str> {
+        match self.row.landing {
+            Landing::Known(_) => Cow::Borrowed(""),
+            Landing::StatusUnknown => {
+                let said = self.s.map(clerk_status).unwrap_or_default();
+                Cow::Owned(if said.is_empty() {
+                    format!("{STATUS_PENDING_TEXT}：摸底表未填就读状态")
+                } else {
+                    format!("{STATUS_PENDING_TEXT}：摸底表填写的就读状态“{said}”无法识别")
+                })
+            }
+            Landing::Unconfirmed => match self.maybe {
+                Some(m) => {
+                    let said = clerk_status(m);
+                    Cow::Owned(format!(
+                        "{UNCONFIRMED_TEXT}：疑似{}的{}（就读状态：{}）",
+                        survey_where(self.tables, m),
+                        m.name,
+                        if said.is_empty() { "未填" } else { said }
+                    ))
+                }
+                None => Cow::Borrowed(UNCONFIRMED_TEXT),
+            },
+            Landing::NotSurveyed => Cow::Borrowed("未摸底，请核实去向"),
+        }
     }
 }
 
@@ -269,11 +374,11 @@ fn status_of(r: &Record) -> Option<Status> {
     }
 }
 
-fn grade_text(r: &Record) -> CompactString {
+fn grade_text(r: &Record) -> Cow<'_, str> {
     match &r.grade {
-        GradeValue::Known(g) => grade_label(*g).into(),
-        GradeValue::Unknown(s) => s.as_str().into(),
-        GradeValue::Missing => CompactString::default(),
+        GradeValue::Known(g) => Cow::Owned(grade_label(*g)),
+        GradeValue::Unknown(s) => Cow::Borrowed(s.as_str()),
+        GradeValue::Missing => Cow::Borrowed(""),
     }
 }
 
@@ -288,15 +393,14 @@ fn birth_text(r: &Record) -> CompactString {
     }
 }
 
-fn sex_text(r: &Record) -> CompactString {
+fn sex_text(r: &Record) -> &str {
     r.sex
         .or_else(|| r.id.sex())
-        .map(|s| CompactString::from(s.label_zh()))
-        .unwrap_or_else(|| r.sex_raw.as_str().into())
+        .map_or(r.sex_raw.as_str(), |s| s.label_zh())
 }
 
-fn village_text(r: &Record) -> ArcStr {
-    r.village.clone().unwrap_or_else(|| r.village_raw.clone())
+fn village_str(r: &Record) -> &str {
+    r.village.as_deref().unwrap_or(r.village_raw.as_str())
 }
 
 /// The villages in report order: configured ones first (configuration order),
@@ -337,10 +441,10 @@ fn survey_where(tables: &[Table], s: &Record) -> String {
 }
 
 /// The status text as the clerk wrote it (trimmed), else the canonical one.
-fn clerk_status(s: &Record) -> String {
+fn clerk_status(s: &Record) -> &str {
     match &s.status {
-        StatusValue::Known(st) => st.label_zh().to_string(),
-        _ => s.status_raw.trim().to_string(),
+        StatusValue::Known(st) => st.label_zh(),
+        _ => s.status_raw.trim(),
     }
 }
 
@@ -353,7 +457,7 @@ pub fn derive_round(
     survey: &[usize],
     pairs: &[Pair],
 ) -> Derived {
-    let township = ArcStr::from(cfg.township.clone().unwrap_or_default());
+    let township = cfg.township.as_deref().unwrap_or_default();
     let linked = linked_dense(pairs, records.len());
     // Roster record → the survey record of its best possible pair.
     let mut best: Vec<Option<(usize, f64)>> = vec![None; records.len()];
@@ -376,97 +480,36 @@ pub fn derive_round(
         if copies.contains(&ri) {
             continue;
         }
-        let r = &records[ri];
         let si = linked.get(ri).copied().flatten();
-        let s = si.map(|si| &records[si]);
-        let maybe = possible.get(ri).copied().flatten().map(|i| &records[i]);
-        let landing = match (s, maybe) {
-            (Some(s), _) => status_of(s).map_or(Landing::StatusUnknown, Landing::Known),
+        let maybe = possible.get(ri).copied().flatten();
+        let landing = match (si, maybe) {
+            (Some(si), _) => status_of(&records[si]).map_or(Landing::StatusUnknown, Landing::Known),
             (None, Some(_)) => Landing::Unconfirmed,
             (None, None) => Landing::NotSurveyed,
         };
-        let status_shown: CompactString = match landing {
-            Landing::Known(st) => st.label_zh().into(),
-            Landing::StatusUnknown => s.map(clerk_status).unwrap_or_default().into(),
-            Landing::Unconfirmed => UNCONFIRMED_TEXT.into(),
-            Landing::NotSurveyed => NOT_SURVEYED_TEXT.into(),
-        };
-        let remark = match landing {
-            Landing::Known(_) => String::new(),
-            Landing::StatusUnknown => {
-                let said = s.map(clerk_status).unwrap_or_default();
-                if said.is_empty() {
-                    format!("{STATUS_PENDING_TEXT}：摸底表未填就读状态")
-                } else {
-                    format!("{STATUS_PENDING_TEXT}：摸底表填写的就读状态“{said}”无法识别")
-                }
-            }
-            Landing::Unconfirmed => match maybe {
-                Some(m) => {
-                    let said = clerk_status(m);
-                    format!(
-                        "{UNCONFIRMED_TEXT}：疑似{}的{}（就读状态：{}）",
-                        survey_where(tables, m),
-                        m.name,
-                        if said.is_empty() {
-                            "未填"
-                        } else {
-                            said.as_str()
-                        }
-                    )
-                }
-                None => UNCONFIRMED_TEXT.to_string(),
-            },
-            Landing::NotSurveyed => "未摸底，请核实去向".to_string(),
-        };
-        let remark = CompactString::from(remark);
-        let row = LedgerRow {
-            township: if r.township.is_empty() {
-                township.clone()
-            } else {
-                r.township.clone()
-            },
-            village: village_text(r),
-            group: r.group.clone(),
-            household_head: r.household_head.clone(),
-            household_type: r.household_type.clone(),
-            name: r.name.clone(),
-            sex: sex_text(r),
-            id: r.id.clean.clone(),
-            birth: birth_text(r),
-            status: landing.status(),
-            landing,
-            status_shown,
-            school: s.map(|s| s.school.clone()).unwrap_or_default(),
-            grade: s.map(grade_text).unwrap_or_default(),
-            reason: s.map(|s| s.reason.clone()).unwrap_or_default(),
-            evidence: s.map(|s| s.evidence.clone()).unwrap_or_default(),
-            surveyor: s.map(|s| s.surveyor.clone()).unwrap_or_default(),
-            remark,
+        ledger.push(LedgerRow {
             roster: ri,
             survey: si,
-        };
-        ledger.push(row);
+            maybe: maybe.filter(|_| landing == Landing::Unconfirmed),
+            landing,
+        });
     }
     let villages = village_order(cfg, records, roster);
     let stats = stats_from(
         &villages,
-        ledger.iter().map(|l| (l.village.as_str(), l.landing)),
+        ledger
+            .iter()
+            .map(|l| (village_str(&records[l.roster]), l.landing)),
     );
     let mut warnings = Vec::new();
     for l in &ledger {
-        let r = &records[l.roster];
         let Some(kind) = l.landing.warning_type() else {
             continue;
         };
-        let maybe = possible
-            .get(l.roster)
-            .copied()
-            .flatten()
-            .map(|i| &records[i]);
-        let (status, reason, responsible) = match (l.landing, maybe) {
+        let v = l.view(township, tables, records);
+        let (status, reason, responsible) = match (l.landing, v.maybe) {
             (Landing::Unconfirmed, Some(m)) => (
-                clerk_status(m),
+                clerk_status(m).to_string(),
                 format!(
                     "疑似{}的{}，请人工确认是否同一人",
                     survey_where(tables, m),
@@ -475,28 +518,28 @@ pub fn derive_round(
                 m.surveyor.to_string(),
             ),
             (Landing::StatusUnknown, _) => (
-                l.status_shown.to_string(),
-                if l.reason.is_empty() {
+                v.status_text().to_string(),
+                if v.reason().is_empty() {
                     "摸底表的就读状态缺失或无法识别，请核实".to_string()
                 } else {
-                    l.reason.to_string()
+                    v.reason().to_string()
                 },
-                l.surveyor.to_string(),
+                v.surveyor().to_string(),
             ),
             _ => (
-                l.status_shown.to_string(),
-                l.reason.to_string(),
-                l.surveyor.to_string(),
+                v.status_text().to_string(),
+                v.reason().to_string(),
+                v.surveyor().to_string(),
             ),
         };
         warnings.push(WarningRow {
-            township: l.township.to_string(),
-            village: l.village.to_string(),
-            name: l.name.to_string(),
-            sex: l.sex.to_string(),
-            id: l.id.to_string(),
-            birth: l.birth.to_string(),
-            household_type: r.household_type.to_string(),
+            township: v.township().to_string(),
+            village: v.village().to_string(),
+            name: v.name().to_string(),
+            sex: v.sex().to_string(),
+            id: v.id().to_string(),
+            birth: v.birth().to_string(),
+            household_type: v.household_type().to_string(),
             warning_type: kind.to_string(),
             status,
             reason,
@@ -519,7 +562,7 @@ pub fn derive_round(
             };
             warnings.push(WarningRow {
                 township: township.to_string(),
-                village: village_text(s).to_string(),
+                village: village_str(s).to_string(),
                 name: s.name.to_string(),
                 sex: sex_text(s).to_string(),
                 id: s.id.clean.to_string(),

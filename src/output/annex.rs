@@ -78,25 +78,27 @@ pub fn write_annex(round: &Round, annex: Annex, out: &Path) -> Result<()> {
 }
 
 fn ledger_rows(round: &Round) -> impl ExactSizeIterator<Item = Vec<TCell>> + '_ {
-    round.derived.ledger.iter().enumerate().map(|(i, l)| {
+    let township = round.config.township.as_deref().unwrap_or_default();
+    round.derived.ledger.iter().enumerate().map(move |(i, l)| {
+        let l = l.view(township, &round.tables, &round.records);
         vec![
             TCell::Int(i as i64 + 1),
-            text(&l.township),
-            text(&l.village),
-            text(&l.group),
-            text(&l.household_head),
-            text(&l.household_type),
-            text(&l.name),
-            text(&l.sex),
-            text(&l.id),
-            text(&l.birth),
+            text(l.township()),
+            text(l.village()),
+            text(l.group()),
+            text(l.household_head()),
+            text(l.household_type()),
+            text(l.name()),
+            text(l.sex()),
+            text(l.id()),
+            text(&l.birth()),
             text(l.status_text()),
-            text(&l.school),
-            text(&l.grade),
-            text(&l.reason),
-            text(&l.evidence),
-            text(&l.surveyor),
-            text(&l.remark),
+            text(l.school()),
+            text(&l.grade()),
+            text(l.reason()),
+            text(l.evidence()),
+            text(l.surveyor()),
+            text(&l.remark()),
         ]
     })
 }

@@ -48,6 +48,7 @@ use crate::model::{Cell, Field, Format, InputId, RawRow, RawValue, RawValues, Ro
 use header::{Header, is_stats_columns as is_stats_columns_of};
 use sheet_data::SheetData;
 use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -87,11 +88,29 @@ pub(crate) fn file_label(path: &Path) -> String {
 /// annotated copy). Here rather than in csv.rs: the csv reader and the
 /// format sniffer must not import each other.
 pub(crate) fn open_csv(path: &Path) -> Result<CsvText, ReadError> {
+    CsvText::open(path, sniff::open_file(path)?)
+}
+
+/// How much of a file tells csv text from the other formats.
+const SNIFF_HEAD: u64 = 64 * 1024;
+
+/// The format of `path` and its bytes, except for csv text (recognised from
+/// its first bytes alone, and read in pieces later): then only those.
+fn sniff_path(path: &Path) -> Result<(Format, Vec<u8>), ReadError> {
+    let mut f = sniff::open_file(path)?;
+    let mut bytes = Vec::new();
     let failed = |e: std::io::Error| sniff::read_failed(path, &e);
-    let f = sniff::open_file(path)?;
-    let len = f.metadata().map_err(failed)?.len();
-    let text = csv::read_text(std::io::BufReader::new(f), len).map_err(failed)?;
-    Ok(CsvText::of_text(path, text))
+    f.by_ref()
+        .take(SNIFF_HEAD)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    // Text is told by its first bytes; a zip or a compound file is read whole.
+    if sniff::is_csv_text(path, &bytes) {
+        return Ok((Format::Csv, bytes));
+    }
+    f.read_to_end(&mut bytes).map_err(failed)?;
+    let format = sniff::sniff(path, &bytes)?;
+    Ok((format, bytes))
 }
 
 /// The container format of `path`, by extension and content: a zip holding
@@ -202,8 +221,7 @@ pub fn read_input_into<S: RowSink>(
             message: format!("「{file}」是 taizhang 生成的核对结果副本，不是输入，已忽略"),
         });
     }
-    let bytes = sniff::read_bytes(path)?;
-    let format = sniff::sniff(path, &bytes)?;
+    let (format, bytes) = sniff_path(path)?;
     let mut reading = Reading {
         path,
         file: file.clone(),
@@ -220,8 +238,8 @@ pub fn read_input_into<S: RowSink>(
         // A csv file is one sheet: only its first rows are held as a sheet (to
         // find the header); its data rows are read straight from the text.
         Format::Csv => {
-            let text = csv::CsvText::new(path, &bytes);
             drop(bytes);
+            let text = open_csv(path)?;
             let head = text.head(path, header::HEADER_SEARCH_ROWS)?;
             reading.sheet(head, Some(&text))?;
         }

@@ -62,6 +62,16 @@ pub(crate) fn read_failed(path: &Path, e: &std::io::Error) -> ReadError {
     ReadError::input(path, format!("读取文件「{}」时出错：{e}", file_label(path)))
 }
 
+/// Whether `head`, the first bytes of `path`, tell it is csv text, as
+/// [`sniff`] of the whole file would say (text is told by its first 64 KiB;
+/// a zip or a compound file is not text).
+pub(crate) fn is_csv_text(path: &Path, head: &[u8]) -> bool {
+    !(head.starts_with(ZIP_MAGIC)
+        || head.starts_with(ZIP_EMPTY_MAGIC)
+        || head.starts_with(CFB_MAGIC))
+        && matches!(sniff(path, head), Ok(Format::Csv))
+}
+
 /// Recognise the format of `path` by extension and content.
 pub(crate) fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ReadError> {
     let name = file_label(path);
