@@ -290,11 +290,12 @@ PHASE = re.compile(r"\[timing\] (\S+)\s+([\d.]+) ms\s+rss (\d+) MB, peak (\d+) M
 def summarize_phases(results):
     """One row per (size, taizhang binary): each phase's wall ms and the peak
     RSS at its end (MB), then CPU s per 1,000 roster children."""
-    # The phases in the order the binaries print them (an older binary may
-    # name them differently: each keeps its own, "–" where it has none).
+    # The phases in the order the current binary prints them, then any an
+    # older binary names differently ("–" where a binary has none).
     names = []
-    for r in results:
-        for t in r["tools"].values():
+    for name in ("taizhang", "taizhang (previous)"):
+        for r in results:
+            t = r["tools"].get(name)
             for l in t.get("phases", []) if isinstance(t, dict) else []:
                 m = PHASE.match(l)
                 if m and m.group(1) not in names:
