@@ -659,8 +659,6 @@ impl Blocks {
     }
 }
 
-/// Set of record indices.
-
 /// The later copies of a child the roster lists twice: a roster row with the
 /// same valid ID and the same name as an earlier one (earlier: files in the
 /// order given, then rows). Such a copy is DUPLICATE_ID (from the checker)
