@@ -37,11 +37,17 @@ pub fn after_stage() {
 /// The process's resident size in MB (Linux; 0 when unknown).
 #[cfg(target_os = "linux")]
 fn resident_mb() -> u64 {
+    status_mb("VmRSS:")
+}
+
+/// A size line of /proc/self/status (`VmRSS:`, `VmHWM:` …) in MB; 0 when
+/// unknown (not Linux, or no such line).
+pub fn status_mb(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|n| n.parse::<u64>().ok())
         })

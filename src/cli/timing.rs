@@ -47,20 +47,9 @@ pub fn task(name: &str, took: std::time::Duration) {
 
 /// Resident and peak memory from /proc/self/status (Linux), e.g. "rss 412 MB, peak 430 MB".
 fn memory() -> String {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return String::new();
-    };
-    let kb = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    format!(
-        "rss {} MB, peak {} MB",
-        kb("VmRSS:") / 1024,
-        kb("VmHWM:") / 1024
-    )
+    use super::memory::status_mb;
+    match status_mb("VmRSS:") {
+        0 => String::new(),
+        rss => format!("rss {rss} MB, peak {} MB", status_mb("VmHWM:")),
+    }
 }
