@@ -7,7 +7,7 @@
 //! cell with a line break stays one row, and blank lines count as rows.
 
 use super::sheet_data::SheetData;
-use super::{ReadError, file_label};
+use super::{ReadError, file_label, read_failed};
 use crate::model::Cell;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
@@ -103,11 +103,6 @@ enum Source {
 
 /// How many bytes of the file are read and decoded at a time.
 const PIECE: usize = 1 << 16;
-
-/// Reading the csv file at `path` failed with `e`.
-fn read_failed(path: &Path, e: &std::io::Error) -> ReadError {
-    ReadError::input(path, format!("读取文件「{}」时出错：{e}", file_label(path)))
-}
 
 /// The encoding [`decode`] takes for a file without a byte order mark:
 /// UTF-8 when every byte is, else GB18030.
@@ -340,79 +335,6 @@ impl<'r> Fields<'r> {
     }
 }
 
-/// The text of the file `f` as [`decode`] gives it, read in pieces: its
-/// bytes are never held whole beside the text (a 150 MB GBK roster held
-/// both ways took 350 MB). `len` is the file's length.
-pub(crate) fn read_text(mut f: impl Read + Seek, len: u64) -> std::io::Result<String> {
-    let mut head = Vec::new();
-    f.by_ref().take(3).read_to_end(&mut head)?;
-    f.seek(SeekFrom::Start(0))?;
-    // A byte order mark: the whole file as `decode` takes it (rare).
-    if head.starts_with(&[0xEF, 0xBB, 0xBF])
-        || head.starts_with(&[0xFF, 0xFE])
-        || head.starts_with(&[0xFE, 0xFF])
-    {
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes)?;
-        return Ok(decode(&bytes));
-    }
-    let len = usize::try_from(len).unwrap_or(usize::MAX / 2);
-    // UTF-8 when every byte is; else GB18030 from the start.
-    if let Some(text) = decode_stream(&mut f, len, encoding_rs::UTF_8, false)? {
-        return Ok(text);
-    }
-    f.seek(SeekFrom::Start(0))?;
-    Ok(decode_stream(&mut f, len, encoding_rs::GB18030, true)?.unwrap_or_default())
-}
-
-/// Decode `f` (without BOM handling) in pieces; None when `replace` is
-/// false and a byte sequence is not of `encoding`.
-fn decode_stream(
-    f: &mut impl Read,
-    len: usize,
-    encoding: &'static encoding_rs::Encoding,
-    replace: bool,
-) -> std::io::Result<Option<String>> {
-    let mut dec = encoding.new_decoder_without_bom_handling();
-    // Room for the whole text at once (GB18030's two bytes become at most
-    // three): no growing string copied into a larger one.
-    let mut text = String::with_capacity(len.saturating_add(len / 2).saturating_add(16));
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = match f.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let last = n == 0;
-        let mut src = &buf[..n];
-        loop {
-            let need = dec
-                .max_utf8_buffer_length(src.len())
-                .unwrap_or(usize::MAX / 2);
-            text.reserve(need);
-            if replace {
-                let (res, read, _) = dec.decode_to_string(src, &mut text, last);
-                src = &src[read..];
-                if res == encoding_rs::CoderResult::InputEmpty {
-                    break;
-                }
-            } else {
-                let (res, read) = dec.decode_to_string_without_replacement(src, &mut text, last);
-                src = &src[read..];
-                match res {
-                    encoding_rs::DecoderResult::InputEmpty => break,
-                    encoding_rs::DecoderResult::OutputFull => {}
-                    encoding_rs::DecoderResult::Malformed(..) => return Ok(None),
-                }
-            }
-        }
-        if last {
-            return Ok(Some(text));
-        }
-    }
-}
-
 fn sheet_name(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -447,9 +369,9 @@ impl CsvText {
             || head.starts_with(&[0xFF, 0xFE])
             || head.starts_with(&[0xFE, 0xFF])
         {
-            let len = f.metadata().map_err(failed)?.len();
-            let text = read_text(std::io::BufReader::new(f), len).map_err(failed)?;
-            return Ok(Self::of_text(path, text));
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).map_err(failed)?;
+            return Ok(Self::new(path, &bytes));
         }
         let encoding = encoding_of(&mut f).map_err(failed)?;
         f.seek(SeekFrom::Start(0)).map_err(failed)?;
@@ -624,32 +546,6 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<SheetData, ReadError> {
 mod tests {
     use super::*;
 
-    /// Reading in pieces gives what decoding the whole file gives, also for
-    /// characters cut by a piece's end, invalid UTF-8 late in the file and
-    /// every byte order mark.
-    #[test]
-    fn text_read_in_pieces_is_the_decoded_file() {
-        let line = "姓名,身份证号,村\n张诗鑫,610922201005121234,金星村\n";
-        let long: String = std::iter::repeat_n(line, 3000).collect();
-        let (gbk, _, _) = encoding_rs::GBK.encode(&long);
-        let mut late_gbk = long.as_bytes().to_vec();
-        late_gbk.extend_from_slice(&gbk[..40]);
-        let cases: Vec<Vec<u8>> = vec![
-            long.as_bytes().to_vec(),
-            gbk.to_vec(),
-            late_gbk,
-            [b"\xEF\xBB\xBF".as_slice(), long.as_bytes()].concat(),
-            [b"\xFF\xFE".as_slice(), &[0x2D, 0x59]].concat(),
-            b"\xB0".to_vec(),
-            Vec::new(),
-        ];
-        for (i, bytes) in cases.iter().enumerate() {
-            let read = read_text(std::io::Cursor::new(bytes), bytes.len() as u64).unwrap();
-            assert_eq!(read, decode(bytes), "case {i}");
-        }
-        assert!(gbk.len() > 1 << 16, "the GBK text spans several pieces");
-    }
-
     /// Every record with its row, as `for_each_row` gives them.
     fn rows_of(text: &CsvText) -> Vec<(u32, Vec<String>)> {
         let mut out = Vec::new();
@@ -664,7 +560,8 @@ mod tests {
     /// A file read in pieces gives the records and rows its whole decoded
     /// text gives: line breaks of every kind (also one cut by a piece's
     /// end), quoted line breaks, stray quote marks, blank lines, tabs,
-    /// GBK, a byte order mark, text longer than what is kept at a time.
+    /// GBK (also after megabytes of UTF-8), byte order marks, text longer
+    /// than what is kept at a time, a lone invalid byte, an empty file.
     #[test]
     fn file_read_in_pieces_gives_the_rows_of_the_whole_text() {
         let dir = tempfile::tempdir().unwrap();
@@ -688,6 +585,9 @@ mod tests {
         cut.truncate(PIECE - 1);
         cut.push_str("\r\n李测,双坪村\n");
         let (gbk, _, _) = encoding_rs::GBK.encode(&long);
+        // UTF-8 for megabytes, then GBK: the whole file is GBK text.
+        let mut late_gbk = long.as_bytes().to_vec();
+        late_gbk.extend_from_slice(&gbk[..40]);
         let cases: Vec<Vec<u8>> = vec![
             long.as_bytes().to_vec(),
             gbk.to_vec(),
@@ -697,6 +597,10 @@ mod tests {
             b"a;b;c\r1;2;3".to_vec(),
             b"\"open,quote\n1,2\n".to_vec(),
             b"\r".to_vec(),
+            late_gbk,
+            [b"\xFF\xFE".as_slice(), &[0x2D, 0x59]].concat(),
+            b"\xB0".to_vec(),
+            Vec::new(),
         ];
         for (i, bytes) in cases.iter().enumerate() {
             let path = dir.path().join(format!("{i}.csv"));
@@ -704,7 +608,7 @@ mod tests {
             let whole = CsvText::new(&path, bytes);
             let pieces = CsvText::open(&path, std::fs::File::open(&path).unwrap()).unwrap();
             assert!(
-                i == 3 || matches!(pieces.source, Source::File { .. }),
+                matches!(i, 3 | 9) || matches!(pieces.source, Source::File { .. }),
                 "case {i} read in pieces"
             );
             assert_eq!(pieces.delim, whole.delim, "case {i}");

@@ -84,6 +84,11 @@ pub(crate) fn file_label(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// Reading the file at `path` failed with `e`.
+pub(crate) fn read_failed(path: &Path, e: &std::io::Error) -> ReadError {
+    ReadError::input(path, format!("读取文件「{}」时出错：{e}", file_label(path)))
+}
+
 /// The csv file at `path`, read and decoded as an input is (for its
 /// annotated copy). Here rather than in csv.rs: the csv reader and the
 /// format sniffer must not import each other.
@@ -99,7 +104,7 @@ const SNIFF_HEAD: u64 = 64 * 1024;
 fn sniff_path(path: &Path) -> Result<(Format, Vec<u8>), ReadError> {
     let mut f = sniff::open_file(path)?;
     let mut bytes = Vec::new();
-    let failed = |e: std::io::Error| sniff::read_failed(path, &e);
+    let failed = |e: std::io::Error| read_failed(path, &e);
     f.by_ref()
         .take(SNIFF_HEAD)
         .read_to_end(&mut bytes)

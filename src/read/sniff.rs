@@ -7,7 +7,7 @@
 //! truncated zips) get a plain-Chinese error that says what they are and how
 //! to re-save them.
 
-use super::{ReadError, file_label};
+use super::{ReadError, file_label, read_failed};
 use crate::model::Format;
 use std::io::Read;
 use std::path::Path;
@@ -55,11 +55,6 @@ pub(crate) fn open_file(path: &Path) -> Result<std::fs::File, ReadError> {
         ));
     }
     Ok(f)
-}
-
-/// Reading the file at `path` failed with `e`.
-pub(crate) fn read_failed(path: &Path, e: &std::io::Error) -> ReadError {
-    ReadError::input(path, format!("读取文件「{}」时出错：{e}", file_label(path)))
 }
 
 /// Whether `head`, the first bytes of `path`, tell it is csv text, as
