@@ -561,6 +561,40 @@ impl fmt::Display for CellRef {
     }
 }
 
+/// The decimal digits of a number, written without the formatting
+/// machinery: row numbers and style indices go into hand-written sheet XML
+/// a million times in a large round.
+pub struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are written into `buf[start..]`.
+        std::str::from_utf8(self.as_bytes()).unwrap_or("0")
+    }
+}
+
+/// The decimal digits of `n`.
+pub fn digits(mut n: u64) -> Digits {
+    let mut d = Digits {
+        buf: [0; 20],
+        start: 20,
+    };
+    loop {
+        d.start -= 1;
+        d.buf[d.start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return d;
+        }
+    }
+}
+
 /// 1 → "A", 27 → "AA". Columns are 1-based.
 pub fn col_letter(col: u32) -> String {
     let mut n = col;
@@ -846,6 +880,13 @@ mod tests {
             assert_eq!(col_number(s), Some(n));
         }
         assert_eq!(col_number("a1"), None);
+    }
+
+    #[test]
+    fn digits_are_the_numbers_display() {
+        for n in [0, 7, 10, 99, 100, 1_048_576, (1 << 53) - 1, u64::MAX] {
+            assert_eq!(digits(n).as_str(), n.to_string());
+        }
     }
 
     #[test]

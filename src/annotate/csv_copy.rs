@@ -385,18 +385,7 @@ impl RowWriter<'_> {
 }
 
 fn push_num(v: &mut Vec<u8>, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    v.extend_from_slice(&digits[i..]);
+    v.extend_from_slice(crate::model::digits(u64::from(n)).as_bytes());
 }
 
 /// At most [`CELL_CHARS`] characters.

@@ -10,6 +10,7 @@
 //! temporary file for each of millions of cells).
 
 use super::TCell;
+use crate::model::digits;
 use rust_xlsxwriter::{Workbook, XlsxError};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -214,7 +215,7 @@ fn row_xml(
 ) -> Result<(), XlsxError> {
     // Written piece by piece: the formatting machinery cost a quarter of
     // the ledger's time (a million cells at a county's size).
-    let row = itoa_u64(u64::from(r));
+    let row = digits(u64::from(r));
     let row = row.as_str();
     o.push_str("<row r=\"");
     o.push_str(row);
@@ -238,7 +239,7 @@ fn row_xml(
                     if *n < 0 {
                         o.push('-');
                     }
-                    o.push_str(itoa_u64(n.unsigned_abs()).as_str());
+                    o.push_str(digits(n.unsigned_abs()).as_str());
                 } else {
                     use std::fmt::Write as _;
                     let _ = write!(o, "{}", *n as f64);
@@ -271,34 +272,6 @@ fn row_xml(
     Ok(())
 }
 
-/// The decimal digits of `n`, without the formatting machinery.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn as_str(&self) -> &str {
-        // Only ASCII digits are written into `buf[start..]`.
-        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
-    }
-}
-
-fn itoa_u64(mut n: u64) -> Digits {
-    let mut d = Digits {
-        buf: [0; 20],
-        start: 20,
-    };
-    loop {
-        d.start -= 1;
-        d.buf[d.start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return d;
-        }
-    }
-}
-
 fn text_style(styles: &Styles, col: usize) -> Result<u32, XlsxError> {
     styles
         .text
@@ -311,7 +284,7 @@ fn text_style(styles: &Styles, col: usize) -> Result<u32, XlsxError> {
 fn style(o: &mut String, s: u32) {
     if s > 0 {
         o.push_str(" s=\"");
-        o.push_str(itoa_u64(u64::from(s)).as_str());
+        o.push_str(digits(u64::from(s)).as_str());
         o.push('"');
     }
 }
@@ -371,13 +344,6 @@ fn escape_escapes(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digits_are_the_numbers_display() {
-        for n in [0, 7, 10, 99, 100, 1_048_576, (1 << 53) - 1, u64::MAX] {
-            assert_eq!(itoa_u64(n).as_str(), n.to_string());
-        }
-    }
 
     #[test]
     fn whole_numbers_are_written_as_their_doubles_display() {
